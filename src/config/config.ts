@@ -1,0 +1,141 @@
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { hostname } from 'node:os';
+
+/** One typed configuration for every process. Precedence: flags, then CINDERBLOCK_* environment, then the config file, then defaults. */
+export interface Config {
+  dataDir: string;
+  /** host:port of the Block Storage API. */
+  apiListen: string;
+  /** host:port of the iSCSI portal. */
+  iscsiListen: string;
+  /** Announced portals besides the listener (multipath), host:port. */
+  targetPortals: string[];
+  targetHelper: string;
+  volumeDriver: string;
+  /** A SQLite file path, or a postgres:// URL. */
+  database: string;
+  targetPrefix: string;
+  /** "local" (in-process) or an amqp:// URL. */
+  rpc: string;
+  logLevel: string;
+  /** Base URL used in links and version documents instead of the request's Host. */
+  publicEndpoint: string | null;
+  availabilityZone: string;
+  /** Name of this storage host, shown as os-vol-host-attr:host (host@backend#pool). */
+  host: string;
+  /** Treat every noauth caller as a service (Nova) caller for the attachment-deletion safety rule. */
+  noauthTrustsCallers: boolean;
+}
+
+type Keys = keyof Config;
+
+/** Environment variable and config-file key for each setting. */
+export const SETTINGS: Record<Keys, { env: string; file: string }> = {
+  dataDir: { env: 'CINDERBLOCK_DATA_DIR', file: 'data_dir' },
+  apiListen: { env: 'CINDERBLOCK_API_LISTEN', file: 'api_listen' },
+  iscsiListen: { env: 'CINDERBLOCK_ISCSI_LISTEN', file: 'iscsi_listen' },
+  targetPortals: { env: 'CINDERBLOCK_TARGET_PORTALS', file: 'target_portals' },
+  targetHelper: { env: 'CINDERBLOCK_TARGET_HELPER', file: 'target_helper' },
+  volumeDriver: { env: 'CINDERBLOCK_VOLUME_DRIVER', file: 'volume_driver' },
+  database: { env: 'CINDERBLOCK_DATABASE', file: 'database' },
+  targetPrefix: { env: 'CINDERBLOCK_TARGET_PREFIX', file: 'target_prefix' },
+  rpc: { env: 'CINDERBLOCK_RPC', file: 'rpc' },
+  logLevel: { env: 'CINDERBLOCK_LOG_LEVEL', file: 'log_level' },
+  publicEndpoint: { env: 'CINDERBLOCK_PUBLIC_ENDPOINT', file: 'public_endpoint' },
+  availabilityZone: { env: 'CINDERBLOCK_AVAILABILITY_ZONE', file: 'availability_zone' },
+  host: { env: 'CINDERBLOCK_HOST', file: 'host' },
+  noauthTrustsCallers: { env: 'CINDERBLOCK_NOAUTH_TRUSTS_CALLERS', file: 'noauth_trusts_callers' },
+};
+
+export function defaultConfig(): Config {
+  return {
+    dataDir: resolve('cinderblock-data'),
+    apiListen: '127.0.0.1:8776',
+    iscsiListen: '127.0.0.1:3260',
+    targetPortals: [],
+    targetHelper: 'builtin',
+    volumeDriver: 'file',
+    database: '',
+    targetPrefix: 'iqn.2010-10.org.openstack:',
+    rpc: 'local',
+    logLevel: 'info',
+    publicEndpoint: null,
+    availabilityZone: 'nova',
+    host: hostname(),
+    noauthTrustsCallers: false,
+  };
+}
+
+function coerce(key: Keys, raw: unknown): unknown {
+  const current = defaultConfig()[key];
+  if (Array.isArray(current)) {
+    if (Array.isArray(raw)) return raw.map(String);
+    return String(raw)
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
+  }
+  if (typeof current === 'boolean') {
+    if (typeof raw === 'boolean') return raw;
+    const text = String(raw).toLowerCase();
+    if (['1', 'true', 'yes', 'on'].includes(text)) return true;
+    if (['0', 'false', 'no', 'off', ''].includes(text)) return false;
+    throw new Error(`setting ${SETTINGS[key].file}: expected a boolean, got "${String(raw)}"`);
+  }
+  return raw === null ? null : String(raw);
+}
+
+/**
+ * Builds the configuration. `flags` holds only the settings given on the command line.
+ * The config file is JSON with the snake_case keys of SETTINGS.
+ */
+export function loadConfig(
+  flags: Partial<Record<Keys, unknown>> = {},
+  env: NodeJS.ProcessEnv = process.env,
+  configFile: string | undefined = env.CINDERBLOCK_CONFIG,
+): Config {
+  const config = defaultConfig();
+  const layers: Array<Partial<Record<Keys, unknown>>> = [];
+  if (configFile) {
+    let parsed: Record<string, unknown>;
+    try {
+      parsed = JSON.parse(readFileSync(configFile, 'utf8')) as Record<string, unknown>;
+    } catch (err) {
+      throw new Error(`cannot read config file ${configFile}: ${(err as Error).message}`);
+    }
+    const known = new Map(Object.entries(SETTINGS).map(([k, v]) => [v.file, k as Keys]));
+    const layer: Partial<Record<Keys, unknown>> = {};
+    for (const [fileKey, value] of Object.entries(parsed)) {
+      const key = known.get(fileKey);
+      if (!key) throw new Error(`config file ${configFile}: unknown setting "${fileKey}"`);
+      layer[key] = value;
+    }
+    layers.push(layer);
+  }
+  const envLayer: Partial<Record<Keys, unknown>> = {};
+  for (const [key, { env: name }] of Object.entries(SETTINGS) as Array<[Keys, { env: string }]>) {
+    if (env[name] !== undefined) envLayer[key] = env[name];
+  }
+  layers.push(envLayer, flags);
+  for (const layer of layers) {
+    for (const [key, value] of Object.entries(layer) as Array<[Keys, unknown]>) {
+      if (value === undefined) continue;
+      (config as unknown as Record<string, unknown>)[key] = coerce(key, value);
+    }
+  }
+  config.dataDir = resolve(config.dataDir);
+  if (!config.database) config.database = join(config.dataDir, 'cinderblock.sqlite');
+  parseHostPort(config.apiListen, 'api_listen');
+  parseHostPort(config.iscsiListen, 'iscsi_listen');
+  for (const portal of config.targetPortals) parseHostPort(portal, 'target_portals');
+  return config;
+}
+
+/** "127.0.0.1:8776" or "[::1]:8776" -> host and port; a clear error names the setting otherwise. */
+export function parseHostPort(value: string, setting: string): { host: string; port: number } {
+  const match = /^(?:\[([^\]]+)\]|([^:]+)):(\d{1,5})$/.exec(value);
+  const port = match ? Number(match[3]) : NaN;
+  if (!match || port > 65535) throw new Error(`setting ${setting}: expected HOST:PORT, got "${value}"`);
+  return { host: match[1] ?? match[2]!, port };
+}

@@ -1,0 +1,1 @@
+// Registers every built-in volume driver; importing this module is what makes them selectable.

@@ -1,0 +1,21 @@
+// Where the bytes live. One folder per backend (drivers/file/), registered in
+// drivers/registry.ts.
+
+export interface VolumeDriverContext {
+  dataDir: string;
+}
+
+export interface VolumeDriver {
+  readonly name: string;
+  /** Prepares the backend (directories, capacity checks). */
+  start(): Promise<void>;
+  /** Creates an empty volume of sizeGiB. Idempotent: an existing volume of that size is kept. */
+  createVolume(volumeId: string, sizeGiB: number): Promise<void>;
+  /** Idempotent: deleting a volume that is not there succeeds. */
+  deleteVolume(volumeId: string): Promise<void>;
+  extendVolume(volumeId: string, newSizeGiB: number): Promise<void>;
+  /** The path the target exports (a regular file for the file driver). */
+  volumePath(volumeId: string): string;
+  /** Whether the volume exists in the backend. */
+  hasVolume(volumeId: string): Promise<boolean>;
+}

@@ -1,0 +1,1 @@
+// Registers every built-in target helper; importing this module is what makes them selectable.

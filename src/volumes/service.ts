@@ -1,0 +1,68 @@
+import type {
+  AttachmentRecord,
+  ConnectionInfo,
+  Connector,
+  CreateAttachmentRequest,
+  CreateVolumeRequest,
+  LegacyAttachRequest,
+  ListQuery,
+  RequestContext,
+  ResetStatusRequest,
+  UpdateVolumeRequest,
+  VolumeRecord,
+  VolumeTypeRecord,
+} from './types.js';
+
+/**
+ * Everything the API layer may ask of the storage service. Methods throw
+ * CinderError (src/errors.ts) with Cinder's message text; they never know about
+ * HTTP. Visibility: a non-admin context only sees its own project's volumes
+ * (others are reported as not found).
+ */
+export interface BlockStorage {
+  // volumes
+  createVolume(ctx: RequestContext, req: CreateVolumeRequest): Promise<VolumeRecord>;
+  getVolume(ctx: RequestContext, id: string): Promise<VolumeRecord>;
+  listVolumes(ctx: RequestContext, query: ListQuery): Promise<{ volumes: VolumeRecord[]; count: number }>;
+  updateVolume(ctx: RequestContext, id: string, patch: UpdateVolumeRequest): Promise<VolumeRecord>;
+  deleteVolume(ctx: RequestContext, id: string, opts: { force: boolean; cascade: boolean }): Promise<void>;
+  /** allowAttached: the caller negotiated microversion >= 3.42. */
+  extendVolume(ctx: RequestContext, id: string, newSize: number, opts: { allowAttached: boolean }): Promise<void>;
+  setBootable(ctx: RequestContext, id: string, bootable: boolean): Promise<void>;
+  updateReadonlyFlag(ctx: RequestContext, id: string, readonly: boolean): Promise<void>;
+  setMetadata(ctx: RequestContext, id: string, metadata: Record<string, string>, replace: boolean): Promise<Record<string, string>>;
+  deleteMetadataKey(ctx: RequestContext, id: string, key: string): Promise<void>;
+
+  // legacy attach/detach actions (thin adapters over the attachment state machine)
+  reserve(ctx: RequestContext, id: string): Promise<void>;
+  unreserve(ctx: RequestContext, id: string): Promise<void>;
+  initializeConnection(ctx: RequestContext, id: string, connector: Connector): Promise<ConnectionInfo>;
+  attach(ctx: RequestContext, id: string, req: LegacyAttachRequest): Promise<void>;
+  beginDetaching(ctx: RequestContext, id: string): Promise<void>;
+  rollDetaching(ctx: RequestContext, id: string): Promise<void>;
+  terminateConnection(ctx: RequestContext, id: string, connector: Connector | null, force: boolean): Promise<void>;
+  detach(ctx: RequestContext, id: string, attachmentId: string | null): Promise<void>;
+  forceDetach(ctx: RequestContext, id: string, connector: Connector | null, attachmentId: string | null): Promise<void>;
+  resetStatus(ctx: RequestContext, id: string, req: ResetStatusRequest): Promise<void>;
+
+  // attachments API
+  createAttachment(ctx: RequestContext, req: CreateAttachmentRequest): Promise<AttachmentRecord>;
+  updateAttachment(ctx: RequestContext, id: string, connector: Connector): Promise<AttachmentRecord>;
+  completeAttachment(ctx: RequestContext, id: string): Promise<void>;
+  /** Returns the volume's remaining live attachments. */
+  deleteAttachment(ctx: RequestContext, id: string): Promise<AttachmentRecord[]>;
+  getAttachment(ctx: RequestContext, id: string): Promise<AttachmentRecord>;
+  listAttachments(ctx: RequestContext, query: ListQuery): Promise<{ attachments: AttachmentRecord[]; count: number }>;
+
+  // volume types
+  createVolumeType(
+    ctx: RequestContext,
+    req: { name: string; description?: string | null; isPublic?: boolean; extraSpecs?: Record<string, string> },
+  ): Promise<VolumeTypeRecord>;
+  listVolumeTypes(ctx: RequestContext): Promise<VolumeTypeRecord[]>;
+  /** By id or by name. */
+  getVolumeType(ctx: RequestContext, idOrName: string): Promise<VolumeTypeRecord>;
+  deleteVolumeType(ctx: RequestContext, id: string): Promise<void>;
+  setExtraSpecs(ctx: RequestContext, typeId: string, specs: Record<string, string>): Promise<Record<string, string>>;
+  deleteExtraSpec(ctx: RequestContext, typeId: string, key: string): Promise<void>;
+}

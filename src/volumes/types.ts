@@ -1,0 +1,159 @@
+// Domain records shared by the workflow (which produces them) and the API views
+// (which render them). Field names are ours; the wire names live in api/views.
+
+export const VOLUME_STATUSES = [
+  'creating',
+  'available',
+  'deleting',
+  'error',
+  'error_deleting',
+  'error_managing',
+  'managing',
+  'attaching',
+  'in-use',
+  'detaching',
+  'maintenance',
+  'restoring-backup',
+  'error_restoring',
+  'reserved',
+  'awaiting-transfer',
+  'backing-up',
+  'error_backing-up',
+  'error_extending',
+  'downloading',
+  'uploading',
+  'retyping',
+  'extending',
+] as const;
+export type VolumeStatus = (typeof VOLUME_STATUSES)[number];
+
+export type VolumeAttachStatus = 'attached' | 'attaching' | 'detached' | 'reserved' | 'error_attaching' | 'error_detaching' | 'detaching';
+export type AttachmentStatus = 'reserved' | 'attaching' | 'attached' | 'detaching' | 'detached' | 'error_attaching' | 'error_detaching';
+/** 'null' is what Cinder stores before a mode is chosen, and what it shows on the wire. */
+export type AttachMode = 'rw' | 'ro' | 'null';
+
+export interface RequestContext {
+  userId: string;
+  projectId: string;
+  isAdmin: boolean;
+  /** The request carried a service token (X-Service-Token): Nova-style callers. */
+  isService: boolean;
+  requestId: string;
+}
+
+export interface AttachmentRecord {
+  id: string;
+  volumeId: string;
+  instanceUuid: string | null;
+  attachedHost: string | null;
+  mountpoint: string | null;
+  attachTime: Date | null;
+  detachTime: Date | null;
+  attachStatus: AttachmentStatus;
+  attachMode: AttachMode;
+  connector: Record<string, unknown> | null;
+  /** Flat connection info as the attachments API shows it, or null before a connector was given. */
+  connectionInfo: Record<string, unknown> | null;
+  createdAt: Date;
+}
+
+export interface VolumeRecord {
+  id: string;
+  projectId: string;
+  userId: string;
+  name: string | null;
+  description: string | null;
+  size: number;
+  status: VolumeStatus;
+  attachStatus: VolumeAttachStatus;
+  migrationStatus: string | null;
+  availabilityZone: string;
+  volumeTypeId: string;
+  volumeTypeName: string;
+  multiattach: boolean;
+  bootable: boolean;
+  encrypted: boolean;
+  metadata: Record<string, string>;
+  /** readonly, attached_mode: merged into `metadata` by the views, as Cinder does. */
+  adminMetadata: Record<string, string>;
+  host: string | null;
+  snapshotId: string | null;
+  sourceVolid: string | null;
+  groupId: string | null;
+  consistencygroupId: string | null;
+  replicationStatus: string | null;
+  serviceUuid: string | null;
+  sharedTargets: boolean;
+  createdAt: Date;
+  updatedAt: Date | null;
+  /** Live attachments (not detached/deleted), oldest first. */
+  attachments: AttachmentRecord[];
+}
+
+export interface VolumeTypeRecord {
+  id: string;
+  name: string;
+  description: string | null;
+  isPublic: boolean;
+  extraSpecs: Record<string, string>;
+}
+
+export interface SortKey {
+  key: string;
+  dir: 'asc' | 'desc';
+}
+
+export interface ListQuery {
+  /** Exact-match filters, already mapped to our field names (name, status, bootable, size, availability_zone, metadata...). */
+  filters: Record<string, unknown>;
+  limit?: number;
+  marker?: string;
+  offset?: number;
+  sort: SortKey[];
+  allTenants: boolean;
+}
+
+export interface CreateVolumeRequest {
+  size: number;
+  name?: string | null;
+  description?: string | null;
+  volumeType?: string | null;
+  metadata?: Record<string, string>;
+  availabilityZone?: string | null;
+  snapshotId?: string | null;
+  sourceVolid?: string | null;
+}
+
+export interface UpdateVolumeRequest {
+  name?: string | null;
+  description?: string | null;
+  metadata?: Record<string, string>;
+}
+
+export type Connector = Record<string, unknown>;
+
+export interface ConnectionInfo {
+  driver_volume_type: string;
+  data: Record<string, unknown>;
+}
+
+export interface LegacyAttachRequest {
+  instanceUuid?: string | null;
+  hostName?: string | null;
+  mountpoint: string;
+  mode: 'rw' | 'ro';
+}
+
+export interface CreateAttachmentRequest {
+  volumeId: string;
+  instanceUuid?: string | null;
+  /** null or {} both mean "no connector yet". */
+  connector?: Connector | null;
+  mode?: AttachMode;
+}
+
+export interface ResetStatusRequest {
+  status?: string;
+  attachStatus?: string;
+  migrationStatus?: string;
+}

@@ -10,6 +10,8 @@ export interface ItNexus {
   readonly initiatorName: string;
   /** Transport id for PERSISTENT RESERVE (iSCSI initiator port name: "<name>,i,0x<isid>"). */
   readonly initiatorPortName: string;
+  /** iSCSI target port name ("<target name>,t,0x<tpgt>") for the target port designator of VPD 0x83, when known. */
+  readonly targetPortName?: string;
 }
 
 export const enum DataDirection {

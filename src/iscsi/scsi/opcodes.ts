@@ -1,0 +1,57 @@
+// Operation codes of the commands this target knows, by their SPC/SBC names.
+
+export const Op = {
+  TEST_UNIT_READY: 0x00,
+  REQUEST_SENSE: 0x03,
+  READ_6: 0x08,
+  WRITE_6: 0x0a,
+  INQUIRY: 0x12,
+  MODE_SELECT_6: 0x15,
+  RESERVE_6: 0x16,
+  RELEASE_6: 0x17,
+  MODE_SENSE_6: 0x1a,
+  START_STOP_UNIT: 0x1b,
+  PREVENT_ALLOW_MEDIUM_REMOVAL: 0x1e,
+  READ_CAPACITY_10: 0x25,
+  READ_10: 0x28,
+  WRITE_10: 0x2a,
+  WRITE_AND_VERIFY_10: 0x2e,
+  VERIFY_10: 0x2f,
+  PRE_FETCH_10: 0x34,
+  SYNCHRONIZE_CACHE_10: 0x35,
+  WRITE_SAME_10: 0x41,
+  UNMAP: 0x42,
+  MODE_SELECT_10: 0x55,
+  RESERVE_10: 0x56,
+  RELEASE_10: 0x57,
+  MODE_SENSE_10: 0x5a,
+  PERSISTENT_RESERVE_IN: 0x5e,
+  PERSISTENT_RESERVE_OUT: 0x5f,
+  READ_16: 0x88,
+  COMPARE_AND_WRITE: 0x89,
+  WRITE_16: 0x8a,
+  ORWRITE_16: 0x8b,
+  WRITE_AND_VERIFY_16: 0x8e,
+  VERIFY_16: 0x8f,
+  PRE_FETCH_16: 0x90,
+  SYNCHRONIZE_CACHE_16: 0x91,
+  WRITE_SAME_16: 0x93,
+  SERVICE_ACTION_IN_16: 0x9e,
+  REPORT_LUNS: 0xa0,
+  MAINTENANCE_IN: 0xa3,
+  READ_12: 0xa8,
+  WRITE_12: 0xaa,
+  WRITE_AND_VERIFY_12: 0xae,
+  VERIFY_12: 0xaf,
+} as const;
+
+/** Service actions of SERVICE ACTION IN(16). */
+export const SaIn16 = {
+  READ_CAPACITY_16: 0x10,
+  GET_LBA_STATUS: 0x12,
+} as const;
+
+/** Service actions of MAINTENANCE IN. */
+export const MaintenanceIn = {
+  REPORT_SUPPORTED_OPERATION_CODES: 0x0c,
+} as const;

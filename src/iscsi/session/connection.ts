@@ -1,0 +1,942 @@
+// One iSCSI connection, from the first Login Request to the socket's end. With
+// MaxConnections=1 a session is exactly one connection, so this class is also the
+// session: it owns the CmdSN window, the task table and the write-data gathering.
+// It knows targets only through ConnectionHost, which the server implements.
+
+import type { Socket } from 'node:net';
+import { BHS_LENGTH, LoginStatus, Opcode, RejectReason, RESERVED_TAG, Stage, TmfFunction, TmfResponse } from '../pdu/constants.js';
+import { FramingError, PduFramer } from '../pdu/framer.js';
+import { encodePdu, isFinal, isImmediate, ittOf, newBhs, NO_DIGESTS, opcodeOf, type DigestSettings, type Pdu } from '../pdu/pdu.js';
+import { encodeText, parseText, TextFormatError, type TextPairs } from '../pdu/text.js';
+import { LoginMachine, type LoginEnvironment, type SessionType } from '../login/login.js';
+import type { SessionParams } from '../login/negotiation.js';
+import { DataDirection, type ItNexus, type LogicalUnit, type ResetKind, type ScsiCommand, type ScsiResponse } from '../scsi/types.js';
+import { snAdd, snInWindow, snLessThan } from './serial.js';
+
+/** What a connection needs to know about one target. */
+export interface TargetRecord {
+  readonly iqn: string;
+  readonly luns: ReadonlyMap<number, LogicalUnit>;
+  /** The initiator's access entry, or undefined when it may not log in. */
+  access(initiatorName: string): { readOnly: boolean } | undefined;
+}
+
+export interface ConnectionLogger {
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+  debug(obj: object, msg: string): void;
+}
+
+/** The server side of a connection: target lookup, dispatch, bookkeeping. */
+export interface ConnectionHost {
+  readonly loginEnv: LoginEnvironment;
+  readonly logger: ConnectionLogger;
+  findTarget(iqn: string): TargetRecord | undefined;
+  /** SendTargets answer for this initiator; `current` is the session's target in a normal session. */
+  sendTargets(initiatorName: string, value: string, current?: string): TextPairs;
+  execute(luns: ReadonlyMap<number, LogicalUnit>, cmd: ScsiCommand): Promise<ScsiResponse>;
+  /** Whether logins from this address are currently refused after repeated failures. */
+  loginThrottled(address: string): boolean;
+  loginFailed(address: string): void;
+  /** A normal session reached full feature phase; returns false if the target vanished meanwhile. */
+  sessionStarted(conn: Connection): boolean;
+  connectionClosed(conn: Connection): void;
+  /** Task management that reaches beyond one session (LUN and target resets). */
+  resetTasks(target: TargetRecord, lun: number | null, except: Connection): void;
+}
+
+export interface ConnectionLimits {
+  /** Commands one session may have outstanding: the CmdSN window. */
+  queueDepth: number;
+  /** Largest write one command may gather, in bytes. */
+  maxCommandBytes: number;
+  /** Write data buffered per connection above which the CmdSN window stops growing. */
+  writeBufferBudget: number;
+  /** Queued outgoing bytes above which we stop reading from the socket. */
+  sendHighWater: number;
+  loginTimeoutMs: number;
+}
+
+export const DEFAULT_CONNECTION_LIMITS: ConnectionLimits = Object.freeze({
+  queueDepth: 128,
+  maxCommandBytes: 64 * 1024 * 1024,
+  writeBufferBudget: 128 * 1024 * 1024,
+  sendHighWater: 32 * 1024 * 1024,
+  loginTimeoutMs: 30_000,
+});
+
+interface R2TState {
+  offset: number;
+  length: number;
+  received: number;
+  dataSN: number;
+}
+
+interface Task {
+  itt: number;
+  lun: number;
+  lunBytes: Buffer;
+  cdb: Buffer;
+  edtl: number;
+  read: boolean;
+  write: boolean;
+  /** Counts against the CmdSN window (non-immediate). */
+  counted: boolean;
+  executing: boolean;
+  aborted: boolean;
+  dataOut?: Buffer;
+  // Write-data gathering, while !executing:
+  buf?: Buffer;
+  received: number;
+  unsolicitedEnd: number;
+  unsolicitedNext: number;
+  unsolicitedDataSN: number;
+  nextR2TOffset: number;
+  r2tSN: number;
+  r2ts: Map<number, R2TState>;
+}
+
+class ProtocolError extends Error {
+  constructor(
+    message: string,
+    readonly reason: RejectReason = RejectReason.ProtocolError,
+  ) {
+    super(message);
+  }
+}
+
+const EMPTY = Buffer.alloc(0);
+const LOGIN_MAX_DATA = 8192;
+const MAX_LOGIN_PDUS = 32;
+const MAX_TEXT_BYTES = 65536;
+const GOOD = 0x00;
+const CONDITION_MET = 0x04;
+const ABORTED_ITT_MEMORY = 256;
+
+let nextConnectionId = 1;
+
+export class Connection {
+  readonly id = nextConnectionId++;
+  readonly remoteAddress: string;
+  initiatorName = '';
+  sessionType: SessionType = 'Normal';
+  target: TargetRecord | undefined;
+  nexus: ItNexus | undefined;
+
+  private state: 'login' | 'ffp' | 'closing' | 'closed' = 'login';
+  private readonly framer: PduFramer;
+  private readonly login: LoginMachine;
+  private loginPdus = 0;
+  private loginTimer: NodeJS.Timeout | undefined;
+  private digests: DigestSettings = NO_DIGESTS;
+  private params!: SessionParams;
+  private readOnly = false;
+  private cid = 0;
+
+  private statSN = 0;
+  private expCmdSN = 0;
+  private maxCmdSN = 0;
+  private readonly aheadCmdSNs = new Set<number>();
+  private inFlight = 0;
+  private bufferedWriteBytes = 0;
+  private readonly tasks = new Map<number, Task>();
+  private readonly abortedItts: number[] = [];
+  private nextTtt = 1;
+
+  private textIn: Buffer[] = [];
+  private textInBytes = 0;
+  private textOut: { ttt: number; rest: Buffer } | undefined;
+
+  private corked = false;
+  private readPaused = false;
+
+  constructor(
+    private readonly socket: Socket,
+    private readonly host: ConnectionHost,
+    private readonly limits: ConnectionLimits = DEFAULT_CONNECTION_LIMITS,
+  ) {
+    this.remoteAddress = socket.remoteAddress ?? 'unknown';
+    this.framer = new PduFramer({ headerDigest: false, dataDigest: false, maxDataSegmentLength: LOGIN_MAX_DATA });
+    this.login = new LoginMachine(host.loginEnv);
+    socket.setNoDelay(true);
+    socket.setKeepAlive(true, 30_000);
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('error', () => this.teardown());
+    socket.on('close', () => this.teardown());
+    socket.on('drain', () => this.maybeResume());
+    this.loginTimer = setTimeout(() => this.terminate('login timeout'), limits.loginTimeoutMs);
+    this.loginTimer.unref();
+  }
+
+  get isOpen(): boolean {
+    return this.state === 'login' || this.state === 'ffp';
+  }
+
+  /** Ends the connection at once from the target side (ACL change, target removal, reinstatement). */
+  terminate(why: string): void {
+    if (this.state === 'closed') return;
+    this.host.logger.info({ conn: this.id, initiator: this.initiatorName, why }, 'closing iSCSI connection');
+    this.teardown();
+    this.socket.destroy();
+  }
+
+  /** Aborts this session's tasks, on one LUN or (lun === null) all of them, without answering them. */
+  abortTasks(lun: number | null): void {
+    for (const task of [...this.tasks.values()]) if (lun === null || task.lun === lun) this.abortTask(task);
+  }
+
+  // ---- input ------------------------------------------------------------
+
+  private onData(chunk: Buffer): void {
+    if (!this.isOpen) return;
+    this.framer.push(chunk);
+    for (;;) {
+      if (!this.isOpen) return;
+      let pdu: Pdu | null;
+      try {
+        pdu = this.framer.next();
+      } catch (err) {
+        if (err instanceof FramingError) {
+          if (err.bhs && this.state === 'ffp') {
+            this.sendReject(
+              err.recoverable ? RejectReason.DataDigestError : RejectReason.ProtocolError,
+              err.bhs,
+            );
+          }
+          this.closeAfterFlush(err.message);
+          return;
+        }
+        throw err;
+      }
+      if (!pdu) return;
+      try {
+        if (this.state === 'login') this.onLoginPdu(pdu);
+        else this.onFfpPdu(pdu);
+      } catch (err) {
+        if (err instanceof ProtocolError) {
+          this.sendReject(err.reason, pdu.bhs);
+          this.closeAfterFlush(err.message);
+        } else {
+          this.host.logger.warn({ conn: this.id, err }, 'unexpected error handling a PDU');
+          this.closeAfterFlush('internal error');
+        }
+        return;
+      }
+    }
+  }
+
+  // ---- login ------------------------------------------------------------
+
+  private onLoginPdu(pdu: Pdu): void {
+    const bhs = pdu.bhs;
+    if (opcodeOf(bhs) !== Opcode.LoginRequest) {
+      this.sendLoginReject(bhs, LoginStatus.InvalidDuringLogin);
+      return;
+    }
+    if (++this.loginPdus > MAX_LOGIN_PDUS) {
+      this.sendLoginReject(bhs, LoginStatus.InitiatorError);
+      return;
+    }
+    if (this.loginPdus === 1) {
+      if (this.host.loginThrottled(this.remoteAddress)) {
+        this.host.logger.warn({ remote: this.remoteAddress }, 'iSCSI login refused: too many recent failures');
+        this.sendLoginReject(bhs, LoginStatus.ServiceUnavailable);
+        return;
+      }
+      this.statSN = bhs.readUInt32BE(28);
+      this.cid = bhs.readUInt16BE(20);
+    }
+    this.expCmdSN = bhs.readUInt32BE(24);
+    const flags = bhs[1]!;
+    const reply = this.login.handle({
+      transit: (flags & 0x80) !== 0,
+      cont: (flags & 0x40) !== 0,
+      csg: (flags >> 2) & 3,
+      nsg: flags & 3,
+      versionMax: bhs[2]!,
+      versionMin: bhs[3]!,
+      isid: bhs.subarray(8, 14),
+      tsih: bhs.readUInt16BE(14),
+      data: pdu.data,
+    });
+    const result = this.login.result;
+    if (reply.status !== LoginStatus.Success) {
+      this.host.logger.warn(
+        { remote: this.remoteAddress, initiator: result.initiatorName, status: reply.status.toString(16), reason: reply.reason },
+        'iSCSI login failed',
+      );
+      this.sendLoginReject(bhs, reply.status);
+      return;
+    }
+    const res = this.loginResponseHeader(bhs, LoginStatus.Success);
+    res[1] = (reply.transit ? 0x80 : 0) | (reply.csg << 2) | (reply.transit ? reply.nsg : 0);
+    if (this.login.finished) res.writeUInt16BE(result.tsih, 14);
+    this.maxCmdSN = snAdd(this.expCmdSN, this.limits.queueDepth - 1);
+    res.writeUInt32BE(this.maxCmdSN, 32);
+    this.send(res, encodeText(reply.keys));
+    if (this.login.finished) this.enterFullFeature();
+  }
+
+  private loginResponseHeader(req: Buffer, status: LoginStatus): Buffer {
+    const res = newBhs(Opcode.LoginResponse);
+    req.copy(res, 8, 8, 16); // ISID and TSIH
+    res.writeUInt32BE(ittOf(req), 16);
+    res.writeUInt32BE(this.takeStatSN(), 24);
+    res.writeUInt32BE(this.expCmdSN, 28);
+    res.writeUInt32BE(this.expCmdSN, 32);
+    res[36] = status >> 8;
+    res[37] = status & 0xff;
+    return res;
+  }
+
+  private sendLoginReject(req: Buffer, status: LoginStatus): void {
+    const res = this.loginResponseHeader(req, status);
+    res[1] = (req[1]! & 0x0c);
+    this.send(res, EMPTY);
+    if (status === LoginStatus.AuthenticationFailure || status === LoginStatus.AuthorizationFailure) {
+      this.host.loginFailed(this.remoteAddress);
+    }
+    this.closeAfterFlush('login failed');
+  }
+
+  private enterFullFeature(): void {
+    clearTimeout(this.loginTimer);
+    const result = this.login.result;
+    // The final login response went out without digests; everything after uses them.
+    this.params = result.params;
+    this.initiatorName = result.initiatorName;
+    this.sessionType = result.sessionType;
+    this.digests = { headerDigest: result.params.headerDigest, dataDigest: result.params.dataDigest };
+    this.framer.options = { ...this.digests, maxDataSegmentLength: result.params.maxRecvDataSegmentLength };
+    this.state = 'ffp';
+    if (result.sessionType === 'Normal') {
+      const target = this.host.findTarget(result.targetName!);
+      const access = target?.access(result.initiatorName);
+      if (!target || !access) {
+        this.terminate('target or access removed during login');
+        return;
+      }
+      this.target = target;
+      this.readOnly = access.readOnly;
+      const isid = result.isid.toString('hex');
+      const portName = `${result.initiatorName},i,0x${isid}`;
+      const tpgt = `t,0x${this.host.loginEnv.portalGroupTag.toString(16).padStart(4, '0')}`;
+      this.nexus = {
+        id: `${portName},${tpgt}`,
+        initiatorName: result.initiatorName,
+        initiatorPortName: portName,
+        targetPortName: `${target.iqn},${tpgt}`,
+      };
+      if (!this.host.sessionStarted(this)) {
+        this.terminate('target removed during login');
+        return;
+      }
+    }
+    this.host.logger.info(
+      { conn: this.id, remote: this.remoteAddress, initiator: this.initiatorName, target: this.target?.iqn, type: this.sessionType },
+      'iSCSI session started',
+    );
+  }
+
+  // ---- full feature phase -------------------------------------------------
+
+  private onFfpPdu(pdu: Pdu): void {
+    switch (opcodeOf(pdu.bhs)) {
+      case Opcode.ScsiCommand:
+        return this.onScsiCommand(pdu);
+      case Opcode.DataOut:
+        return this.onDataOut(pdu);
+      case Opcode.NopOut:
+        return this.onNopOut(pdu);
+      case Opcode.TaskMgmtRequest:
+        return this.onTaskManagement(pdu);
+      case Opcode.TextRequest:
+        return this.onText(pdu);
+      case Opcode.LogoutRequest:
+        return this.onLogout(pdu);
+      case Opcode.Snack:
+        // ErrorRecoveryLevel 0 has no SNACK.
+        return this.sendReject(RejectReason.CommandNotSupported, pdu.bhs);
+      default:
+        throw new ProtocolError(`unexpected opcode 0x${opcodeOf(pdu.bhs).toString(16)}`);
+    }
+  }
+
+  /**
+   * Applies CmdSN ordering; false means the PDU is silently ignored, as RFC 7143 4.2.2.1
+   * requires for non-immediate commands outside the window and for duplicates.
+   */
+  private acceptCmdSN(bhs: Buffer): boolean {
+    if (isImmediate(bhs)) return true;
+    const cmdSN = bhs.readUInt32BE(24);
+    if (!snInWindow(cmdSN, this.expCmdSN, this.maxCmdSN)) return false;
+    if (cmdSN !== this.expCmdSN) {
+      if (this.aheadCmdSNs.has(cmdSN)) return false;
+      this.aheadCmdSNs.add(cmdSN);
+      return true;
+    }
+    this.expCmdSN = snAdd(this.expCmdSN, 1);
+    while (this.aheadCmdSNs.delete(this.expCmdSN)) this.expCmdSN = snAdd(this.expCmdSN, 1);
+    return true;
+  }
+
+  /** The MaxCmdSN to advertise: grows as commands finish, never shrinks (commands may already be on the wire). */
+  private windowMax(): number {
+    const free = this.bufferedWriteBytes > this.limits.writeBufferBudget ? 0 : this.limits.queueDepth - this.inFlight;
+    const candidate = snAdd(this.expCmdSN, free - 1);
+    if (snLessThan(this.maxCmdSN, candidate)) this.maxCmdSN = candidate;
+    return this.maxCmdSN;
+  }
+
+  private takeStatSN(): number {
+    const sn = this.statSN;
+    this.statSN = snAdd(sn, 1);
+    return sn;
+  }
+
+  /** Fills StatSN / ExpCmdSN / MaxCmdSN at bytes 24..35 of a target PDU. */
+  private stampSequence(bhs: Buffer, advanceStatSN: boolean): void {
+    bhs.writeUInt32BE(advanceStatSN ? this.takeStatSN() : this.statSN, 24);
+    bhs.writeUInt32BE(this.expCmdSN, 28);
+    bhs.writeUInt32BE(this.windowMax(), 32);
+  }
+
+  private onScsiCommand(pdu: Pdu): void {
+    const bhs = pdu.bhs;
+    if (this.sessionType === 'Discovery' || !this.target || !this.nexus) {
+      this.sendReject(RejectReason.ProtocolError, bhs);
+      return;
+    }
+    if (!this.acceptCmdSN(bhs)) return;
+    const itt = ittOf(bhs);
+    const flags = bhs[1]!;
+    const read = (flags & 0x40) !== 0;
+    const write = (flags & 0x20) !== 0;
+    const edtl = bhs.readUInt32BE(20);
+    if (this.tasks.has(itt)) return this.sendReject(RejectReason.TaskInProgress, bhs);
+    if (read && write) return this.sendReject(RejectReason.CommandNotSupported, bhs); // bidirectional
+    if (!write && pdu.data.length) return this.sendReject(RejectReason.InvalidPduField, bhs);
+    let cdb = bhs.subarray(32, 48);
+    if (pdu.ahs.length >= 4 && pdu.ahs[2] === 1) {
+      // Extended CDB AHS: AHSLength counts the reserved byte, then the CDB bytes beyond 16.
+      const extra = pdu.ahs.readUInt16BE(0) - 1;
+      if (extra < 0 || 4 + extra > pdu.ahs.length) return this.sendReject(RejectReason.InvalidPduField, bhs);
+      cdb = Buffer.concat([cdb, pdu.ahs.subarray(4, 4 + extra)]);
+    }
+    const task: Task = {
+      itt,
+      lun: decodeLun(bhs),
+      lunBytes: bhs.subarray(8, 16),
+      cdb,
+      edtl,
+      read,
+      write,
+      counted: !isImmediate(bhs),
+      executing: false,
+      aborted: false,
+      received: 0,
+      unsolicitedEnd: 0,
+      unsolicitedNext: 0,
+      unsolicitedDataSN: 0,
+      nextR2TOffset: 0,
+      r2tSN: 0,
+      r2ts: new Map(),
+    };
+    if (write) {
+      const imm = pdu.data;
+      if (imm.length && !this.params.immediateData) return this.sendReject(RejectReason.ProtocolError, bhs);
+      if (imm.length > edtl || imm.length > this.params.firstBurstLength) {
+        return this.sendReject(RejectReason.InvalidPduField, bhs);
+      }
+      if (edtl > this.limits.maxCommandBytes) return this.sendReject(RejectReason.LongOperationReject, bhs);
+      this.tasks.set(itt, task);
+      if (task.counted) this.inFlight++;
+      if (imm.length === edtl) {
+        task.dataOut = imm;
+        this.execute(task);
+        return;
+      }
+      const final = (flags & 0x80) !== 0;
+      task.unsolicitedEnd = final || this.params.initialR2T ? imm.length : Math.min(this.params.firstBurstLength, edtl);
+      task.buf = Buffer.allocUnsafe(edtl);
+      imm.copy(task.buf);
+      this.bufferedWriteBytes += edtl;
+      task.received = imm.length;
+      task.unsolicitedNext = imm.length;
+      task.nextR2TOffset = task.unsolicitedEnd;
+      this.issueR2Ts(task);
+      return;
+    }
+    this.tasks.set(itt, task);
+    if (task.counted) this.inFlight++;
+    this.execute(task);
+  }
+
+  private issueR2Ts(task: Task): void {
+    while (task.r2ts.size < this.params.maxOutstandingR2T && task.nextR2TOffset < task.edtl) {
+      const offset = task.nextR2TOffset;
+      const length = Math.min(this.params.maxBurstLength, task.edtl - offset);
+      const ttt = this.allocateTtt();
+      task.r2ts.set(ttt, { offset, length, received: 0, dataSN: 0 });
+      task.nextR2TOffset += length;
+      const bhs = newBhs(Opcode.R2T);
+      bhs[1] = 0x80;
+      task.lunBytes.copy(bhs, 8);
+      bhs.writeUInt32BE(task.itt, 16);
+      bhs.writeUInt32BE(ttt, 20);
+      this.stampSequence(bhs, false);
+      bhs.writeUInt32BE(task.r2tSN++, 36);
+      bhs.writeUInt32BE(offset, 40);
+      bhs.writeUInt32BE(length, 44);
+      this.send(bhs, EMPTY);
+    }
+  }
+
+  private allocateTtt(): number {
+    const ttt = this.nextTtt;
+    this.nextTtt = this.nextTtt >= 0xfffffffe ? 1 : this.nextTtt + 1;
+    return ttt;
+  }
+
+  private onDataOut(pdu: Pdu): void {
+    const bhs = pdu.bhs;
+    const itt = ittOf(bhs);
+    const task = this.tasks.get(itt);
+    if (!task || !task.buf || task.executing) {
+      // Data for a task we aborted may still be in flight; anything else is an error.
+      if (this.abortedItts.includes(itt)) return;
+      return this.sendReject(RejectReason.InvalidPduField, bhs);
+    }
+    const ttt = bhs.readUInt32BE(20);
+    const dataSN = bhs.readUInt32BE(36);
+    const offset = bhs.readUInt32BE(40);
+    const data = pdu.data;
+    const final = isFinal(bhs);
+    if (ttt === RESERVED_TAG) {
+      if (dataSN !== task.unsolicitedDataSN) throw new ProtocolError('unexpected DataSN in unsolicited Data-Out');
+      if (offset !== task.unsolicitedNext || offset + data.length > task.unsolicitedEnd) {
+        throw new ProtocolError('unsolicited Data-Out outside the first burst');
+      }
+      if (final !== (offset + data.length === task.unsolicitedEnd)) {
+        throw new ProtocolError('unsolicited data sequence ended early or late');
+      }
+      data.copy(task.buf, offset);
+      task.unsolicitedNext += data.length;
+      task.unsolicitedDataSN++;
+    } else {
+      const r2t = task.r2ts.get(ttt);
+      if (!r2t) return this.sendReject(RejectReason.InvalidPduField, bhs);
+      if (dataSN !== r2t.dataSN) throw new ProtocolError('unexpected DataSN in solicited Data-Out');
+      if (offset !== r2t.offset + r2t.received || r2t.received + data.length > r2t.length) {
+        throw new ProtocolError('Data-Out outside the requested burst');
+      }
+      if (final !== (r2t.received + data.length === r2t.length)) {
+        throw new ProtocolError('data sequence ended early or late');
+      }
+      data.copy(task.buf, offset);
+      r2t.received += data.length;
+      r2t.dataSN++;
+      if (final) {
+        task.r2ts.delete(ttt);
+        this.issueR2Ts(task);
+      }
+    }
+    task.received += data.length;
+    if (task.received === task.edtl) {
+      task.dataOut = task.buf;
+      this.execute(task);
+    }
+  }
+
+  private execute(task: Task): void {
+    task.executing = true;
+    const cmd: ScsiCommand = {
+      cdb: task.cdb,
+      lun: task.lun,
+      nexus: this.nexus!,
+      expectedLength: task.edtl,
+      direction: task.write ? DataDirection.Write : task.read ? DataDirection.Read : DataDirection.None,
+      readOnly: this.readOnly,
+    };
+    if (task.dataOut) cmd.dataOut = task.dataOut;
+    let pending: Promise<ScsiResponse>;
+    try {
+      pending = this.host.execute(this.target!.luns, cmd);
+    } catch (err) {
+      pending = Promise.reject(err);
+    }
+    pending.then(
+      (res) => this.complete(task, res),
+      (err: unknown) => {
+        this.host.logger.warn({ conn: this.id, err }, 'SCSI command failed in the logical unit');
+        this.complete(task, null);
+      },
+    );
+  }
+
+  private releaseTask(task: Task): void {
+    if (this.tasks.get(task.itt) !== task) return;
+    this.tasks.delete(task.itt);
+    if (task.counted) this.inFlight--;
+    if (task.buf) {
+      this.bufferedWriteBytes -= task.edtl;
+      task.buf = undefined;
+    }
+  }
+
+  /** Sends the outcome; `res` null means the logical unit failed (iSCSI response "target failure"). */
+  private complete(task: Task, res: ScsiResponse | null): void {
+    this.releaseTask(task);
+    if (task.aborted || this.state !== 'ffp') return;
+    if (!res) {
+      this.sendScsiResponse(task, 0x01, 0, undefined, 0, 0, task.r2tSN);
+      return;
+    }
+    const data = res.data;
+    const actual = data ? data.length : 0;
+    let residualFlags = 0;
+    let residual = 0;
+    if (task.read) {
+      if (actual < task.edtl) {
+        residualFlags = 0x02;
+        residual = task.edtl - actual;
+      } else if (actual > task.edtl) {
+        residualFlags = 0x04;
+        residual = actual - task.edtl;
+      }
+    } else if (!task.write && actual > task.edtl) {
+      residualFlags = 0x04;
+      residual = actual - task.edtl;
+    }
+    const sendLength = task.read && data ? Math.min(actual, task.edtl) : 0;
+    const collapse = sendLength > 0 && !res.sense && (res.status === GOOD || res.status === CONDITION_MET);
+    let dataSN = 0;
+    if (sendLength > 0) dataSN = this.sendDataIn(task, data!, sendLength, collapse ? res.status : -1, residualFlags, residual);
+    if (!collapse) {
+      this.sendScsiResponse(task, 0x00, res.status, res.sense, residualFlags, residual, task.read ? dataSN : task.r2tSN);
+    }
+  }
+
+  /** Data-In PDUs of at most the initiator's MaxRecvDataSegmentLength, F at each MaxBurstLength boundary. Returns the count. */
+  private sendDataIn(task: Task, data: Buffer, length: number, status: number, residualFlags: number, residual: number): number {
+    const segment = this.params.maxXmitDataSegmentLength;
+    const burst = this.params.maxBurstLength;
+    let dataSN = 0;
+    let offset = 0;
+    let burstLeft = burst;
+    while (offset < length) {
+      const n = Math.min(segment, length - offset, burstLeft);
+      const last = offset + n === length;
+      burstLeft -= n;
+      const bhs = newBhs(Opcode.DataIn);
+      let flags = last || burstLeft === 0 ? 0x80 : 0;
+      if (last && status >= 0) {
+        flags |= 0x01 | residualFlags;
+        bhs[3] = status;
+        bhs.writeUInt32BE(residual, 44);
+      }
+      bhs[1] = flags;
+      task.lunBytes.copy(bhs, 8);
+      bhs.writeUInt32BE(task.itt, 16);
+      bhs.writeUInt32BE(RESERVED_TAG, 20);
+      this.stampSequence(bhs, last && status >= 0);
+      bhs.writeUInt32BE(dataSN++, 36);
+      bhs.writeUInt32BE(offset, 40);
+      this.send(bhs, data.subarray(offset, offset + n));
+      offset += n;
+      if (burstLeft === 0) burstLeft = burst;
+    }
+    return dataSN;
+  }
+
+  private sendScsiResponse(
+    task: Task,
+    response: number,
+    status: number,
+    sense: Buffer | undefined,
+    residualFlags: number,
+    residual: number,
+    expDataSN: number,
+  ): void {
+    const bhs = newBhs(Opcode.ScsiResponse);
+    bhs[1] = 0x80 | residualFlags;
+    bhs[2] = response;
+    bhs[3] = status;
+    bhs.writeUInt32BE(task.itt, 16);
+    this.stampSequence(bhs, true);
+    bhs.writeUInt32BE(expDataSN, 36);
+    bhs.writeUInt32BE(residual, 44);
+    let data = EMPTY;
+    if (sense && sense.length) {
+      data = Buffer.allocUnsafe(2 + sense.length);
+      data.writeUInt16BE(sense.length, 0);
+      sense.copy(data, 2);
+    }
+    this.send(bhs, data);
+  }
+
+  private abortTask(task: Task): void {
+    task.aborted = true;
+    this.abortedItts.push(task.itt);
+    if (this.abortedItts.length > ABORTED_ITT_MEMORY) this.abortedItts.shift();
+    // A task still gathering data is gone now; one in the logical unit is released when it returns.
+    if (!task.executing) this.releaseTask(task);
+  }
+
+  private onNopOut(pdu: Pdu): void {
+    const bhs = pdu.bhs;
+    if (!this.acceptCmdSN(bhs)) return;
+    const itt = ittOf(bhs);
+    if (itt === RESERVED_TAG) return; // an answer to a NOP-In, or a ping that wants no reply
+    const res = newBhs(Opcode.NopIn);
+    res[1] = 0x80;
+    bhs.copy(res, 8, 8, 16);
+    res.writeUInt32BE(itt, 16);
+    res.writeUInt32BE(RESERVED_TAG, 20);
+    this.stampSequence(res, true);
+    const echo = pdu.data.length > this.params.maxXmitDataSegmentLength
+      ? pdu.data.subarray(0, this.params.maxXmitDataSegmentLength)
+      : pdu.data;
+    this.send(res, echo);
+  }
+
+  private onTaskManagement(pdu: Pdu): void {
+    const bhs = pdu.bhs;
+    if (!this.acceptCmdSN(bhs)) return;
+    const fn = bhs[1]! & 0x7f;
+    let response: TmfResponse;
+    let coldReset = false;
+    const target = this.target;
+    if (!target || !this.nexus) {
+      response = TmfResponse.Rejected;
+    } else {
+      const lun = decodeLun(bhs);
+      const lu = target.luns.get(lun);
+      const resetLu = (kind: ResetKind): void => lu!.reset(kind, this.nexus!);
+      switch (fn) {
+        case TmfFunction.AbortTask: {
+          const task = this.tasks.get(bhs.readUInt32BE(20));
+          if (task) {
+            this.abortTask(task);
+            response = TmfResponse.Complete;
+          } else {
+            // RFC 7143 11.5.1: a referenced command already received and finished counts as aborted.
+            const refCmdSN = bhs.readUInt32BE(32);
+            response = snLessThan(refCmdSN, this.expCmdSN) ? TmfResponse.Complete : TmfResponse.TaskDoesNotExist;
+          }
+          break;
+        }
+        case TmfFunction.AbortTaskSet:
+        case TmfFunction.ClearTaskSet:
+          if (!lu) {
+            response = TmfResponse.LunDoesNotExist;
+            break;
+          }
+          this.abortTasks(lun);
+          resetLu(fn === TmfFunction.AbortTaskSet ? 'abort-task-set' : 'clear-task-set');
+          response = TmfResponse.Complete;
+          break;
+        case TmfFunction.LogicalUnitReset:
+          if (!lu) {
+            response = TmfResponse.LunDoesNotExist;
+            break;
+          }
+          this.abortTasks(lun);
+          this.host.resetTasks(target, lun, this);
+          resetLu('lun-reset');
+          response = TmfResponse.Complete;
+          break;
+        case TmfFunction.TargetWarmReset:
+        case TmfFunction.TargetColdReset: {
+          const cold = fn === TmfFunction.TargetColdReset;
+          this.abortTasks(null);
+          this.host.resetTasks(target, null, this);
+          for (const unit of target.luns.values()) unit.reset(cold ? 'target-cold-reset' : 'target-warm-reset', this.nexus);
+          response = TmfResponse.Complete;
+          coldReset = cold;
+          break;
+        }
+        case TmfFunction.TaskReassign:
+          response = TmfResponse.ReassignmentNotSupported;
+          break;
+        case TmfFunction.ClearAca:
+          response = TmfResponse.NotSupported;
+          break;
+        default:
+          response = TmfResponse.Rejected;
+      }
+    }
+    const res = newBhs(Opcode.TaskMgmtResponse);
+    res[1] = 0x80;
+    res[2] = response;
+    res.writeUInt32BE(ittOf(bhs), 16);
+    this.stampSequence(res, true);
+    this.send(res, EMPTY);
+    // A cold reset ends the session after its response (RFC 7143 11.5.1).
+    if (coldReset) this.closeAfterFlush('target cold reset');
+  }
+
+  private onText(pdu: Pdu): void {
+    const bhs = pdu.bhs;
+    if (!this.acceptCmdSN(bhs)) return;
+    const itt = ittOf(bhs);
+    const ttt = bhs.readUInt32BE(20);
+    const cont = (bhs[1]! & 0x40) !== 0;
+    if (ttt !== RESERVED_TAG) {
+      if (this.textOut && this.textOut.ttt === ttt) {
+        const rest = this.textOut.rest;
+        this.textOut = undefined;
+        this.sendTextResponse(itt, rest);
+        return;
+      }
+      if (!this.textIn.length) return this.sendReject(RejectReason.InvalidPduField, bhs);
+    }
+    this.textOut = undefined;
+    this.textInBytes += pdu.data.length;
+    if (this.textInBytes > MAX_TEXT_BYTES) throw new ProtocolError('text request too long');
+    this.textIn.push(pdu.data);
+    if (cont) {
+      // The initiator has more to say: acknowledge with an empty response that carries a TTT.
+      const res = newBhs(Opcode.TextResponse);
+      res.writeUInt32BE(itt, 16);
+      res.writeUInt32BE(this.allocateTtt(), 20);
+      this.stampSequence(res, true);
+      this.send(res, EMPTY);
+      return;
+    }
+    const all = Buffer.concat(this.textIn);
+    this.textIn = [];
+    this.textInBytes = 0;
+    let pairs: TextPairs;
+    try {
+      pairs = parseText(all);
+    } catch (err) {
+      if (err instanceof TextFormatError) throw new ProtocolError(err.message);
+      throw err;
+    }
+    const reply: TextPairs = [];
+    for (const [key, value] of pairs) {
+      if (key === 'SendTargets') {
+        if (this.sessionType === 'Normal' && value === 'All') reply.push([key, 'Reject']);
+        else reply.push(...this.host.sendTargets(this.initiatorName, value, this.target?.iqn));
+      } else {
+        reply.push([key, 'NotUnderstood']);
+      }
+    }
+    this.sendTextResponse(itt, encodeText(reply));
+  }
+
+  /** Sends a text answer, split with the C bit when it exceeds what the initiator accepts. */
+  private sendTextResponse(itt: number, text: Buffer): void {
+    const max = this.params.maxXmitDataSegmentLength;
+    const res = newBhs(Opcode.TextResponse);
+    res.writeUInt32BE(itt, 16);
+    let chunk = text;
+    if (text.length > max) {
+      chunk = text.subarray(0, max);
+      const ttt = this.allocateTtt();
+      this.textOut = { ttt, rest: text.subarray(max) };
+      res[1] = 0x40;
+      res.writeUInt32BE(ttt, 20);
+    } else {
+      res[1] = 0x80;
+      res.writeUInt32BE(RESERVED_TAG, 20);
+    }
+    this.stampSequence(res, true);
+    this.send(res, chunk);
+  }
+
+  private onLogout(pdu: Pdu): void {
+    const bhs = pdu.bhs;
+    if (!this.acceptCmdSN(bhs)) return;
+    const reason = bhs[1]! & 0x7f;
+    let response = 0;
+    if (reason === 2) response = 2; // connection recovery needs ErrorRecoveryLevel 2
+    else if (reason === 1 && bhs.readUInt16BE(20) !== this.cid) response = 1;
+    else if (reason > 2) return this.sendReject(RejectReason.InvalidPduField, bhs);
+    const res = newBhs(Opcode.LogoutResponse);
+    res[1] = 0x80;
+    res[2] = response;
+    res.writeUInt32BE(ittOf(bhs), 16);
+    this.stampSequence(res, true);
+    this.send(res, EMPTY);
+    if (response === 0) this.closeAfterFlush('logout');
+  }
+
+  private sendReject(reason: RejectReason, rejected: Buffer): void {
+    const bhs = newBhs(Opcode.Reject);
+    bhs[1] = 0x80;
+    bhs[2] = reason;
+    bhs.writeUInt32BE(RESERVED_TAG, 16);
+    this.stampSequence(bhs, true);
+    this.send(bhs, Buffer.from(rejected.subarray(0, BHS_LENGTH)));
+  }
+
+  // ---- output -------------------------------------------------------------
+
+  /**
+   * Queues a PDU. Writes are corked and released once per event-loop turn, so every
+   * PDU produced in that turn leaves in one vectored write.
+   */
+  private send(bhs: Buffer, data: Buffer): void {
+    if (this.state === 'closed') return;
+    const parts = encodePdu({ bhs, ahs: EMPTY, data }, this.digests);
+    if (!this.corked) {
+      this.corked = true;
+      this.socket.cork();
+      setImmediate(this.flush);
+    }
+    for (const part of parts) this.socket.write(part);
+  }
+
+  private readonly flush = (): void => {
+    this.corked = false;
+    this.socket.uncork();
+    if (this.socket.writableLength > this.limits.sendHighWater && !this.readPaused) {
+      this.readPaused = true;
+      this.socket.pause();
+    }
+  };
+
+  private maybeResume(): void {
+    if (this.readPaused && this.socket.writableLength <= this.limits.sendHighWater) {
+      this.readPaused = false;
+      this.socket.resume();
+    }
+  }
+
+  private closeAfterFlush(why: string): void {
+    if (this.state === 'closed' || this.state === 'closing') return;
+    this.host.logger.debug({ conn: this.id, why }, 'ending iSCSI connection');
+    this.releaseSession();
+    this.state = 'closing';
+    if (this.corked) {
+      this.corked = false;
+      this.socket.uncork();
+    }
+    this.socket.end();
+    // A peer that never reads must not hold the socket open.
+    setTimeout(() => this.socket.destroy(), 5000).unref();
+  }
+
+  /** Drops tasks and tells the logical units the nexus is gone; runs once. */
+  private releaseSession(): void {
+    clearTimeout(this.loginTimer);
+    for (const task of this.tasks.values()) task.aborted = true;
+    if (this.state === 'ffp' || this.state === 'login') this.host.connectionClosed(this);
+  }
+
+  private teardown(): void {
+    if (this.state === 'closed') return;
+    if (this.state !== 'closing') this.releaseSession();
+    this.state = 'closed';
+  }
+}
+
+/** The LUN from bytes 8..15: peripheral or flat addressing, single level; anything else matches no LUN. */
+export function decodeLun(bhs: Buffer): number {
+  const method = bhs[8]! >> 6;
+  for (let i = 10; i < 16; i++) if (bhs[i] !== 0) return 0xffffffff;
+  if (method > 1) return 0xffffffff;
+  return ((bhs[8]! & 0x3f) << 8) | bhs[9]!;
+}

@@ -1,0 +1,285 @@
+#!/usr/bin/env bash
+# bench/datapath.sh - our iSCSI target against tgtd, side by side, in one run.
+#
+# Usage: bench/datapath.sh [--quick] [-h]
+#   --quick   three ~0.7 s repetitions per test instead of five ~2 s ones (about a minute in all)
+#
+# It creates two sparse files of the same size, serves one with tgtd (Debian "tgt") and the
+# other with our target (bench/datapath-target.mjs over the compiled dist/), both on loopback
+# with CHAP, then runs every test against both targets back to back and prints a Markdown
+# table: test | tgtd | ours | ratio | tgtd CPU% | our CPU%. Build first: npx tsc -p .
+#
+# Environment (defaults in brackets):
+#   BENCH_SECS [2, quick 0.7]  duration of one repetition (iscsi-perf rounds it up to whole seconds)
+#   BENCH_REPS [5, quick 3]    repetitions per test and target; the table shows the median
+#   BENCH_SIZE_MIB [1024]      size of each backing file
+#   BENCH_TESTS [all]          space-separated test names to run (see the list below)
+#   BENCH_DIR [$TMPDIR]        where the temporary backing files go (keep it on the volumes' fs)
+#   BENCH_NODE_OPTS []         extra node flags for our target, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"
+#   BENCH_OURS_URL, BENCH_OURS_PID   measure an already running target (e.g. a whole
+#                              "cinderblock serve" export) instead of starting the bench entry
+#
+# CPU% is the target process's user+system time (all threads, /proc/PID/stat) divided by the
+# run time the client reports, as a percentage of one core. Both targets share two cores with
+# the initiator, so CPU% above 100 means the target used more than one core.
+set -u
+
+usage() { sed -n '2,26p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
+
+QUICK=0
+for arg in "$@"; do
+  case $arg in
+    --quick) QUICK=1 ;;
+    -h|--help) usage ;;
+    *) echo "unknown argument: $arg" >&2; usage ;;
+  esac
+done
+
+# Several short repetitions rather than a few long ones: on two shared cores a burst of other
+# load can halve one run, and the median of five shrugs off two such runs.
+if [ "$QUICK" = 1 ]; then SECS=${BENCH_SECS:-0.7}; REPS=${BENCH_REPS:-3}; else SECS=${BENCH_SECS:-2}; REPS=${BENCH_REPS:-5}; fi
+PERF_SECS=$(awk -v s="$SECS" 'BEGIN {n = int(s); print (n < s ? n + 1 : (n < 1 ? 1 : n))}')
+SIZE_MIB=${BENCH_SIZE_MIB:-1024}
+HERE=$(cd "$(dirname "$0")" && pwd)
+ROOT=$(dirname "$HERE")
+CHAP_USER=benchuser
+# 16+ characters: RFC 7143 asks targets to refuse shorter CHAP secrets.
+CHAP_PASS=benchsecret-4f1c9e
+CLK=$(getconf CLK_TCK)
+
+log() { echo "# $*" >&2; }
+die() { echo "datapath: $*" >&2; exit 1; }
+need() { command -v "$1" >/dev/null || die "missing $1 (apt-get install -y $2)"; }
+need tgtd tgt; need tgtadm tgt; need qemu-img qemu-utils; need iscsi-perf libiscsi-bin
+need iscsi-readcapacity16 libiscsi-bin; need ss iproute2; need node nodejs
+[ -n "${BENCH_OURS_URL:-}" ] || [ -f "$ROOT/dist/src/iscsi/server.js" ] || die "dist/ is missing our target: run npx tsc -p . first"
+
+TMP=$(mktemp -d "${BENCH_DIR:-${TMPDIR:-/tmp}}/cinderblock-datapath.XXXXXX") || die "cannot create a temp dir"
+TGT_PID=""; TGT_CTRL=""; OURS_PID=""
+
+stop_tgtd() {
+  [ -n "$TGT_PID" ] || return 0
+  local adm="tgtadm -C $TGT_CTRL"
+  timeout 10 $adm --lld iscsi --mode target --op delete --force --tid 1 >/dev/null 2>&1
+  timeout 10 $adm --mode system --op delete >/dev/null 2>&1
+  for _ in $(seq 20); do kill -0 "$TGT_PID" 2>/dev/null || break; sleep 0.1; done
+  # tgtd ignores SIGTERM; if the orderly exit above did not happen, nothing else will.
+  kill -9 "$TGT_PID" 2>/dev/null
+  wait "$TGT_PID" 2>/dev/null
+  rm -f "/var/run/tgtd/socket.$TGT_CTRL" "/var/run/tgtd/socket.$TGT_CTRL.lock"
+  TGT_PID=""
+}
+stop_ours() {
+  [ -n "$OURS_PID" ] || return 0
+  kill -TERM "$OURS_PID" 2>/dev/null
+  # A graceful exit is what lets --cpu-prof write its profile; give it a few seconds.
+  for _ in $(seq 100); do kill -0 "$OURS_PID" 2>/dev/null || break; sleep 0.1; done
+  kill -9 "$OURS_PID" 2>/dev/null
+  wait "$OURS_PID" 2>/dev/null
+  OURS_PID=""
+}
+cleanup() { stop_tgtd; stop_ours; rm -rf "$TMP"; }
+trap cleanup EXIT
+trap 'exit 130' INT TERM HUP
+
+listening() { ss -Hltn "sport = :$1" 2>/dev/null | grep -q LISTEN; }
+# A port nobody listens on now; tgtd binds it a moment later, and a lost race fails loudly there.
+pick_port() {
+  local p
+  for _ in $(seq 50); do
+    p=$((20000 + RANDOM % 30000))
+    listening "$p" || { echo "$p"; return 0; }
+  done
+  return 1
+}
+
+# ---------- the two targets ----------
+start_tgtd() {
+  local port iqn adm
+  truncate -s "${SIZE_MIB}M" "$TMP/tgtd.img" || die "cannot create a backing file in $TMP"
+  port=$(pick_port) || die "no free port for tgtd"
+  # A private management socket so that no other tgtd on this host (e.g. Cinder's, on -C 0) is touched.
+  for _ in $(seq 50); do
+    TGT_CTRL=$((1000 + RANDOM % 30000))
+    [ -e "/var/run/tgtd/socket.$TGT_CTRL" ] || break
+  done
+  setsid tgtd -f -C "$TGT_CTRL" --iscsi "portal=127.0.0.1:$port" >"$TMP/tgtd.log" 2>&1 </dev/null &
+  TGT_PID=$!
+  for _ in $(seq 100); do listening "$port" && break; kill -0 "$TGT_PID" 2>/dev/null || break; sleep 0.1; done
+  listening "$port" || { cat "$TMP/tgtd.log" >&2; die "tgtd did not listen on 127.0.0.1:$port"; }
+  iqn="iqn.2010-10.org.openstack:volume-$(cat /proc/sys/kernel/random/uuid)"
+  adm="tgtadm -C $TGT_CTRL --lld iscsi"
+  $adm --mode target --op new --tid 1 --targetname "$iqn" &&
+  $adm --mode logicalunit --op new --tid 1 --lun 1 --backing-store "$TMP/tgtd.img" &&
+  $adm --mode logicalunit --op update --tid 1 --lun 1 --params thin_provisioning=1 &&
+  # tgtd's default of 8192 would split every write into 8 KiB Data-Out PDUs; compare like with like.
+  $adm --mode target --op update --tid 1 --name MaxRecvDataSegmentLength --value 262144 &&
+  $adm --mode target --op bind --tid 1 --initiator-address 127.0.0.1 &&
+  $adm --mode account --op new --user "$CHAP_USER" --password "$CHAP_PASS" &&
+  $adm --mode account --op bind --tid 1 --user "$CHAP_USER" || die "tgtadm failed to configure tgtd"
+  TGT_URL="iscsi://$CHAP_USER%$CHAP_PASS@127.0.0.1:$port/$iqn/1"
+}
+
+start_ours() {
+  local ready
+  truncate -s "${SIZE_MIB}M" "$TMP/ours.img" || die "cannot create a backing file in $TMP"
+  # shellcheck disable=SC2086  # BENCH_NODE_OPTS is a list of flags
+  node ${BENCH_NODE_OPTS:-} "$HERE/datapath-target.mjs" --file "$TMP/ours.img" \
+    --chap-user "$CHAP_USER" --chap-secret "$CHAP_PASS" >"$TMP/ours.out" 2>"$TMP/ours.log" </dev/null &
+  OURS_PID=$!
+  for _ in $(seq 200); do
+    ready=$(grep -m1 '^READY ' "$TMP/ours.out" 2>/dev/null) && break
+    kill -0 "$OURS_PID" 2>/dev/null || break
+    sleep 0.1
+  done
+  [ -n "${ready:-}" ] || { tail -20 "$TMP/ours.log" >&2; die "our target did not report READY"; }
+  OURS_URL=${ready#READY }
+}
+
+start_tgtd
+if [ -n "${BENCH_OURS_URL:-}" ]; then
+  OURS_URL=$BENCH_OURS_URL
+  OURS_CPU_PID=${BENCH_OURS_PID:-}
+else
+  start_ours
+  OURS_CPU_PID=$OURS_PID
+fi
+
+# Both LUNs must look the same to the initiator, or the figures compare different work.
+capacity() { timeout 20 iscsi-readcapacity16 "$1" 2>/dev/null; }
+TGT_CAP=$(capacity "$TGT_URL"); OURS_CAP=$(capacity "$OURS_URL")
+size_of() { printf '%s\n' "$1" | awk -F: '/^Total size/ {print $2+0}'; }
+block_of() { printf '%s\n' "$1" | awk -F: '/^LOGICAL BLOCK LENGTH/ {print $2+0}'; }
+[ -n "$(size_of "$TGT_CAP")" ] || die "tgtd's LUN does not answer READ CAPACITY(16)"
+[ -n "$(size_of "$OURS_CAP")" ] || die "our LUN does not answer READ CAPACITY(16) at ${OURS_URL/$CHAP_PASS/***}"
+[ "$(size_of "$TGT_CAP")" = "$(size_of "$OURS_CAP")" ] ||
+  log "warning: LUN sizes differ (tgtd $(size_of "$TGT_CAP"), ours $(size_of "$OURS_CAP"))"
+TGT_BLOCK=$(block_of "$TGT_CAP"); OURS_BLOCK=$(block_of "$OURS_CAP")
+
+# ---------- measuring ----------
+ticks() { [ -n "$1" ] && awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo ""; }
+median() { printf '%s\n' "$@" | sort -g | awk '{v[NR] = $1} END {if (NR == 0) exit; print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
+
+# qemu-img bench has no time limit, only a request count; COUNT[key] remembers, per test and
+# target, the count that lasts about SECS, scaled from one probe long enough to time (>= 0.1 s).
+declare -A COUNT
+qemu_run() { # url mode bs qd count -> run seconds
+  local w=""; [ "$2" = write ] && w=-w
+  timeout 120 qemu-img bench $w -f raw -c "$5" -d "$4" -s "$3" -S "$3" "$1" 2>"$TMP/client.err" |
+    awk '/Run completed in/ {print $4}'
+}
+qemu_calibrate() { # key url mode bs qd
+  local c=32 t
+  [ "$4" = 4k ] && c=512
+  for _ in $(seq 6); do
+    t=$(qemu_run "$2" "$3" "$4" "$5" "$c")
+    [ -n "$t" ] || { log "qemu-img bench failed: $(tail -1 "$TMP/client.err")"; return 1; }
+    awk -v t="$t" 'BEGIN {exit !(t >= 0.1)}' && break
+    c=$((c * 8))
+  done
+  COUNT[$1]=$(awk -v c="$c" -v t="$t" -v s="$SECS" 'BEGIN {n = int(c * s / (t > 0.001 ? t : 0.001)); print (n < 1 ? 1 : n)}')
+}
+
+# One repetition against one target. Sets VALUE and CPU (both empty when the client failed);
+# not a command substitution, because the calibrated counts must outlive the call.
+measure() { # test-name url cpu-pid block-size
+  local name=$1 url=$2 pid=$3 block=$4 t0 t1 t out iops kind mode bs qd unit
+  VALUE=""; CPU=""
+  read -r kind mode bs qd unit <<<"$(spec "$name")"
+  if [ "$kind" = qemu ]; then
+    local key="$name $url"
+    [ -n "${COUNT[$key]:-}" ] || qemu_calibrate "$key" "$url" "$mode" "$bs" "$qd" || return
+    t0=$(ticks "$pid")
+    t=$(qemu_run "$url" "$mode" "$bs" "$qd" "${COUNT[$key]}")
+    t1=$(ticks "$pid")
+    [ -n "$t" ] || { log "$name: $(tail -1 "$TMP/client.err")"; return; }
+    if [ "$unit" = IOPS ]; then
+      VALUE=$(awk -v c="${COUNT[$key]}" -v t="$t" 'BEGIN {printf "%.0f", c / t}')
+    else
+      VALUE=$(awk -v c="${COUNT[$key]}" -v t="$t" -v b="$bs" 'BEGIN {sub(/M$/, "", b); printf "%.0f", c * b / t}')
+    fi
+  else
+    t0=$(ticks "$pid")
+    out=$(timeout $((PERF_SECS + 30)) iscsi-perf -t "$PERF_SECS" -m "$qd" -b $((4096 / block)) -r "$url" 2>&1 | tr '\r' '\n')
+    t1=$(ticks "$pid")
+    iops=$(printf '%s\n' "$out" | awk '/iops average/ {v = $3} END {print v}')
+    [ -n "$iops" ] || { log "$name: $(printf '%s\n' "$out" | tail -2)"; return; }
+    t=$PERF_SECS; VALUE=$iops
+  fi
+  if [ -n "$t0" ] && [ -n "$t1" ]; then
+    CPU=$(awk -v a="$t0" -v b="$t1" -v hz="$CLK" -v t="$t" 'BEGIN {printf "%.0f", 100 * (b - a) / hz / t}')
+  fi
+}
+
+# name -> "client mode block-size queue-depth unit"; the label is what the table prints.
+ALL_TESTS="seq_write_1m_qd1 seq_write_1m_qd8 seq_read_1m_qd1 seq_read_1m_qd8 write_4k_qd1 write_4k_qd32 read_4k_qd1 read_4k_qd32 randread_4k_qd1 randread_4k_qd32"
+spec() {
+  case $1 in
+    seq_write_1m_qd1) echo "qemu write 1M 1 MiB/s" ;;
+    seq_write_1m_qd8) echo "qemu write 1M 8 MiB/s" ;;
+    seq_read_1m_qd1)  echo "qemu read 1M 1 MiB/s" ;;
+    seq_read_1m_qd8)  echo "qemu read 1M 8 MiB/s" ;;
+    write_4k_qd1)     echo "qemu write 4k 1 IOPS" ;;
+    write_4k_qd32)    echo "qemu write 4k 32 IOPS" ;;
+    read_4k_qd1)      echo "qemu read 4k 1 IOPS" ;;
+    read_4k_qd32)     echo "qemu read 4k 32 IOPS" ;;
+    randread_4k_qd1)  echo "perf read 4k 1 IOPS" ;;
+    randread_4k_qd32) echo "perf read 4k 32 IOPS" ;;
+    *) return 1 ;;
+  esac
+}
+label() {
+  case $1 in
+    seq_*) read -r _ mode bs qd unit <<<"$(spec "$1")"; echo "seq $mode 1 MiB QD$qd ($unit, qemu-img bench)" ;;
+    randread_*) read -r _ mode bs qd unit <<<"$(spec "$1")"; echo "4 KiB random read QD$qd ($unit, iscsi-perf)" ;;
+    *) read -r _ mode bs qd unit <<<"$(spec "$1")"; echo "4 KiB $mode QD$qd ($unit, qemu-img bench)" ;;
+  esac
+}
+
+TESTS=${BENCH_TESTS:-$ALL_TESTS}
+for t in $TESTS; do spec "$t" >/dev/null || die "unknown test $t (known: $ALL_TESTS)"; done
+
+LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
+START=$(date +%s)
+log "tgtd pid $TGT_PID, ours pid ${OURS_CPU_PID:-unknown}; ${SIZE_MIB} MiB LUNs; ${REPS} x ~${SECS}s per test and target; load $LOAD_START"
+
+ROWS=()
+MISSED=()
+for t in $TESTS; do
+  tv=(); tc=(); ov=(); oc=(); rv=()
+  # Alternate which target goes first, so a burst of other load on the host lands on both.
+  for r in $(seq "$REPS"); do
+    if [ $((r % 2)) = 1 ]; then order="tgtd ours"; else order="ours tgtd"; fi
+    pair_t=""; pair_o=""
+    for who in $order; do
+      if [ "$who" = tgtd ]; then measure "$t" "$TGT_URL" "$TGT_PID" "$TGT_BLOCK"
+      else measure "$t" "$OURS_URL" "${OURS_CPU_PID:-}" "$OURS_BLOCK"; fi
+      [ -n "$VALUE" ] || continue
+      if [ "$who" = tgtd ]; then tv+=("$VALUE"); pair_t=$VALUE; [ -n "$CPU" ] && tc+=("$CPU")
+      else ov+=("$VALUE"); pair_o=$VALUE; [ -n "$CPU" ] && oc+=("$CPU"); fi
+    done
+    if [ -n "$pair_t" ] && [ -n "$pair_o" ]; then
+      rv+=("$(awk -v a="$pair_t" -v b="$pair_o" 'BEGIN {if (a > 0) printf "%.3f", b / a}')")
+    fi
+  done
+  T=$(median "${tv[@]}"); O=$(median "${ov[@]}"); TC=$(median "${tc[@]}"); OC=$(median "${oc[@]}")
+  # The ratio is the median of each repetition's back-to-back ratio, not a ratio of medians:
+  # load that comes and goes between repetitions then cancels out.
+  ratio=$(median "${rv[@]}"); [ -n "$ratio" ] && ratio=$(awk -v r="$ratio" 'BEGIN {printf "%.2f", r}')
+  need_ratio=1; case $t in seq_write_*) need_ratio=1.5 ;; esac
+  awk -v r="${ratio:-0}" -v n="$need_ratio" 'BEGIN {exit !(r >= n)}' || MISSED+=("$t")
+  ROWS+=("| $(label "$t") | ${T:-failed} | ${O:-failed} | ${ratio:-–} | ${TC:-?} | ${OC:-?} |")
+  log "$t: tgtd ${T:-failed} (${tv[*]:-}), ours ${O:-failed} (${ov[*]:-}), ratios ${rv[*]:-none}, load $(cut -d' ' -f1 /proc/loadavg)"
+done
+LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
+
+echo "| test | tgtd | ours | ratio | tgtd CPU% | our CPU% |"
+echo "| --- | ---: | ---: | ---: | ---: | ---: |"
+printf '%s\n' "${ROWS[@]}"
+echo
+echo "host: $(nproc) cores, load average $LOAD_START at the start, $LOAD_END at the end; ${REPS} x ~${SECS}s per cell, median; $(($(date +%s) - START)) s of measuring"
+if [ ${#MISSED[@]} -eq 0 ]; then
+  echo "goal met: ours >= tgtd on every row and >= 1.5x on sequential write"
+else
+  echo "goal missed on: ${MISSED[*]} (needs ratio >= 1, and >= 1.5 for seq write)"
+fi

@@ -1,0 +1,122 @@
+import type { Generated, Insertable, Selectable, Updateable } from 'kysely';
+
+// Column types are chosen so one query text works on both engines: timestamps are
+// ISO-8601 strings with microseconds (they sort as text), booleans are 0/1 integers,
+// JSON documents are text. Neither engine then needs a per-dialect type mapping.
+
+export interface VolumesTable {
+  id: string;
+  project_id: string;
+  user_id: string;
+  display_name: string | null;
+  display_description: string | null;
+  size: number;
+  status: string;
+  attach_status: string;
+  /** Status to return to after a transient one (extend of an attached volume). */
+  previous_status: string | null;
+  migration_status: string | null;
+  availability_zone: string;
+  volume_type_id: string;
+  multiattach: number;
+  bootable: number;
+  encrypted: number;
+  host: string | null;
+  snapshot_id: string | null;
+  source_volid: string | null;
+  group_id: string | null;
+  consistencygroup_id: string | null;
+  replication_status: string | null;
+  /** "<portal>[;<portal>],<tid> <iqn> <lun>", written by create_export before connection_info is returned. */
+  provider_location: string | null;
+  /** "CHAP <user> <password>"; reused by every later export of the volume. */
+  provider_auth: string | null;
+  created_at: string;
+  updated_at: string | null;
+}
+
+export interface VolumeAttachmentTable {
+  id: string;
+  volume_id: string;
+  instance_uuid: string | null;
+  attached_host: string | null;
+  mountpoint: string | null;
+  attach_time: string | null;
+  detach_time: string | null;
+  attach_status: string;
+  attach_mode: string;
+  connector: string | null;
+  connection_info: string | null;
+  created_at: string;
+  updated_at: string | null;
+  deleted: Generated<number>;
+  deleted_at: string | null;
+}
+
+/**
+ * Which initiators may reach a volume's target, and why. Each row is one grant made by
+ * initialize_connection: attachment_id is the attachment it serves, or '' for a grant
+ * made through the legacy action (which has no attachment yet). The target's access list
+ * is the set of initiators with at least one row; the export lives while any row does.
+ * Start-up recovery rebuilds exports from this table.
+ */
+export interface VolumeConnectionsTable {
+  volume_id: string;
+  initiator: string;
+  attachment_id: string;
+  read_only: number;
+  connector: string;
+  created_at: string;
+}
+
+export interface VolumeTypesTable {
+  id: string;
+  name: string;
+  description: string | null;
+  is_public: number;
+  created_at: string;
+}
+
+export interface KeyValueTable {
+  key: string;
+  value: string;
+}
+
+export interface VolumeKeyValueTable {
+  volume_id: string;
+  key: string;
+  value: string;
+}
+
+export interface VolumeTypeExtraSpecsTable {
+  volume_type_id: string;
+  key: string;
+  value: string;
+}
+
+export interface Database {
+  volumes: VolumesTable;
+  volume_attachment: VolumeAttachmentTable;
+  volume_connections: VolumeConnectionsTable;
+  volume_types: VolumeTypesTable;
+  volume_type_extra_specs: VolumeTypeExtraSpecsTable;
+  volume_metadata: VolumeKeyValueTable;
+  volume_admin_metadata: VolumeKeyValueTable;
+  service_state: KeyValueTable;
+}
+
+export type VolumeRow = Selectable<VolumesTable>;
+export type NewVolumeRow = Insertable<VolumesTable>;
+export type VolumeUpdate = Updateable<VolumesTable>;
+export type AttachmentRow = Selectable<VolumeAttachmentTable>;
+export type ConnectionRow = Selectable<VolumeConnectionsTable>;
+export type VolumeTypeRow = Selectable<VolumeTypesTable>;
+
+/** Current time in the stored form: naive UTC with six fractional digits, as Cinder renders it. */
+export function nowTimestamp(date: Date = new Date()): string {
+  return date.toISOString().replace('Z', '').replace(/\.(\d{3})$/, '.$1000');
+}
+
+export function parseTimestamp(value: string | null): Date | null {
+  return value === null ? null : new Date(`${value.slice(0, 23)}Z`);
+}

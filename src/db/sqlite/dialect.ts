@@ -1,0 +1,24 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
+import { SqliteDialect, type Dialect } from 'kysely';
+
+/** "sqlite:/abs/path", "sqlite:///abs/path", "sqlite:relative", ":memory:" or a bare path. */
+export function sqlitePath(url: string): string {
+  const path = url.replace(/^sqlite:(\/\/)?/, '');
+  if (!path) throw new Error(`database URL "${url}" names no SQLite file`);
+  return path;
+}
+
+export function createSqliteDialect(url: string): Dialect {
+  const path = sqlitePath(url);
+  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+  const database = new BetterSqlite3(path);
+  // WAL lets readers (a CLI `status`, a second process) work while the service writes;
+  // busy_timeout turns a brief lock held by another process into a wait, not an error.
+  database.pragma('journal_mode = WAL');
+  database.pragma('busy_timeout = 5000');
+  database.pragma('synchronous = NORMAL');
+  database.pragma('foreign_keys = ON');
+  return new SqliteDialect({ database });
+}

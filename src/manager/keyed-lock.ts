@@ -1,0 +1,23 @@
+/**
+ * Serialises work per key inside one process (Cinder's per-volume locks). It never
+ * replaces the database's conditional updates, which decide races between processes;
+ * it keeps multi-step sequences on one volume (export, grant, revoke) from interleaving.
+ */
+export class KeyedLock {
+  private readonly tails = new Map<string, Promise<void>>();
+
+  async run<T>(key: string, work: () => Promise<T>): Promise<T> {
+    const previous = this.tails.get(key) ?? Promise.resolve();
+    let release!: () => void;
+    const current = new Promise<void>((resolve) => (release = resolve));
+    const tail = previous.then(() => current);
+    this.tails.set(key, tail);
+    await previous;
+    try {
+      return await work();
+    } finally {
+      release();
+      if (this.tails.get(key) === tail) this.tails.delete(key);
+    }
+  }
+}

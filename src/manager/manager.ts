@@ -1,0 +1,329 @@
+import type { Kysely } from 'kysely';
+import type { Logger } from 'pino';
+import type { Database } from '../db/schema.js';
+import { nowTimestamp } from '../db/schema.js';
+import type { VolumeDriver } from '../drivers/driver.js';
+import { errors } from '../errors.js';
+import type { ExportSpec, InitiatorAccess, TargetHelper } from '../targets/target.js';
+import type { ConnectionInfo, Connector } from '../volumes/types.js';
+import { formatProviderAuth, generateChap, parseProviderAuth } from './chap.js';
+import { KeyedLock } from './keyed-lock.js';
+import { formatProviderLocation, parseProviderLocation } from './provider-location.js';
+
+export interface ManagerOptions {
+  targetPrefix: string;
+}
+
+export interface ConnectOptions {
+  /** The attachment this connection serves; '' for the legacy action, which has none yet. */
+  attachmentId: string;
+  accessMode: 'rw' | 'ro';
+}
+
+/**
+ * The storage-host side of the workflow: the backend driver (bytes) and the target
+ * helper (exports), plus the export facts the database must hold for them. It never
+ * changes a volume's status; the workflow owns the state machine.
+ */
+export class VolumeManager {
+  private readonly locks = new KeyedLock();
+
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly driver: VolumeDriver,
+    private readonly helper: TargetHelper,
+    private readonly options: ManagerOptions,
+    private readonly logger: Logger,
+  ) {}
+
+  iqnOf(volumeId: string): string {
+    return `${this.options.targetPrefix}volume-${volumeId}`;
+  }
+
+  createVolume(volumeId: string, sizeGiB: number): Promise<void> {
+    return this.locks.run(volumeId, () => this.driver.createVolume(volumeId, sizeGiB));
+  }
+
+  deleteVolume(volumeId: string): Promise<void> {
+    return this.locks.run(volumeId, async () => {
+      await this.db.deleteFrom('volume_connections').where('volume_id', '=', volumeId).execute();
+      await this.helper.removeExport(volumeId, this.iqnOf(volumeId));
+      await this.driver.deleteVolume(volumeId);
+    });
+  }
+
+  extendVolume(volumeId: string, newSizeGiB: number): Promise<void> {
+    return this.locks.run(volumeId, async () => {
+      await this.driver.extendVolume(volumeId, newSizeGiB);
+      if (await this.hasGrants(volumeId)) await this.helper.resized(this.iqnOf(volumeId));
+    });
+  }
+
+  /**
+   * validate_connector, create_export, initialize_connection. The CHAP account and the
+   * location are in the database before the target exists and before the answer leaves,
+   * so a restart can rebuild exactly what the initiator was told.
+   */
+  initializeConnection(volumeId: string, connector: Connector, opts: ConnectOptions): Promise<ConnectionInfo> {
+    const initiator = connector['initiator'];
+    if (typeof initiator !== 'string' || initiator === '') {
+      return Promise.reject(errors.invalidInput("Connector doesn't have required information: initiator"));
+    }
+    return this.locks.run(volumeId, async () => {
+      const chap = await this.persistedChap(volumeId);
+      const iqn = this.iqnOf(volumeId);
+      const spec: ExportSpec = { volumeId, iqn, backingPath: this.driver.volumePath(volumeId), chap };
+      const tid = await this.helper.createExport(spec);
+      const location = formatProviderLocation({ portals: this.helper.portals(), tid, iqn, lun: this.helper.lun });
+      await this.db
+        .updateTable('volumes')
+        .set({ provider_location: location, updated_at: nowTimestamp() })
+        .where('id', '=', volumeId)
+        .execute();
+
+      const readOnly = opts.accessMode === 'ro' ? 1 : 0;
+      const connectorText = JSON.stringify(connector);
+      await this.db
+        .insertInto('volume_connections')
+        .values({
+          volume_id: volumeId,
+          initiator,
+          attachment_id: opts.attachmentId,
+          read_only: readOnly,
+          connector: connectorText,
+          created_at: nowTimestamp(),
+        })
+        .onConflict((oc) =>
+          oc.columns(['volume_id', 'initiator', 'attachment_id']).doUpdateSet({ read_only: readOnly, connector: connectorText }),
+        )
+        .execute();
+      // An attachment updated with another host's connector moves: the old host loses access.
+      if (opts.attachmentId !== '') {
+        const moved = await this.db
+          .deleteFrom('volume_connections')
+          .where('volume_id', '=', volumeId)
+          .where('attachment_id', '=', opts.attachmentId)
+          .where('initiator', '!=', initiator)
+          .returning('initiator')
+          .execute();
+        for (const row of moved) await this.revokeIfUnused(volumeId, iqn, row.initiator);
+      }
+      await this.revokeIfUnused(volumeId, iqn, initiator);
+      return this.connectionInfo(volumeId, connector, opts.accessMode);
+    });
+  }
+
+  /**
+   * Legacy os-terminate_connection: the initiator loses access unless another
+   * connection of this volume still uses it (two attachments on one host), as Cinder's
+   * LVM driver decides. The export itself stays until detach.
+   */
+  terminateConnection(volumeId: string, connector: Connector | null): Promise<void> {
+    const initiator = connector?.['initiator'];
+    if (typeof initiator !== 'string' || initiator === '') return Promise.resolve();
+    return this.locks.run(volumeId, async () => {
+      const grants = await this.db
+        .selectFrom('volume_connections')
+        .select(['attachment_id'])
+        .where('volume_id', '=', volumeId)
+        .where('initiator', '=', initiator)
+        .execute();
+      const legacy = grants.filter((g) => g.attachment_id === '');
+      let removed: string[];
+      if (grants.length <= 1) removed = grants.map((g) => g.attachment_id);
+      else removed = legacy.map((g) => g.attachment_id);
+      if (removed.length > 0) {
+        await this.db
+          .deleteFrom('volume_connections')
+          .where('volume_id', '=', volumeId)
+          .where('initiator', '=', initiator)
+          .where('attachment_id', 'in', removed)
+          .execute();
+      }
+      await this.revokeIfUnused(volumeId, this.iqnOf(volumeId), initiator);
+    });
+  }
+
+  /**
+   * An attachment goes (detach, attachment delete): its grants go, initiators nobody
+   * else uses lose access, and the export goes with the last connection.
+   */
+  releaseAttachment(volumeId: string, attachmentId: string): Promise<void> {
+    return this.locks.run(volumeId, async () => {
+      const iqn = this.iqnOf(volumeId);
+      const released = await this.db
+        .deleteFrom('volume_connections')
+        .where('volume_id', '=', volumeId)
+        .where('attachment_id', '=', attachmentId)
+        .returning('initiator')
+        .execute();
+      for (const row of released) await this.revokeIfUnused(volumeId, iqn, row.initiator);
+      if (!(await this.hasGrants(volumeId)) && (await this.isExported(volumeId))) await this.helper.removeExport(volumeId, iqn);
+    });
+  }
+
+  /** Gives a legacy grant (made before os-attach created the attachment) to that attachment. */
+  adoptLegacyConnection(volumeId: string, attachmentId: string, hostName: string | null): Promise<Connector | null> {
+    return this.locks.run(volumeId, async () => {
+      const legacy = await this.db
+        .selectFrom('volume_connections')
+        .selectAll()
+        .where('volume_id', '=', volumeId)
+        .where('attachment_id', '=', '')
+        .orderBy('created_at', 'desc')
+        .execute();
+      const parsed = legacy.map((row) => ({ row, connector: JSON.parse(row.connector) as Connector }));
+      const chosen =
+        parsed.find((p) => hostName !== null && p.connector['host'] === hostName) ?? (parsed.length === 1 ? parsed[0] : undefined);
+      if (!chosen) return null;
+      await this.db
+        .updateTable('volume_connections')
+        .set({ attachment_id: attachmentId })
+        .where('volume_id', '=', volumeId)
+        .where('initiator', '=', chosen.row.initiator)
+        .where('attachment_id', '=', '')
+        .execute();
+      return chosen.connector;
+    });
+  }
+
+  /** Every grant and the export go (an admin reset a volume to detached). */
+  revokeAll(volumeId: string): Promise<void> {
+    return this.locks.run(volumeId, async () => {
+      const iqn = this.iqnOf(volumeId);
+      const grants = await this.db.deleteFrom('volume_connections').where('volume_id', '=', volumeId).returning('initiator').execute();
+      for (const initiator of new Set(grants.map((g) => g.initiator))) await this.helper.removeInitiator(iqn, initiator);
+      if (await this.isExported(volumeId)) await this.helper.removeExport(volumeId, iqn);
+    });
+  }
+
+  /**
+   * Start-up: every volume somebody is connected to gets its target, CHAP account and
+   * access list back, from the database alone. A volume that fails is logged and the
+   * others still come back.
+   */
+  async ensureExports(): Promise<{ restored: number; failed: number }> {
+    const rows = await this.db
+      .selectFrom('volume_connections as c')
+      .innerJoin('volumes as v', 'v.id', 'c.volume_id')
+      .select(['c.volume_id', 'c.initiator', 'c.read_only', 'v.provider_auth'])
+      .execute();
+    const byVolume = new Map<string, { auth: string | null; access: Map<string, boolean> }>();
+    for (const row of rows) {
+      const entry = byVolume.get(row.volume_id) ?? { auth: row.provider_auth, access: new Map<string, boolean>() };
+      entry.access.set(row.initiator, (entry.access.get(row.initiator) ?? true) && row.read_only === 1);
+      byVolume.set(row.volume_id, entry);
+    }
+    let restored = 0;
+    let failed = 0;
+    for (const [volumeId, entry] of byVolume) {
+      const chap = parseProviderAuth(entry.auth);
+      if (!chap) {
+        this.logger.error({ volumeId }, 'connected volume has no CHAP account recorded; export not restored');
+        failed++;
+        continue;
+      }
+      const iqn = this.iqnOf(volumeId);
+      const access: InitiatorAccess[] = [...entry.access].map(([initiator, readOnly]) => ({ initiator, readOnly }));
+      try {
+        await this.locks.run(volumeId, async () => {
+          const tid = await this.helper.ensureExport({ volumeId, iqn, backingPath: this.driver.volumePath(volumeId), chap }, access);
+          const location = formatProviderLocation({ portals: this.helper.portals(), tid, iqn, lun: this.helper.lun });
+          await this.db.updateTable('volumes').set({ provider_location: location }).where('id', '=', volumeId).execute();
+        });
+        restored++;
+      } catch (err) {
+        failed++;
+        this.logger.error({ volumeId, err: (err as Error).message }, 'export could not be restored');
+      }
+    }
+    return { restored, failed };
+  }
+
+  private async persistedChap(volumeId: string) {
+    const row = await this.db.selectFrom('volumes').select(['provider_auth']).where('id', '=', volumeId).executeTakeFirst();
+    if (!row) throw errors.volumeNotFound(volumeId);
+    const existing = parseProviderAuth(row.provider_auth);
+    if (existing) return existing;
+    // Set only if still unset, then read back: two services racing on one volume end up
+    // announcing the same account.
+    await this.db
+      .updateTable('volumes')
+      .set({ provider_auth: formatProviderAuth(generateChap()) })
+      .where('id', '=', volumeId)
+      .where('provider_auth', 'is', null)
+      .execute();
+    const stored = await this.db.selectFrom('volumes').select(['provider_auth']).where('id', '=', volumeId).executeTakeFirstOrThrow();
+    const chap = parseProviderAuth(stored.provider_auth);
+    if (!chap) throw new Error(`volume ${volumeId} has an unusable provider_auth`);
+    return chap;
+  }
+
+  /** An initiator is read-only on the target only when every one of its connections is; null: it has none left. */
+  private async accessFor(volumeId: string, initiator: string): Promise<InitiatorAccess | null> {
+    const rows = await this.db
+      .selectFrom('volume_connections')
+      .select(['read_only'])
+      .where('volume_id', '=', volumeId)
+      .where('initiator', '=', initiator)
+      .execute();
+    return rows.length === 0 ? null : { initiator, readOnly: rows.every((r) => r.read_only === 1) };
+  }
+
+  /** Brings the target's entry for one initiator in line with its remaining connections. */
+  private async revokeIfUnused(volumeId: string, iqn: string, initiator: string): Promise<void> {
+    const access = await this.accessFor(volumeId, initiator);
+    if (access) await this.helper.allowInitiator(iqn, access);
+    else await this.helper.removeInitiator(iqn, initiator);
+  }
+
+  private async hasGrants(volumeId: string): Promise<boolean> {
+    const row = await this.db.selectFrom('volume_connections').select(['initiator']).where('volume_id', '=', volumeId).executeTakeFirst();
+    return row !== undefined;
+  }
+
+  private async isExported(volumeId: string): Promise<boolean> {
+    const row = await this.db.selectFrom('volumes').select(['provider_location']).where('id', '=', volumeId).executeTakeFirst();
+    return Boolean(row?.provider_location);
+  }
+
+  /** connection_info assembled only from what the database now holds (the seed's "formatting" step). */
+  private async connectionInfo(volumeId: string, connector: Connector, accessMode: 'rw' | 'ro'): Promise<ConnectionInfo> {
+    const row = await this.db
+      .selectFrom('volumes')
+      .select(['provider_location', 'provider_auth', 'encrypted', 'volume_type_id'])
+      .where('id', '=', volumeId)
+      .executeTakeFirstOrThrow();
+    const location = parseProviderLocation(row.provider_location);
+    const chap = parseProviderAuth(row.provider_auth);
+    if (!location || !chap || location.portals.length === 0) throw new Error(`volume ${volumeId} has no usable export recorded`);
+    const cacheable = await this.db
+      .selectFrom('volume_type_extra_specs')
+      .select(['value'])
+      .where('volume_type_id', '=', row.volume_type_id)
+      .where('key', '=', 'cacheable')
+      .executeTakeFirst();
+    const data: Record<string, unknown> = {
+      target_discovered: false,
+      target_portal: location.portals[0],
+      target_iqn: location.iqn,
+      target_lun: location.lun,
+    };
+    if (location.portals.length > 1 || connector['multipath'] === true) {
+      data['target_portals'] = location.portals;
+      data['target_iqns'] = location.portals.map(() => location.iqn);
+      data['target_luns'] = location.portals.map(() => location.lun);
+    }
+    Object.assign(data, {
+      volume_id: volumeId,
+      auth_method: 'CHAP',
+      auth_username: chap.username,
+      auth_password: chap.password,
+      encrypted: row.encrypted === 1,
+      qos_specs: null,
+      access_mode: accessMode,
+      cacheable: cacheable?.value === '<is> True',
+    });
+    return { driver_volume_type: 'iscsi', data };
+  }
+}

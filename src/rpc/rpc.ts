@@ -1,0 +1,21 @@
+import type { ConnectOptions } from '../manager/manager.js';
+import type { ConnectionInfo, Connector } from '../volumes/types.js';
+
+export type { ConnectOptions };
+
+/**
+ * What the workflow asks of the storage host. Arguments and results are plain JSON so
+ * that a transport between processes (rpc/amqp/) is one new folder implementing this.
+ * Calls that fail because the request was invalid reject with a CinderError; anything
+ * else is a backend failure the workflow reports in Cinder's words for that door.
+ */
+export interface VolumeRpc {
+  createVolume(volumeId: string, sizeGiB: number): Promise<void>;
+  deleteVolume(volumeId: string): Promise<void>;
+  extendVolume(volumeId: string, newSizeGiB: number): Promise<void>;
+  initializeConnection(volumeId: string, connector: Connector, opts: ConnectOptions): Promise<ConnectionInfo>;
+  terminateConnection(volumeId: string, connector: Connector | null): Promise<void>;
+  releaseAttachment(volumeId: string, attachmentId: string): Promise<void>;
+  adoptLegacyConnection(volumeId: string, attachmentId: string, hostName: string | null): Promise<Connector | null>;
+  revokeAll(volumeId: string): Promise<void>;
+}

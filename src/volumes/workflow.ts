@@ -1,0 +1,987 @@
+// The BlockStorage service: Cinder's volume API and its one attachment state machine.
+// Both doors (the legacy actions and the attachments API) move a volume through the
+// rules of states.ts, each move one conditional UPDATE, and share the same attachment
+// steps (create row, connect, mark attached, finish detach).
+
+import { randomUUID } from 'node:crypto';
+import { sql, type Kysely, type Transaction } from 'kysely';
+import type { Logger } from 'pino';
+import type { AttachmentRow, Database, VolumeRow, VolumeUpdate } from '../db/schema.js';
+import { nowTimestamp } from '../db/schema.js';
+import { DEFAULT_VOLUME_TYPE } from '../db/migrations/0001_initial.js';
+import { CinderError, errors } from '../errors.js';
+import { KeyedLock } from '../manager/keyed-lock.js';
+import type { VolumeRpc } from '../rpc/rpc.js';
+import {
+  compileAttachmentFilters,
+  compileVolumeFilters,
+  conditionsExpression,
+  attachmentSort,
+  paginate,
+  volumeSort,
+} from './listing.js';
+import { toAttachmentRecord, toVolumeRecords } from './records.js';
+import type { BlockStorage } from './service.js';
+import { NOT_MIGRATING, RULES, allowedFrom, transition, type Effect, type Outcome, type VolumeEvent, type VolumeState } from './states.js';
+import {
+  VOLUME_STATUSES,
+  type AttachMode,
+  type AttachmentRecord,
+  type ConnectionInfo,
+  type Connector,
+  type CreateAttachmentRequest,
+  type CreateVolumeRequest,
+  type LegacyAttachRequest,
+  type ListQuery,
+  type RequestContext,
+  type ResetStatusRequest,
+  type UpdateVolumeRequest,
+  type VolumeRecord,
+  type VolumeStatus,
+  type VolumeTypeRecord,
+} from './types.js';
+
+export interface WorkflowOptions {
+  availabilityZone: string;
+  /** os-vol-host-attr:host of the volumes this service creates (host@backend#pool). */
+  volumeHost: string;
+  /** Every noauth caller counts as a service for the attachment-deletion safety rule. */
+  noauthTrustsCallers: boolean;
+}
+
+const UUID_RE = /^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$/i;
+const MIGRATION_STATUSES = ['migrating', 'error', 'success', 'completing', 'none', 'starting'];
+
+/** Cinder's host-name sanitising for os-attach: what a hostname may safely contain. */
+function sanitizeHostName(name: string | null | undefined): string | null {
+  if (!name) return null;
+  const cleaned = name
+    .replace(/[ _]/g, '-')
+    .replace(/[^\w.-]/g, '')
+    .toLowerCase()
+    .replace(/^[.-]+|[.-]+$/g, '');
+  return cleaned;
+}
+
+function isEmptyConnector(connector: Connector | null | undefined): boolean {
+  return !connector || Object.keys(connector).length === 0;
+}
+
+export class Workflow implements BlockStorage {
+  private readonly locks = new KeyedLock();
+  private readonly pending = new Set<Promise<void>>();
+  private serviceUuid = '';
+
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly rpc: VolumeRpc,
+    private readonly options: WorkflowOptions,
+    private readonly logger: Logger,
+  ) {}
+
+  async start(): Promise<void> {
+    const row = await this.db.selectFrom('service_state').select('value').where('key', '=', 'service_uuid').executeTakeFirstOrThrow();
+    this.serviceUuid = row.value;
+  }
+
+  /** Waits for every background step started so far (volume create, delete, extend). */
+  async drain(): Promise<void> {
+    while (this.pending.size > 0) await Promise.allSettled([...this.pending]);
+  }
+
+  /**
+   * Start-up: steps a previous run left half done. A create or delete is repeated (the
+   * driver's steps are idempotent); an extend whose target size was not recorded ends
+   * in error_extending, as an interrupted extend does in Cinder.
+   */
+  async resumeInterrupted(): Promise<{ resumed: number }> {
+    const rows = await this.db
+      .selectFrom('volumes')
+      .select(['id', 'status', 'size'])
+      .where('status', 'in', ['creating', 'deleting', 'extending'])
+      .execute();
+    for (const row of rows) {
+      if (row.status === 'creating') this.runEffects(['create_volume'], row.id, { size: row.size });
+      else if (row.status === 'deleting') this.runEffects(['delete_volume'], row.id, {});
+      else await this.apply('extend_failed', row.id);
+    }
+    return { resumed: rows.length };
+  }
+
+  // ---------------------------------------------------------------- state machine
+
+  private async volumeState(id: string): Promise<VolumeState | null> {
+    const row = await this.db.selectFrom('volumes').selectAll().where('id', '=', id).executeTakeFirst();
+    if (!row) return null;
+    const live = await this.db
+      .selectFrom('volume_attachment')
+      .select((eb) => eb.fn.countAll<string | number>().as('n'))
+      .where('volume_id', '=', id)
+      .where('deleted', '=', 0)
+      .where('attach_status', '!=', 'detached')
+      .executeTakeFirstOrThrow();
+    return {
+      id,
+      status: row.status as VolumeStatus,
+      attachStatus: row.attach_status as VolumeState['attachStatus'],
+      multiattach: row.multiattach === 1,
+      migrationStatus: row.migration_status,
+      previousStatus: row.previous_status,
+      liveAttachments: Number(live.n),
+    };
+  }
+
+  /**
+   * One event as one conditional UPDATE. When no row matches, the state read back
+   * decides the answer: Cinder's error naming the actual state, or a silent no-op. If
+   * the volume moved into an acceptable state meanwhile, the UPDATE is tried again.
+   */
+  private async apply(event: VolumeEvent, id: string, extra: VolumeUpdate = {}): Promise<Outcome> {
+    const rule = RULES[event];
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const to = rule.to;
+      let status;
+      if (to.status === 'previous') status = sql<string>`coalesce(previous_status, 'available')`;
+      else if (to.status === 'by_attachments')
+        status = sql<string>`case when exists (select 1 from volume_attachment a where a.volume_id = volumes.id and a.deleted = 0 and a.attach_status != 'detached') then 'in-use' else 'available' end`;
+      else status = to.status;
+      const set: Record<string, unknown> = { ...extra, status, updated_at: nowTimestamp() };
+      if ('attachStatus' in to && to.attachStatus) set['attach_status'] = to.attachStatus;
+      if (rule.savePrevious) set['previous_status'] = sql`status`;
+      const result = await this.db
+        .updateTable('volumes')
+        .set(set as VolumeUpdate)
+        .where('id', '=', id)
+        .where((eb) => {
+          const single = allowedFrom(rule, false);
+          const multi = allowedFrom(rule, true);
+          const conds = [
+            single === multi
+              ? eb('status', 'in', [...single])
+              : eb.or([
+                  eb.and([eb('multiattach', '=', 0), eb('status', 'in', [...single])]),
+                  eb.and([eb('multiattach', '=', 1), eb('status', 'in', [...multi])]),
+                ]),
+          ];
+          if (rule.attachStatusIn) conds.push(eb('attach_status', 'in', [...rule.attachStatusIn]));
+          if (rule.attachStatusNot) conds.push(eb('attach_status', '!=', rule.attachStatusNot));
+          if (rule.notMigrating) {
+            const names = NOT_MIGRATING.filter((s): s is string => s !== null);
+            conds.push(eb.or([eb('migration_status', 'is', null), eb('migration_status', 'in', names)]));
+          }
+          return eb.and(conds);
+        })
+        .executeTakeFirst();
+      if (Number(result.numUpdatedRows) > 0) return { kind: 'accepted', effects: rule.effects } as Outcome;
+      const state = await this.volumeState(id);
+      if (!state) throw errors.volumeNotFound(id);
+      const outcome = transition(event, state);
+      if (outcome.kind === 'rejected') throw outcome.error;
+      if (outcome.kind === 'ignored') return outcome;
+    }
+    throw errors.invalidVolume(`Volume ${id} is changing state too quickly to ${event.replace(/_/g, ' ')}; try again.`);
+  }
+
+  /** Starts the backend work of an accepted event; its result moves the volume on. */
+  private runEffects(effects: readonly Effect[], id: string, args: { size?: number }): void {
+    for (const effect of effects) {
+      let work: Promise<void>;
+      if (effect === 'create_volume') {
+        work = this.rpc.createVolume(id, args.size!).then(
+          () => this.apply('create_succeeded', id).then(() => undefined),
+          (err) => this.failed('create_failed', id, err, 'volume creation failed'),
+        );
+      } else if (effect === 'delete_volume') {
+        work = this.rpc.deleteVolume(id).then(
+          () => this.forgetVolume(id),
+          (err) => this.failed('delete_failed', id, err, 'volume deletion failed'),
+        );
+      } else {
+        const size = args.size!;
+        work = this.rpc.extendVolume(id, size).then(
+          async () => {
+            // The size follows the backend even if a detach moved the status meanwhile.
+            await this.db.updateTable('volumes').set({ size }).where('id', '=', id).execute();
+            await this.apply('extend_succeeded', id);
+          },
+          (err) => this.failed('extend_failed', id, err, 'volume extend failed'),
+        );
+      }
+      const tracked = work.catch((err) => this.logger.error({ volumeId: id, err: (err as Error).message }, `${effect} did not finish`));
+      this.pending.add(tracked);
+      void tracked.finally(() => this.pending.delete(tracked));
+    }
+  }
+
+  private async failed(event: VolumeEvent, id: string, err: unknown, what: string): Promise<void> {
+    this.logger.error({ volumeId: id, err: (err as Error).message }, what);
+    await this.apply(event, id);
+  }
+
+  private async forgetVolume(id: string): Promise<void> {
+    await this.db.transaction().execute(async (trx) => {
+      await trx.deleteFrom('volume_connections').where('volume_id', '=', id).execute();
+      await trx.deleteFrom('volume_attachment').where('volume_id', '=', id).execute();
+      await trx.deleteFrom('volume_metadata').where('volume_id', '=', id).execute();
+      await trx.deleteFrom('volume_admin_metadata').where('volume_id', '=', id).execute();
+      await trx.deleteFrom('volumes').where('id', '=', id).where('status', '=', 'deleting').execute();
+    });
+  }
+
+  // ---------------------------------------------------------------- loading
+
+  private async volumeRow(ctx: RequestContext, id: string): Promise<VolumeRow> {
+    const row = await this.db.selectFrom('volumes').selectAll().where('id', '=', id).executeTakeFirst();
+    if (!row || (!ctx.isAdmin && row.project_id !== ctx.projectId)) throw errors.volumeNotFound(id);
+    return row;
+  }
+
+  private async record(row: VolumeRow): Promise<VolumeRecord> {
+    const [record] = await toVolumeRecords(this.db, [row], { serviceUuid: this.serviceUuid });
+    return record!;
+  }
+
+  private async adminMeta(volumeId: string): Promise<Record<string, string>> {
+    const rows = await this.db.selectFrom('volume_admin_metadata').selectAll().where('volume_id', '=', volumeId).execute();
+    return Object.fromEntries(rows.map((r) => [r.key, r.value]));
+  }
+
+  private async setAdminMeta(volumeId: string, key: string, value: string | null, db: Kysely<Database> | Transaction<Database> = this.db) {
+    if (value === null) {
+      await db.deleteFrom('volume_admin_metadata').where('volume_id', '=', volumeId).where('key', '=', key).execute();
+      return;
+    }
+    await db
+      .insertInto('volume_admin_metadata')
+      .values({ volume_id: volumeId, key, value })
+      .onConflict((oc) => oc.columns(['volume_id', 'key']).doUpdateSet({ value }))
+      .execute();
+  }
+
+  private async liveAttachments(volumeId: string): Promise<AttachmentRow[]> {
+    return this.db
+      .selectFrom('volume_attachment')
+      .selectAll()
+      .where('volume_id', '=', volumeId)
+      .where('deleted', '=', 0)
+      .orderBy('created_at', 'asc')
+      .orderBy('id', 'asc')
+      .execute();
+  }
+
+  private async attachmentRow(ctx: RequestContext, id: string): Promise<AttachmentRow> {
+    const row = await this.db
+      .selectFrom('volume_attachment as a')
+      .innerJoin('volumes as v', 'v.id', 'a.volume_id')
+      .selectAll('a')
+      .select('v.project_id')
+      .where('a.id', '=', id)
+      .where('a.deleted', '=', 0)
+      .executeTakeFirst();
+    if (!row || (!ctx.isAdmin && row.project_id !== ctx.projectId)) throw errors.attachmentNotFound(id);
+    const { project_id: _project, ...attachment } = row;
+    return attachment;
+  }
+
+  private async attachmentRecord(id: string): Promise<AttachmentRecord> {
+    const row = await this.db.selectFrom('volume_attachment').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+    return toAttachmentRecord(row);
+  }
+
+  private requireAdmin(ctx: RequestContext, rule: string): void {
+    if (!ctx.isAdmin) throw errors.policy(rule);
+  }
+
+  /**
+   * OSSA-2023-003: a user may not pull an attachment a compute host is using (it has an
+   * instance and connection_info) out from under it; only a service (Nova) may.
+   */
+  private checkDeletionAllowed(ctx: RequestContext, attachments: AttachmentRow[]): void {
+    if (ctx.isService || this.options.noauthTrustsCallers) return;
+    const inUse = attachments.find((a) => a.instance_uuid && a.connection_info);
+    if (inUse) throw errors.novaUsingAttachment(inUse.instance_uuid!);
+  }
+
+  // ---------------------------------------------------------------- volumes
+
+  async createVolume(ctx: RequestContext, req: CreateVolumeRequest): Promise<VolumeRecord> {
+    if (!Number.isInteger(req.size) || req.size < 1) {
+      throw errors.invalidInput(`Volume size '${String(req.size)}' must be an integer and greater than 0`);
+    }
+    const type = await this.resolveType(req.volumeType ?? DEFAULT_VOLUME_TYPE);
+    const zone = req.availabilityZone ?? this.options.availabilityZone;
+    if (zone !== this.options.availabilityZone) throw errors.invalidInput(`Availability zone '${zone}' is invalid.`);
+    if (req.snapshotId) throw errors.notFound(`Snapshot ${req.snapshotId} could not be found.`);
+    if (req.sourceVolid) {
+      await this.volumeRow(ctx, req.sourceVolid);
+      throw errors.invalidInput('Creating a volume from another volume is not supported by this backend.');
+    }
+    const id = randomUUID();
+    const now = nowTimestamp();
+    await this.db.transaction().execute(async (trx) => {
+      await trx
+        .insertInto('volumes')
+        .values({
+          id,
+          project_id: ctx.projectId,
+          user_id: ctx.userId,
+          display_name: req.name ?? null,
+          display_description: req.description ?? null,
+          size: req.size,
+          status: 'creating',
+          attach_status: 'detached',
+          previous_status: null,
+          migration_status: null,
+          availability_zone: zone,
+          volume_type_id: type.id,
+          multiattach: type.extraSpecs['multiattach'] === '<is> True' ? 1 : 0,
+          bootable: 0,
+          encrypted: 0,
+          host: this.options.volumeHost,
+          snapshot_id: null,
+          source_volid: null,
+          group_id: null,
+          consistencygroup_id: null,
+          replication_status: null,
+          provider_location: null,
+          provider_auth: null,
+          created_at: now,
+          updated_at: null,
+        })
+        .execute();
+      const meta = Object.entries(req.metadata ?? {});
+      if (meta.length > 0) {
+        await trx
+          .insertInto('volume_metadata')
+          .values(meta.map(([key, value]) => ({ volume_id: id, key, value: String(value) })))
+          .execute();
+      }
+    });
+    const record = await this.record(await this.volumeRow(ctx, id));
+    // A new row is the start of the machine, not a transition out of a prior state.
+    this.runEffects(['create_volume'], id, { size: req.size });
+    return record;
+  }
+
+  async getVolume(ctx: RequestContext, id: string): Promise<VolumeRecord> {
+    return this.record(await this.volumeRow(ctx, id));
+  }
+
+  async listVolumes(ctx: RequestContext, query: ListQuery): Promise<{ volumes: VolumeRecord[]; count: number }> {
+    const filters = compileVolumeFilters(query.filters, ctx);
+    if (filters.impossible) return { volumes: [], count: 0 };
+    const order = volumeSort(query.sort);
+    let q = this.db.selectFrom('volumes as v').selectAll('v');
+    if (!(ctx.isAdmin && query.allTenants)) q = q.where('v.project_id', '=', ctx.projectId);
+    if (filters.conditions.length > 0) q = q.where((eb) => conditionsExpression(eb, 'v', filters.conditions));
+    for (const [key, value] of Object.entries(filters.metadata)) {
+      q = q.where((eb) =>
+        eb.exists(
+          eb
+            .selectFrom('volume_metadata as m')
+            .select('m.key')
+            .whereRef('m.volume_id', '=', 'v.id')
+            .where('m.key', '=', key)
+            .where('m.value', '=', value),
+        ),
+      );
+    }
+    for (const o of order) q = q.orderBy(`v.${o.column}`, o.dir);
+    const rows = await q.execute();
+    const page = paginate(rows, query);
+    return { volumes: await toVolumeRecords(this.db, page, { serviceUuid: this.serviceUuid }), count: rows.length };
+  }
+
+  async updateVolume(ctx: RequestContext, id: string, patch: UpdateVolumeRequest): Promise<VolumeRecord> {
+    const row = await this.volumeRow(ctx, id);
+    if (row.status === 'maintenance') throw errors.invalidVolume('The volume cannot be updated during maintenance.');
+    const set: VolumeUpdate = { updated_at: nowTimestamp() };
+    if (patch.name !== undefined) set.display_name = patch.name;
+    if (patch.description !== undefined) set.display_description = patch.description;
+    await this.db.transaction().execute(async (trx) => {
+      await trx.updateTable('volumes').set(set).where('id', '=', id).execute();
+      if (patch.metadata) await this.writeMetadata(trx, id, patch.metadata, true);
+    });
+    return this.getVolume(ctx, id);
+  }
+
+  async deleteVolume(ctx: RequestContext, id: string, opts: { force: boolean; cascade: boolean }): Promise<void> {
+    if (opts.force) this.requireAdmin(ctx, 'volume:force_delete');
+    await this.volumeRow(ctx, id);
+    const outcome = await this.apply(opts.force ? 'force_delete' : 'delete', id);
+    if (outcome.kind === 'accepted') this.runEffects(outcome.effects, id, {});
+  }
+
+  async extendVolume(ctx: RequestContext, id: string, newSize: number, opts: { allowAttached: boolean }): Promise<void> {
+    const row = await this.volumeRow(ctx, id);
+    const event: VolumeEvent = opts.allowAttached && row.status === 'in-use' ? 'extend_attached' : 'extend';
+    const state = await this.volumeState(id);
+    const check = transition(event, state!);
+    if (check.kind === 'rejected') throw check.error;
+    if (!Number.isInteger(newSize) || newSize <= row.size) {
+      throw errors.invalidInput(`New size for extend must be greater than current size. (current: ${row.size}, extended: ${newSize}).`);
+    }
+    const outcome = await this.apply(event, id);
+    if (outcome.kind === 'accepted') this.runEffects(outcome.effects, id, { size: newSize });
+  }
+
+  async setBootable(ctx: RequestContext, id: string, bootable: boolean): Promise<void> {
+    await this.volumeRow(ctx, id);
+    await this.db
+      .updateTable('volumes')
+      .set({ bootable: bootable ? 1 : 0, updated_at: nowTimestamp() })
+      .where('id', '=', id)
+      .execute();
+  }
+
+  async updateReadonlyFlag(ctx: RequestContext, id: string, readonly: boolean): Promise<void> {
+    const row = await this.volumeRow(ctx, id);
+    if (row.status !== 'available') {
+      throw errors.invalidVolume(`Volume ${id} status must be available to update readonly flag, but current status is: ${row.status}.`);
+    }
+    await this.setAdminMeta(id, 'readonly', readonly ? 'True' : 'False');
+  }
+
+  async setMetadata(ctx: RequestContext, id: string, metadata: Record<string, string>, replace: boolean): Promise<Record<string, string>> {
+    await this.volumeRow(ctx, id);
+    await this.db.transaction().execute((trx) => this.writeMetadata(trx, id, metadata, replace));
+    const rows = await this.db.selectFrom('volume_metadata').selectAll().where('volume_id', '=', id).orderBy('key').execute();
+    return Object.fromEntries(rows.map((r) => [r.key, r.value]));
+  }
+
+  private async writeMetadata(trx: Transaction<Database>, id: string, metadata: Record<string, string>, replace: boolean) {
+    if (replace) await trx.deleteFrom('volume_metadata').where('volume_id', '=', id).execute();
+    for (const [key, value] of Object.entries(metadata)) {
+      await trx
+        .insertInto('volume_metadata')
+        .values({ volume_id: id, key, value: String(value) })
+        .onConflict((oc) => oc.columns(['volume_id', 'key']).doUpdateSet({ value: String(value) }))
+        .execute();
+    }
+  }
+
+  async deleteMetadataKey(ctx: RequestContext, id: string, key: string): Promise<void> {
+    await this.volumeRow(ctx, id);
+    const result = await this.db.deleteFrom('volume_metadata').where('volume_id', '=', id).where('key', '=', key).executeTakeFirst();
+    if (Number(result.numDeletedRows) === 0) throw errors.notFound(`Volume ${id} has no metadata with key ${key}.`);
+  }
+
+  // ---------------------------------------------------------------- legacy actions
+
+  async reserve(ctx: RequestContext, id: string): Promise<void> {
+    await this.volumeRow(ctx, id);
+    await this.apply('reserve', id);
+  }
+
+  async unreserve(ctx: RequestContext, id: string): Promise<void> {
+    await this.volumeRow(ctx, id);
+    await this.apply('unreserve', id);
+  }
+
+  async initializeConnection(ctx: RequestContext, id: string, connector: Connector): Promise<ConnectionInfo> {
+    const row = await this.volumeRow(ctx, id);
+    if (row.status === 'maintenance') throw errors.invalidVolume('The volume connection cannot be initialized in maintenance mode.');
+    const meta = await this.adminMeta(id);
+    const accessMode = (meta['attached_mode'] as 'rw' | 'ro' | undefined) ?? (meta['readonly'] === 'True' ? 'ro' : 'rw');
+    try {
+      return await this.rpc.initializeConnection(id, connector, { attachmentId: '', accessMode });
+    } catch (err) {
+      throw this.backendError(err, 'Unable to fetch connection information from backend.', id);
+    }
+  }
+
+  async attach(ctx: RequestContext, id: string, req: LegacyAttachRequest): Promise<void> {
+    const row = await this.volumeRow(ctx, id);
+    if (row.status === 'maintenance') throw errors.invalidVolume('The volume cannot be attached in maintenance mode.');
+    const meta = await this.adminMeta(id);
+    if (meta['readonly'] === 'True' && req.mode !== 'ro') throw errors.badRequest(`Invalid attaching mode '${req.mode}' for volume ${id}.`);
+    if (req.instanceUuid && !UUID_RE.test(req.instanceUuid)) throw errors.badRequest(`Expected a UUID but received ${req.instanceUuid}.`);
+    await this.locks.run(id, async () => {
+      const volume = await this.volumeRow(ctx, id);
+      const attachedMode = (await this.adminMeta(id))['attached_mode'];
+      if (volume.status === 'attaching' && attachedMode && attachedMode !== req.mode) {
+        throw errors.invalidVolume('being attached by different mode');
+      }
+      const hostName = sanitizeHostName(req.hostName);
+      const live = await this.liveAttachments(id);
+      // A repeated os-attach for the same instance (or host) finds its attachment.
+      const existing = live.find((a) => (req.instanceUuid ? a.instance_uuid === req.instanceUuid : a.attached_host === hostName));
+      if (existing) {
+        await this.apply('attach', id);
+        return;
+      }
+      const migrating = !NOT_MIGRATING.includes(volume.migration_status);
+      if (volume.status === 'in-use' && volume.multiattach === 0 && !migrating) {
+        throw errors.invalidVolume('volume is already attached and multiple attachments are not enabled');
+      }
+      const attachmentId = randomUUID();
+      const now = nowTimestamp();
+      await this.db
+        .insertInto('volume_attachment')
+        .values({
+          id: attachmentId,
+          volume_id: id,
+          instance_uuid: req.instanceUuid ?? null,
+          attached_host: hostName,
+          mountpoint: req.mountpoint,
+          attach_time: null,
+          detach_time: null,
+          attach_status: 'attaching',
+          attach_mode: req.mode,
+          connector: null,
+          connection_info: null,
+          created_at: now,
+          updated_at: null,
+          deleted_at: null,
+        })
+        .execute();
+      await this.setAdminMeta(id, 'attached_mode', req.mode);
+      const connector = await this.rpc.adoptLegacyConnection(id, attachmentId, hostName);
+      try {
+        await this.apply('attach', id);
+      } catch (err) {
+        await this.db.updateTable('volume_attachment').set({ attach_status: 'error_attaching' }).where('id', '=', attachmentId).execute();
+        throw err;
+      }
+      await this.db
+        .updateTable('volume_attachment')
+        .set({
+          attach_status: 'attached',
+          attach_time: nowTimestamp(),
+          connector: connector ? JSON.stringify(connector) : null,
+          updated_at: nowTimestamp(),
+        })
+        .where('id', '=', attachmentId)
+        .execute();
+    });
+  }
+
+  async beginDetaching(ctx: RequestContext, id: string): Promise<void> {
+    await this.volumeRow(ctx, id);
+    await this.apply('begin_detaching', id);
+  }
+
+  async rollDetaching(ctx: RequestContext, id: string): Promise<void> {
+    await this.volumeRow(ctx, id);
+    await this.apply('roll_detaching', id);
+  }
+
+  async terminateConnection(ctx: RequestContext, id: string, connector: Connector | null, _force: boolean): Promise<void> {
+    await this.volumeRow(ctx, id);
+    this.checkDeletionAllowed(ctx, await this.liveAttachments(id));
+    await this.terminate(id, connector);
+  }
+
+  private async terminate(id: string, connector: Connector | null): Promise<void> {
+    try {
+      await this.rpc.terminateConnection(id, connector);
+    } catch (err) {
+      throw this.backendError(err, 'Unable to terminate volume connection from backend.', id);
+    }
+    await this.apply('unreserve', id);
+  }
+
+  async detach(ctx: RequestContext, id: string, attachmentId: string | null): Promise<void> {
+    const row = await this.volumeRow(ctx, id);
+    const live = await this.liveAttachments(id);
+    this.checkDeletionAllowed(ctx, attachmentId ? live.filter((a) => a.id === attachmentId) : live);
+    if (row.status === 'maintenance') throw errors.invalidVolume('The volume cannot be detached in maintenance mode.');
+    await this.detachAttachment(id, attachmentId);
+  }
+
+  private async detachAttachment(id: string, attachmentId: string | null): Promise<void> {
+    await this.locks.run(id, async () => {
+      const live = await this.liveAttachments(id);
+      let target: AttachmentRow | undefined;
+      if (attachmentId) {
+        target = live.find((a) => a.id === attachmentId);
+        // Cinder: an unknown attachment still settles the volume's status, and succeeds.
+        if (!target) return this.recomputeStatus(id);
+      } else {
+        if (live.length > 1) throw errors.invalidVolume('Detach volume failed: More than one attachment, but no attachment_id provided.');
+        target = live[0];
+        if (!target) return this.recomputeStatus(id);
+      }
+      await this.releaseAttachment(target);
+      await this.finishDetach(target.id, id);
+    });
+  }
+
+  private async releaseAttachment(attachment: AttachmentRow): Promise<void> {
+    try {
+      await this.rpc.releaseAttachment(attachment.volume_id, attachment.id);
+    } catch (err) {
+      await this.db.updateTable('volume_attachment').set({ attach_status: 'error_detaching' }).where('id', '=', attachment.id).execute();
+      throw this.backendError(err, 'Unable to terminate volume connection from backend.', attachment.volume_id);
+    }
+  }
+
+  /** Cinder's finish_detach: the attachment is soft-deleted and the volume takes its status from what remains. */
+  private async finishDetach(attachmentId: string, volumeId: string): Promise<void> {
+    const now = nowTimestamp();
+    await this.db
+      .updateTable('volume_attachment')
+      .set({ attach_status: 'detached', detach_time: now, deleted: 1, deleted_at: now, updated_at: now })
+      .where('id', '=', attachmentId)
+      .where('deleted', '=', 0)
+      .execute();
+    await this.setAdminMeta(volumeId, 'attached_mode', null);
+    await this.recomputeStatus(volumeId);
+  }
+
+  /** states.afterDetach as one UPDATE, so the remaining attachments are read in the statement that writes. */
+  private async recomputeStatus(volumeId: string): Promise<void> {
+    const first = sql<string | null>`(select min(a.attach_status) from volume_attachment a where a.volume_id = volumes.id and a.deleted = 0 and a.attach_status not like 'error%')`;
+    await this.db
+      .updateTable('volumes')
+      .set({
+        attach_status: sql`coalesce(${first}, 'detached')`,
+        status: sql`case
+          when ${first} is null then
+            case when (migration_status is not null and migration_status not in ('success', 'error')) or status = 'uploading'
+              then status else 'available' end
+          when ${first} = 'attached' then 'in-use'
+          else ${first} end`,
+        updated_at: nowTimestamp(),
+      })
+      .where('id', '=', volumeId)
+      .execute();
+  }
+
+  async forceDetach(ctx: RequestContext, id: string, connector: Connector | null, attachmentId: string | null): Promise<void> {
+    this.requireAdmin(ctx, 'volume_extension:volume_admin_actions:force_detach');
+    await this.volumeRow(ctx, id);
+    const live = await this.liveAttachments(id);
+    this.checkDeletionAllowed(ctx, attachmentId ? live.filter((a) => a.id === attachmentId) : live);
+    await this.terminate(id, connector);
+    try {
+      await this.detachAttachment(id, attachmentId);
+    } catch (err) {
+      if (err instanceof CinderError && (err.code === 'ATTACHMENT_NOT_FOUND' || err.code === 'INVALID_VOLUME')) {
+        const type = err.code === 'ATTACHMENT_NOT_FOUND' ? 'VolumeAttachmentNotFound' : 'InvalidVolume';
+        throw errors.badRequest(`Error force detaching volume - ${type}: ${err.message}`);
+      }
+      throw err;
+    }
+  }
+
+  async resetStatus(ctx: RequestContext, id: string, req: ResetStatusRequest): Promise<void> {
+    this.requireAdmin(ctx, 'volume_extension:volume_admin_actions:reset_status');
+    if (req.status === undefined && req.attachStatus === undefined && req.migrationStatus === undefined) {
+      throw errors.badRequest("Must specify 'status', 'attach_status' or 'migration_status' for update.");
+    }
+    const tuple = (values: readonly string[]) => `(${values.map((v) => `'${v}'`).join(', ')})`;
+    if (req.status !== undefined && !(VOLUME_STATUSES as readonly string[]).includes(req.status)) {
+      throw errors.badRequest(`Volume status: ${req.status} is invalid, valid statuses are: ${tuple(VOLUME_STATUSES)}`);
+    }
+    if (req.attachStatus !== undefined && !['attached', 'detached'].includes(req.attachStatus)) {
+      throw errors.badRequest(`Volume attach status: ${req.attachStatus} is invalid, valid statuses are: ${tuple(['attached', 'detached'])}`);
+    }
+    if (req.migrationStatus !== undefined && !MIGRATION_STATUSES.includes(req.migrationStatus)) {
+      throw errors.badRequest(`Volume migration status: ${req.migrationStatus} is invalid, valid statuses are: ${tuple(MIGRATION_STATUSES)}`);
+    }
+    if (req.status === 'deleting') throw errors.badRequest('Cannot reset-state to deleting');
+    await this.volumeRow(ctx, id);
+    await this.locks.run(id, async () => {
+      const live = await this.liveAttachments(id);
+      if (req.status === 'in-use' && live.length === 0) {
+        throw errors.badRequest('Cannot reset-state to in-use because volume does not have any attachments.');
+      }
+      const set: VolumeUpdate = { updated_at: nowTimestamp() };
+      if (req.status !== undefined) set.status = req.status;
+      if (req.attachStatus !== undefined) set.attach_status = req.attachStatus;
+      if (req.migrationStatus !== undefined) set.migration_status = req.migrationStatus === 'none' ? null : req.migrationStatus;
+      await this.db.updateTable('volumes').set(set).where('id', '=', id).execute();
+      if (req.attachStatus === 'detached') {
+        // Unlike Cinder, the hosts' access goes too: a volume reset to detached can be
+        // attached elsewhere next, and must not still be reachable from the old host.
+        await this.rpc.revokeAll(id);
+        for (const attachment of live) await this.finishDetach(attachment.id, id);
+        await this.recomputeStatus(id);
+      }
+    });
+  }
+
+  // ---------------------------------------------------------------- attachments API
+
+  async createAttachment(ctx: RequestContext, req: CreateAttachmentRequest): Promise<AttachmentRecord> {
+    const volume = await this.volumeRow(ctx, req.volumeId);
+    const volumeId = volume.id;
+    if (volume.status.includes('error')) {
+      throw errors.invalidVolume(
+        `Volume attachments can not be created if the volume is in an error state. The Volume ${volumeId} currently has a status of: ${volume.status} `,
+      );
+    }
+    try {
+      await this.apply('attachment_reserve', volumeId);
+    } catch (err) {
+      if (!(await this.sameInstanceOverride(err, volumeId, req.instanceUuid ?? null))) throw err;
+    }
+    const meta = await this.adminMeta(volumeId);
+    const mode: AttachMode = meta['readonly'] === 'True' ? 'ro' : (req.mode ?? 'null');
+    const attachmentId = randomUUID();
+    await this.db
+      .insertInto('volume_attachment')
+      .values({
+        id: attachmentId,
+        volume_id: volumeId,
+        instance_uuid: req.instanceUuid ?? null,
+        attached_host: null,
+        mountpoint: null,
+        attach_time: null,
+        detach_time: null,
+        attach_status: 'reserved',
+        attach_mode: mode,
+        connector: null,
+        connection_info: null,
+        created_at: nowTimestamp(),
+        updated_at: null,
+        deleted_at: null,
+      })
+      .execute();
+    if (!isEmptyConnector(req.connector)) {
+      try {
+        await this.locks.run(volumeId, () => this.connectAttachment(attachmentId, volumeId, req.connector!));
+      } catch (err) {
+        // Cinder removes the half-made attachment before reporting the failure.
+        await this.locks.run(volumeId, async () => {
+          const row = await this.db.selectFrom('volume_attachment').selectAll().where('id', '=', attachmentId).executeTakeFirstOrThrow();
+          await this.rpc.releaseAttachment(volumeId, attachmentId).catch(() => undefined);
+          await this.finishDetach(row.id, volumeId);
+        });
+        if (err instanceof CinderError && (err.code === 'INVALID_VOLUME' || err.code === 'POLICY')) throw err;
+        if (err instanceof CinderError) throw errors.backend(`Unable to create attachment for volume (${err.message}).`);
+        throw this.backendError(err, 'Unable to create attachment for volume.', volumeId);
+      }
+    }
+    return this.attachmentRecord(attachmentId);
+  }
+
+  /** LP#1694530: a server moving between hosts needs a second reservation of its volume. */
+  private async sameInstanceOverride(err: unknown, volumeId: string, instanceUuid: string | null): Promise<boolean> {
+    if (!(err instanceof CinderError) || err.code !== 'INVALID_VOLUME' || !instanceUuid) return false;
+    const state = await this.volumeState(volumeId);
+    if (!state || !['in-use', 'reserved'].includes(state.status)) return false;
+    const live = await this.liveAttachments(volumeId);
+    return live.some((a) => a.instance_uuid === instanceUuid);
+  }
+
+  /** attachment_update's storage step and its bookkeeping; the caller holds the volume lock. */
+  private async connectAttachment(attachmentId: string, volumeId: string, connector: Connector): Promise<void> {
+    const volume = await this.db.selectFrom('volumes').selectAll().where('id', '=', volumeId).executeTakeFirst();
+    if (!volume) throw errors.volumeNotFound(volumeId);
+    if (volume.status.includes('error')) {
+      throw errors.invalidVolume(
+        `Volume attachments can not be updated if the volume is in an error state. The Volume ${volumeId} currently has a status of: ${volume.status} `,
+      );
+    }
+    const live = await this.liveAttachments(volumeId);
+    if (volume.multiattach === 0 && live.length > 1 && live.some((a) => a.connection_info !== null)) {
+      throw errors.invalidVolume(`duplicate connectors detected on volume ${volumeId}`);
+    }
+    const attachment = live.find((a) => a.id === attachmentId);
+    if (!attachment) throw errors.attachmentNotFound(attachmentId);
+    const requested = connector['mode'] === 'ro' ? 'ro' : 'rw';
+    const mode: 'rw' | 'ro' = attachment.attach_mode === 'null' ? requested : (attachment.attach_mode as 'rw' | 'ro');
+    const info = await this.rpc.initializeConnection(volumeId, { ...connector, mode }, { attachmentId, accessMode: mode });
+    const flat = { ...info.data, driver_volume_type: info.driver_volume_type, attachment_id: attachmentId };
+    const host = connector['host'];
+    const mountpoint = connector['mountpoint'];
+    await this.db
+      .updateTable('volume_attachment')
+      .set({
+        attach_status: 'attaching',
+        connector: JSON.stringify({ ...connector, mode }),
+        connection_info: JSON.stringify(flat),
+        attached_host: typeof host === 'string' ? host : '',
+        mountpoint: typeof mountpoint === 'string' ? mountpoint : 'na',
+        attach_mode: mode,
+        attach_time: nowTimestamp(),
+        updated_at: nowTimestamp(),
+      })
+      .where('id', '=', attachmentId)
+      .execute();
+    await this.apply('attachment_connect', volumeId);
+  }
+
+  async updateAttachment(ctx: RequestContext, id: string, connector: Connector): Promise<AttachmentRecord> {
+    const attachment = await this.attachmentRow(ctx, id);
+    if (typeof connector['host'] !== 'string') throw errors.backend('Unable to update the attachment.');
+    try {
+      await this.locks.run(attachment.volume_id, () => this.connectAttachment(id, attachment.volume_id, connector));
+    } catch (err) {
+      if (err instanceof CinderError && err.code === 'POLICY') throw err;
+      if (err instanceof CinderError) throw errors.backend(`Unable to update attachment.(${err.message}).`);
+      throw this.backendError(err, 'Unable to update the attachment.', attachment.volume_id);
+    }
+    return this.attachmentRecord(id);
+  }
+
+  async completeAttachment(ctx: RequestContext, id: string): Promise<void> {
+    const attachment = await this.attachmentRow(ctx, id);
+    await this.locks.run(attachment.volume_id, async () => {
+      await this.db
+        .updateTable('volume_attachment')
+        .set({ attach_status: 'attached', updated_at: nowTimestamp() })
+        .where('id', '=', id)
+        .where('deleted', '=', 0)
+        .execute();
+      await this.apply('attachment_complete', attachment.volume_id);
+    });
+  }
+
+  async deleteAttachment(ctx: RequestContext, id: string): Promise<AttachmentRecord[]> {
+    const attachment = await this.attachmentRow(ctx, id);
+    this.checkDeletionAllowed(ctx, [attachment]);
+    const volumeId = attachment.volume_id;
+    await this.locks.run(volumeId, async () => {
+      const current = await this.db
+        .selectFrom('volume_attachment')
+        .selectAll()
+        .where('id', '=', id)
+        .where('deleted', '=', 0)
+        .executeTakeFirst();
+      // A concurrent delete of the same attachment got there first.
+      if (!current) throw errors.attachmentNotFound(id);
+      await this.releaseAttachment(current);
+      await this.finishDetach(id, volumeId);
+    });
+    return (await this.liveAttachments(volumeId)).map(toAttachmentRecord);
+  }
+
+  async getAttachment(ctx: RequestContext, id: string): Promise<AttachmentRecord> {
+    return toAttachmentRecord(await this.attachmentRow(ctx, id));
+  }
+
+  async listAttachments(ctx: RequestContext, query: ListQuery): Promise<{ attachments: AttachmentRecord[]; count: number }> {
+    const filters = compileAttachmentFilters(query.filters, ctx);
+    if (filters.impossible) return { attachments: [], count: 0 };
+    const order = attachmentSort(query.sort);
+    let q = this.db
+      .selectFrom('volume_attachment as a')
+      .innerJoin('volumes as v', 'v.id', 'a.volume_id')
+      .selectAll('a')
+      .where('a.deleted', '=', 0);
+    if (!(ctx.isAdmin && query.allTenants)) q = q.where('v.project_id', '=', ctx.projectId);
+    if (filters.conditions.length > 0) q = q.where((eb) => conditionsExpression(eb, 'a', filters.conditions));
+    for (const o of order) q = q.orderBy(`a.${o.column}`, o.dir);
+    const rows = await q.execute();
+    return { attachments: paginate(rows, query).map(toAttachmentRecord), count: rows.length };
+  }
+
+  // ---------------------------------------------------------------- volume types
+
+  private async typeRecord(row: { id: string; name: string; description: string | null; is_public: number }): Promise<VolumeTypeRecord> {
+    const specs = await this.db.selectFrom('volume_type_extra_specs').selectAll().where('volume_type_id', '=', row.id).execute();
+    return {
+      id: row.id,
+      name: row.name,
+      description: row.description,
+      isPublic: row.is_public === 1,
+      extraSpecs: Object.fromEntries(specs.map((s) => [s.key, s.value])),
+    };
+  }
+
+  private async resolveType(idOrName: string): Promise<VolumeTypeRecord> {
+    const row = await this.db
+      .selectFrom('volume_types')
+      .selectAll()
+      .where((eb) => eb.or([eb('id', '=', idOrName), eb('name', '=', idOrName)]))
+      .executeTakeFirst();
+    if (row) return this.typeRecord(row);
+    if (UUID_RE.test(idOrName)) throw errors.volumeTypeNotFound(idOrName);
+    throw new CinderError('VOLUME_TYPE_NOT_FOUND', `Volume type with name ${idOrName} could not be found.`);
+  }
+
+  async createVolumeType(
+    ctx: RequestContext,
+    req: { name: string; description?: string | null; isPublic?: boolean; extraSpecs?: Record<string, string> },
+  ): Promise<VolumeTypeRecord> {
+    this.requireAdmin(ctx, 'volume_extension:types_manage');
+    const id = randomUUID();
+    const taken = await this.db.selectFrom('volume_types').select('id').where('name', '=', req.name).executeTakeFirst();
+    if (taken) throw errors.conflict(`Volume Type ${req.name} already exists.`);
+    try {
+      await this.db.transaction().execute(async (trx) => {
+        await trx
+          .insertInto('volume_types')
+          .values({ id, name: req.name, description: req.description ?? null, is_public: req.isPublic === false ? 0 : 1, created_at: nowTimestamp() })
+          .execute();
+        const specs = Object.entries(req.extraSpecs ?? {});
+        if (specs.length > 0) {
+          await trx
+            .insertInto('volume_type_extra_specs')
+            .values(specs.map(([key, value]) => ({ volume_type_id: id, key, value: String(value) })))
+            .execute();
+        }
+      });
+    } catch (err) {
+      // The unique name constraint decides a race between two creates of one name.
+      if (await this.db.selectFrom('volume_types').select('id').where('name', '=', req.name).executeTakeFirst()) {
+        throw errors.conflict(`Volume Type ${req.name} already exists.`);
+      }
+      throw err;
+    }
+    return this.getVolumeType(ctx, id);
+  }
+
+  async listVolumeTypes(_ctx: RequestContext): Promise<VolumeTypeRecord[]> {
+    const rows = await this.db.selectFrom('volume_types').selectAll().orderBy('created_at').orderBy('id').execute();
+    return Promise.all(rows.map((r) => this.typeRecord(r)));
+  }
+
+  async getVolumeType(_ctx: RequestContext, idOrName: string): Promise<VolumeTypeRecord> {
+    const row = await this.db
+      .selectFrom('volume_types')
+      .selectAll()
+      .where((eb) => eb.or([eb('id', '=', idOrName), eb('name', '=', idOrName)]))
+      .executeTakeFirst();
+    if (!row) throw errors.volumeTypeNotFound(idOrName);
+    return this.typeRecord(row);
+  }
+
+  async deleteVolumeType(ctx: RequestContext, id: string): Promise<void> {
+    this.requireAdmin(ctx, 'volume_extension:types_manage');
+    const type = await this.getVolumeType(ctx, id);
+    if (type.name === DEFAULT_VOLUME_TYPE) throw errors.badRequest('Default volume type can not be deleted.');
+    const used = await this.db.selectFrom('volumes').select('id').where('volume_type_id', '=', type.id).executeTakeFirst();
+    if (used) throw errors.badRequest(`Volume Type ${type.id} deletion is not allowed with volumes present with the type.`);
+    await this.db.transaction().execute(async (trx) => {
+      await trx.deleteFrom('volume_type_extra_specs').where('volume_type_id', '=', type.id).execute();
+      await trx.deleteFrom('volume_types').where('id', '=', type.id).execute();
+    });
+  }
+
+  async setExtraSpecs(ctx: RequestContext, typeId: string, specs: Record<string, string>): Promise<Record<string, string>> {
+    this.requireAdmin(ctx, 'volume_extension:types_extra_specs:create');
+    const type = await this.getVolumeType(ctx, typeId);
+    for (const [key, value] of Object.entries(specs)) {
+      await this.db
+        .insertInto('volume_type_extra_specs')
+        .values({ volume_type_id: type.id, key, value: String(value) })
+        .onConflict((oc) => oc.columns(['volume_type_id', 'key']).doUpdateSet({ value: String(value) }))
+        .execute();
+    }
+    return (await this.getVolumeType(ctx, type.id)).extraSpecs;
+  }
+
+  async deleteExtraSpec(ctx: RequestContext, typeId: string, key: string): Promise<void> {
+    this.requireAdmin(ctx, 'volume_extension:types_extra_specs:delete');
+    const type = await this.getVolumeType(ctx, typeId);
+    const result = await this.db
+      .deleteFrom('volume_type_extra_specs')
+      .where('volume_type_id', '=', type.id)
+      .where('key', '=', key)
+      .executeTakeFirst();
+    if (Number(result.numDeletedRows) === 0) throw errors.notFound(`Volume Type ${type.id} has no extra specs with key ${key}.`);
+  }
+
+  // ---------------------------------------------------------------- errors
+
+  /** Request errors pass through; anything else is logged and reported in Cinder's words for the door used. */
+  private backendError(err: unknown, message: string, volumeId: string): CinderError {
+    if (err instanceof CinderError) return err;
+    this.logger.error({ volumeId, err: (err as Error).message }, message);
+    return errors.backend(message);
+  }
+}

@@ -4,7 +4,7 @@
 # Usage: bench/datapath.sh [--quick] [-h]
 #   --quick   three ~0.7 s repetitions per test instead of five ~2 s ones (about a minute in all)
 #
-# It creates two sparse files of the same size, serves one with tgtd (Debian "tgt") and the
+# It creates two files of the same size and content, serves one with tgtd (Debian "tgt") and the
 # other with our target (bench/datapath-target.mjs over the compiled dist/), both on loopback
 # with CHAP, then runs every test against both targets back to back and prints a Markdown
 # table: test | tgtd | ours | ratio | tgtd CPU% | our CPU%. Build first: npx tsc -p .
@@ -13,18 +13,22 @@
 #   BENCH_SECS [2, quick 0.7]  duration of one repetition (iscsi-perf rounds it up to whole seconds)
 #   BENCH_REPS [5, quick 3]    repetitions per test and target; the table shows the median
 #   BENCH_SIZE_MIB [1024]      size of each backing file
-#   BENCH_TESTS [all]          space-separated test names to run (see the list below)
+#   BENCH_TESTS [all]          a space-separated subset of seq_write_1m_qd1 seq_write_1m_qd8
+#                              seq_read_1m_qd1 seq_read_1m_qd8 write_4k_qd1 write_4k_qd32
+#                              read_4k_qd1 read_4k_qd32 randread_4k_qd1 randread_4k_qd32
 #   BENCH_DIR [$TMPDIR]        where the temporary backing files go (keep it on the volumes' fs)
 #   BENCH_NODE_OPTS []         extra node flags for our target, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"
 #   BENCH_OURS_URL, BENCH_OURS_PID   measure an already running target (e.g. a whole
-#                              "cinderblock serve" export) instead of starting the bench entry
+#                              "cinderblock serve" export) instead of starting the bench entry;
+#                              allow iqn.2010-10.org.cinderblock:datapath-bench (libiscsi tools)
+#                              and iqn.2008-11.org.linux-kvm (QEMU) on it
 #
 # CPU% is the target process's user+system time (all threads, /proc/PID/stat) divided by the
 # run time the client reports, as a percentage of one core. Both targets share two cores with
 # the initiator, so CPU% above 100 means the target used more than one core.
 set -u
 
-usage() { sed -n '2,26p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
+usage() { awk 'NR > 1 && !/^#/ {exit} NR > 1 {sub(/^# ?/, ""); print}' "$0"; exit 2; }
 
 QUICK=0
 for arg in "$@"; do
@@ -46,6 +50,9 @@ CHAP_USER=benchuser
 # 16+ characters: RFC 7143 asks targets to refuse shorter CHAP secrets.
 CHAP_PASS=benchsecret-4f1c9e
 CLK=$(getconf CLK_TCK)
+# Our target admits initiators by name: the libiscsi tools log in as this (-i), QEMU as its default.
+INITIATOR=iqn.2010-10.org.cinderblock:datapath-bench
+QEMU_INITIATOR=iqn.2008-11.org.linux-kvm
 
 log() { echo "# $*" >&2; }
 die() { echo "datapath: $*" >&2; exit 1; }
@@ -94,9 +101,20 @@ pick_port() {
 }
 
 # ---------- the two targets ----------
+# Both files start full of the same incompressible data. Left sparse, a read test would measure
+# how each target reads holes, and over how much of each file the earlier write tests happened
+# to get, which depends on the very speed being measured.
+prefill() {
+  head -c 1048576 /dev/urandom >"$TMP/chunk" || return 1
+  yes "$TMP/chunk" | head -n "$SIZE_MIB" | xargs cat >"$TMP/tgtd.img" || return 1
+  cp --sparse=never "$TMP/tgtd.img" "$TMP/ours.img" || return 1
+  rm -f "$TMP/chunk"
+  # Written back now rather than during the first tests.
+  sync "$TMP/tgtd.img" "$TMP/ours.img"
+}
+prefill || die "cannot write the backing files in $TMP"
 start_tgtd() {
   local port iqn adm
-  truncate -s "${SIZE_MIB}M" "$TMP/tgtd.img" || die "cannot create a backing file in $TMP"
   port=$(pick_port) || die "no free port for tgtd"
   # A private management socket so that no other tgtd on this host (e.g. Cinder's, on -C 0) is touched.
   for _ in $(seq 50); do
@@ -122,10 +140,9 @@ start_tgtd() {
 
 start_ours() {
   local ready
-  truncate -s "${SIZE_MIB}M" "$TMP/ours.img" || die "cannot create a backing file in $TMP"
   # shellcheck disable=SC2086  # BENCH_NODE_OPTS is a list of flags
   node ${BENCH_NODE_OPTS:-} "$HERE/datapath-target.mjs" --file "$TMP/ours.img" \
-    --chap-user "$CHAP_USER" --chap-secret "$CHAP_PASS" >"$TMP/ours.out" 2>"$TMP/ours.log" </dev/null &
+    --chap-user "$CHAP_USER" --chap-secret "$CHAP_PASS" --allow "$INITIATOR,$QEMU_INITIATOR" >"$TMP/ours.out" 2>"$TMP/ours.log" </dev/null &
   OURS_PID=$!
   for _ in $(seq 200); do
     ready=$(grep -m1 '^READY ' "$TMP/ours.out" 2>/dev/null) && break
@@ -146,7 +163,7 @@ else
 fi
 
 # Both LUNs must look the same to the initiator, or the figures compare different work.
-capacity() { timeout 20 iscsi-readcapacity16 "$1" 2>/dev/null; }
+capacity() { timeout 20 iscsi-readcapacity16 -i "$INITIATOR" "$1" 2>/dev/null; }
 TGT_CAP=$(capacity "$TGT_URL"); OURS_CAP=$(capacity "$OURS_URL")
 size_of() { printf '%s\n' "$1" | awk -F: '/^Total size/ {print $2+0}'; }
 block_of() { printf '%s\n' "$1" | awk -F: '/^LOGICAL BLOCK LENGTH/ {print $2+0}'; }
@@ -200,7 +217,7 @@ measure() { # test-name url cpu-pid block-size
     fi
   else
     t0=$(ticks "$pid")
-    out=$(timeout $((PERF_SECS + 30)) iscsi-perf -t "$PERF_SECS" -m "$qd" -b $((4096 / block)) -r "$url" 2>&1 | tr '\r' '\n')
+    out=$(timeout $((PERF_SECS + 30)) iscsi-perf -i "$INITIATOR" -t "$PERF_SECS" -m "$qd" -b $((4096 / block)) -r "$url" 2>&1 | tr '\r' '\n')
     t1=$(ticks "$pid")
     iops=$(printf '%s\n' "$out" | awk '/iops average/ {v = $3} END {print v}')
     [ -n "$iops" ] || { log "$name: $(printf '%s\n' "$out" | tail -2)"; return; }

@@ -198,6 +198,7 @@ export class LoginMachine {
     if (req.transit && this.authenticated) {
       transit = true;
       nsg = req.nsg;
+      this.stage = req.nsg;
     }
     // Our MaxRecvDataSegmentLength is declarative: say it once, outside the security
     // exchange, or the initiator assumes 8192 and sends small PDUs.

@@ -12,6 +12,13 @@ import { LoginMachine, type LoginEnvironment, type SessionType } from '../login/
 import type { SessionParams } from '../login/negotiation.js';
 import { DataDirection, type ItNexus, type LogicalUnit, type ResetKind, type ScsiCommand, type ScsiResponse } from '../scsi/types.js';
 import { snAdd, snInWindow, snLessThan } from './serial.js';
+import { checkCondition, SenseKey, type Asc } from '../scsi/sense.js';
+
+// Sense for commands the transport itself ends (RFC 7143 11.4.7.2): the task is
+// finished with ABORTED COMMAND and the connection carries on.
+const PROTOCOL_SERVICE_CRC_ERROR: Asc = [0x47, 0x05];
+const DATA_OFFSET_ERROR: Asc = [0x4b, 0x05];
+const DATA_PHASE_ERROR: Asc = [0x4b, 0x00];
 
 /** What a connection needs to know about one target. */
 export interface TargetRecord {
@@ -197,12 +204,11 @@ export class Connection {
         pdu = this.framer.next();
       } catch (err) {
         if (err instanceof FramingError) {
-          if (err.bhs && this.state === 'ffp') {
-            this.sendReject(
-              err.recoverable ? RejectReason.DataDigestError : RejectReason.ProtocolError,
-              err.bhs,
-            );
+          if (err.recoverable && err.bhs && this.state === 'ffp') {
+            this.onDataDigestError(err.bhs);
+            continue;
           }
+          if (err.bhs && this.state === 'ffp') this.sendReject(RejectReason.ProtocolError, err.bhs);
           this.closeAfterFlush(err.message);
           return;
         }
@@ -333,7 +339,7 @@ export class Connection {
       }
     }
     this.host.logger.info(
-      { conn: this.id, remote: this.remoteAddress, initiator: this.initiatorName, target: this.target?.iqn, type: this.sessionType },
+      { conn: this.id, remote: this.remoteAddress, initiator: this.initiatorName, target: this.target?.iqn, type: this.sessionType, headerDigest: this.digests.headerDigest },
       'iSCSI session started',
     );
   }
@@ -513,26 +519,22 @@ export class Connection {
     const data = pdu.data;
     const final = isFinal(bhs);
     if (ttt === RESERVED_TAG) {
-      if (dataSN !== task.unsolicitedDataSN) throw new ProtocolError('unexpected DataSN in unsolicited Data-Out');
+      if (dataSN !== task.unsolicitedDataSN) return this.failTask(task, DATA_PHASE_ERROR);
       if (offset !== task.unsolicitedNext || offset + data.length > task.unsolicitedEnd) {
-        throw new ProtocolError('unsolicited Data-Out outside the first burst');
+        return this.failTask(task, DATA_OFFSET_ERROR);
       }
-      if (final !== (offset + data.length === task.unsolicitedEnd)) {
-        throw new ProtocolError('unsolicited data sequence ended early or late');
-      }
+      if (final !== (offset + data.length === task.unsolicitedEnd)) return this.failTask(task, DATA_PHASE_ERROR);
       data.copy(task.buf, offset);
       task.unsolicitedNext += data.length;
       task.unsolicitedDataSN++;
     } else {
       const r2t = task.r2ts.get(ttt);
       if (!r2t) return this.sendReject(RejectReason.InvalidPduField, bhs);
-      if (dataSN !== r2t.dataSN) throw new ProtocolError('unexpected DataSN in solicited Data-Out');
+      if (dataSN !== r2t.dataSN) return this.failTask(task, DATA_PHASE_ERROR);
       if (offset !== r2t.offset + r2t.received || r2t.received + data.length > r2t.length) {
-        throw new ProtocolError('Data-Out outside the requested burst');
+        return this.failTask(task, DATA_OFFSET_ERROR);
       }
-      if (final !== (r2t.received + data.length === r2t.length)) {
-        throw new ProtocolError('data sequence ended early or late');
-      }
+      if (final !== (r2t.received + data.length === r2t.length)) return this.failTask(task, DATA_PHASE_ERROR);
       data.copy(task.buf, offset);
       r2t.received += data.length;
       r2t.dataSN++;
@@ -675,10 +677,39 @@ export class Connection {
     this.send(bhs, data);
   }
 
+  /**
+   * Ends a task the transport cannot complete (bad Data-Out sequence, data digest
+   * error) with CHECK CONDITION, ABORTED COMMAND. Its remaining Data-Out is ignored.
+   */
+  private failTask(task: Task, asc: Asc): void {
+    this.rememberAborted(task.itt);
+    task.aborted = true;
+    this.releaseTask(task);
+    const res = checkCondition(SenseKey.ABORTED_COMMAND, asc);
+    this.sendScsiResponse(task, 0x00, res.status, res.sense, 0, 0, task.r2tSN);
+  }
+
+  /** A PDU whose data failed its digest: the header is sound, so only its task fails. */
+  private onDataDigestError(bhs: Buffer): void {
+    this.sendReject(RejectReason.DataDigestError, bhs);
+    const op = opcodeOf(bhs);
+    if (op === Opcode.DataOut) {
+      const task = this.tasks.get(ittOf(bhs));
+      if (task && !task.executing) this.failTask(task, PROTOCOL_SERVICE_CRC_ERROR);
+    } else if (op !== Opcode.Snack) {
+      // The rejected command still used its CmdSN; without this the window would stall.
+      this.acceptCmdSN(bhs);
+    }
+  }
+
+  private rememberAborted(itt: number): void {
+    this.abortedItts.push(itt);
+    if (this.abortedItts.length > ABORTED_ITT_MEMORY) this.abortedItts.shift();
+  }
+
   private abortTask(task: Task): void {
     task.aborted = true;
-    this.abortedItts.push(task.itt);
-    if (this.abortedItts.length > ABORTED_ITT_MEMORY) this.abortedItts.shift();
+    this.rememberAborted(task.itt);
     // A task still gathering data is gone now; one in the logical unit is released when it returns.
     if (!task.executing) this.releaseTask(task);
   }

@@ -1,0 +1,184 @@
+import type { ListQuery, RequestContext, SortKey } from '../volumes/types.js';
+import { ApiFault } from './faults.js';
+import type { ApiVersion } from './microversion.js';
+import { parseBoolParam } from './validation.js';
+
+// List parameters as Cinder's API reads them. Filter keys go to the workflow under
+// their wire names; what depends on the microversion is decided here.
+
+export type QueryParams = Record<string, string | string[] | undefined>;
+
+/** Cinder's osapi_max_limit: the page size when none is asked for, and the cap. */
+export const MAX_LIMIT = 1000;
+
+/** Filters a caller that is not an administrator may use (Cinder's resource_filters.json). */
+export const USER_VOLUME_FILTERS = [
+  'name',
+  'status',
+  'metadata',
+  'bootable',
+  'migration_status',
+  'availability_zone',
+  'group_id',
+  'size',
+  'created_at',
+  'updated_at',
+  'consumes_quota',
+];
+export const USER_ATTACHMENT_FILTERS = ['volume_id', 'status', 'instance_id', 'attach_status'];
+
+const TIME_FILTERS = ['created_at', 'updated_at'];
+const TIME_OPERATORS = ['gt', 'gte', 'eq', 'neq', 'lt', 'lte'];
+const BOOLEAN_FILTERS = ['bootable', 'multiattach', 'consumes_quota'];
+
+function flatten(params: QueryParams): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const [key, value] of Object.entries(params)) {
+    if (value === undefined) continue;
+    // webob's MultiDict-to-dict keeps the last occurrence.
+    out.set(key, Array.isArray(value) ? value[value.length - 1]! : value);
+  }
+  return out;
+}
+
+function integerParam(params: Map<string, string>, name: string): number | undefined {
+  const raw = params.get(name);
+  params.delete(name);
+  if (raw === undefined) return undefined;
+  if (!/^\s*[-+]?\d+\s*$/.test(raw)) {
+    throw new ApiFault(400, name === 'limit' ? 'limit param must be an integer' : `${name} must be an integer`);
+  }
+  const value = Number(raw);
+  if (value < 0) throw new ApiFault(400, name === 'limit' ? 'limit param must be positive' : `${name} must be >= 0`);
+  return value;
+}
+
+/** `sort=k1:dir,k2` or the deprecated `sort_key`/`sort_dir`, never both; created_at desc by default. */
+function takeSort(params: Map<string, string>): SortKey[] {
+  const pairs: Array<[string, string]> = [];
+  const sort = params.get('sort');
+  if (sort !== undefined) {
+    if (params.has('sort_key') || params.has('sort_dir')) {
+      throw new ApiFault(
+        400,
+        "The 'sort_key' and 'sort_dir' parameters are deprecated and cannot be used with the 'sort' parameter.",
+      );
+    }
+    for (const item of sort.trim().split(',')) {
+      const [key, dir] = item.split(':', 2);
+      pairs.push([key!.trim(), (dir || 'desc').trim()]);
+    }
+  } else {
+    pairs.push([params.get('sort_key') ?? 'created_at', params.get('sort_dir') ?? 'desc']);
+  }
+  for (const key of ['sort', 'sort_key', 'sort_dir']) params.delete(key);
+  return pairs.map(([key, dir]) => {
+    const lower = dir.toLowerCase();
+    if (lower !== 'asc' && lower !== 'desc') {
+      throw new ApiFault(400, "Invalid input received: Unknown sort direction, must be 'desc' or 'asc'");
+    }
+    return { key, dir: lower as SortKey['dir'] };
+  });
+}
+
+function baseQuery(params: Map<string, string>, allTenants: boolean): ListQuery {
+  const limit = integerParam(params, 'limit');
+  const offset = integerParam(params, 'offset');
+  const marker = params.get('marker') || undefined;
+  params.delete('marker');
+  const query: ListQuery = { filters: {}, sort: takeSort(params), allTenants, limit: Math.min(limit ?? MAX_LIMIT, MAX_LIMIT) };
+  if (marker !== undefined) query.marker = marker;
+  if (offset !== undefined) query.offset = offset;
+  return query;
+}
+
+/** Python-literal dicts as cinderclient sends them ("{'k': 'v'}"), or JSON. */
+function parseMetadataFilter(raw: string): Record<string, string> {
+  for (const text of [raw, raw.replace(/'/g, '"')]) {
+    try {
+      const parsed: unknown = JSON.parse(text);
+      if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) {
+        return Object.fromEntries(Object.entries(parsed).map(([k, v]) => [k, String(v)]));
+      }
+    } catch {
+      // try the next reading
+    }
+  }
+  throw new ApiFault(400, `Invalid input received: 'metadata = ${raw}'`);
+}
+
+/** 3.60's `created_at=gt:2026-01-01T00:00:00,lt:...`, checked the way Cinder checks it. */
+function checkTimeComparison(key: string, raw: string): void {
+  for (const unit of raw.split(',')) {
+    const colon = unit.indexOf(':');
+    if (colon < 0) throw new ApiFault(400, `Invalid ${key} value`);
+    const op = unit.slice(0, colon);
+    const text = unit.slice(colon + 1);
+    if (!TIME_OPERATORS.includes(op)) throw new ApiFault(400, `Invalid ${op} operator`);
+    if (Number.isNaN(Date.parse(/(Z|[+-]\d{2}:?\d{2})$/i.test(text) ? text : `${text}Z`))) {
+      throw new ApiFault(400, `Invalid ${text} value`);
+    }
+  }
+}
+
+export interface ListPlan {
+  /** The question cannot match anything (a filter Cinder would find no column for). */
+  matchesNothing: boolean;
+  query: ListQuery;
+  withCount: boolean;
+}
+
+export function planVolumeList(params: QueryParams, ctx: RequestContext, version: ApiVersion): ListPlan {
+  const rest = flatten(params);
+  // Only administrators may look across projects; for anyone else the option is ignored.
+  const allTenants = ctx.isAdmin && rest.has('all_tenants') && rest.get('all_tenants') !== '0';
+  rest.delete('all_tenants');
+  const query = baseQuery(rest, allTenants);
+  let withCount = false;
+  if (version.atLeast('3.45') && rest.has('with_count')) withCount = parseBoolParam('with_count', rest.get('with_count')!);
+  rest.delete('with_count');
+  if (!version.atLeast('3.13')) rest.delete('group_id');
+
+  let matchesNothing = false;
+  for (const [key, raw] of rest) {
+    const like = key.endsWith('~');
+    const field = like ? key.slice(0, -1) : key;
+    if (!ctx.isAdmin && !USER_VOLUME_FILTERS.includes(field)) continue;
+    // Before 3.34 "name~" is just a name no column has.
+    if (like && !version.atLeast('3.34')) {
+      matchesNothing = true;
+      continue;
+    }
+    if (field === 'metadata' && !like) {
+      query.filters.metadata = parseMetadataFilter(raw);
+      continue;
+    }
+    if (TIME_FILTERS.includes(field) && !like) {
+      if (version.atLeast('3.60')) checkTimeComparison(field, raw);
+      // Before 3.60 the value is compared as it is, and an operator makes it match no date.
+      else if (/^[a-z]+:/.test(raw)) matchesNothing = true;
+    }
+    if (BOOLEAN_FILTERS.includes(field) && !like) {
+      try {
+        parseBoolParam(field, raw);
+      } catch {
+        throw new ApiFault(400, `Invalid input received: '${field} = ${raw}'`);
+      }
+    }
+    query.filters[key] = raw;
+  }
+  return { matchesNothing, query, withCount };
+}
+
+export function planAttachmentList(params: QueryParams, ctx: RequestContext): ListPlan {
+  const rest = flatten(params);
+  // For attachments Cinder looks only at the option's presence.
+  const allTenants = ctx.isAdmin && rest.has('all_tenants');
+  rest.delete('all_tenants');
+  const query = baseQuery(rest, allTenants);
+  for (const [key, raw] of rest) {
+    if (!ctx.isAdmin && !USER_ATTACHMENT_FILTERS.includes(key)) continue;
+    query.filters[key] = raw;
+  }
+  return { matchesNothing: false, query, withCount: false };
+}

@@ -1,0 +1,81 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Config } from '../../config/config.js';
+import type { BlockStorage } from '../../volumes/service.js';
+import type { RequestContext } from '../../volumes/types.js';
+import { ApiFault } from '../faults.js';
+import { origin, Urls } from '../links.js';
+import type { ApiVersion } from '../microversion.js';
+import { check, type CompiledValidator } from '../validation.js';
+import type { ViewEnv } from '../views/volumes.js';
+
+export interface RouteDeps {
+  storage: BlockStorage;
+  config: Config;
+}
+
+/** What the request hooks established before a handler runs. */
+export interface RequestState {
+  ctx: RequestContext | null;
+  version: ApiVersion | null;
+  /** A rejected (out of range) version, still repeated in the response headers. */
+  echoVersion: ApiVersion | null;
+  /** The project id segment of the URL, when the client used the /v3/{project}/... form. */
+  projectInUrl: string | null;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    cinder: RequestState;
+  }
+  interface FastifyContextConfig {
+    /** A Block Storage API route: microversion negotiated and echoed. */
+    api?: boolean;
+    /** Below this microversion the route answers 404, as if it did not exist. */
+    minVersion?: string;
+  }
+}
+
+export function contextOf(req: FastifyRequest): RequestContext {
+  const ctx = req.cinder.ctx;
+  // Every /v3 route runs after the noauth hook, which either sets a context or answers itself.
+  if (!ctx) throw new Error('request reached a handler without a context');
+  return ctx;
+}
+
+export function versionOf(req: FastifyRequest): ApiVersion {
+  const version = req.cinder.version;
+  if (!version) throw new Error('request reached a handler without a negotiated version');
+  return version;
+}
+
+export function urlsOf(req: FastifyRequest, config: Config): Urls {
+  return new Urls(origin(req, config), req.cinder.projectInUrl);
+}
+
+export function viewEnv(req: FastifyRequest, config: Config): ViewEnv {
+  return { ctx: contextOf(req), version: versionOf(req), urls: urlsOf(req, config) };
+}
+
+/** Validates with the server's ajv (compiled once per schema object) and Cinder's wording. */
+export function validate(req: FastifyRequest, schema: object, data: unknown): void {
+  check(req.compileValidationSchema(schema) as CompiledValidator, data);
+}
+
+export function sendJson(reply: FastifyReply, status: number, body: unknown): FastifyReply {
+  return reply.code(status).type('application/json').send(body);
+}
+
+/** Cinder's empty 202s still say application/json. */
+export function sendEmpty(reply: FastifyReply, status: number, contentType = 'application/json'): FastifyReply {
+  return reply.code(status).header('content-type', contentType).send('');
+}
+
+export function bodyObject(body: unknown): Record<string, unknown> {
+  return body && typeof body === 'object' && !Array.isArray(body) ? (body as Record<string, unknown>) : {};
+}
+
+export function notFound(): ApiFault {
+  return new ApiFault(404, 'The resource could not be found.');
+}
+
+export type Params<K extends string> = { Params: Record<K, string> };

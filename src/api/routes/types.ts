@@ -1,0 +1,111 @@
+import type { FastifyInstance } from 'fastify';
+import { ApiFault } from '../faults.js';
+import { ADMIN_RULES, requireAdmin } from '../policy.js';
+import type { QueryParams } from '../query.js';
+import * as schemas from '../schemas/types.js';
+import { parseBoolParam, toBool } from '../validation.js';
+import { volumeTypeView } from '../views/types.js';
+import { bodyObject, contextOf, sendEmpty, sendJson, validate, versionOf, type Params, type RouteDeps } from './common.js';
+
+const API = { api: true } as const;
+
+/** Cinder's built-in type, the one `GET /types/default` names unless configured otherwise. */
+const DEFAULT_TYPE_NAME = '__DEFAULT__';
+
+function last(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[value.length - 1] : value;
+}
+
+export function registerTypeRoutes(app: FastifyInstance, { storage }: RouteDeps): void {
+  app.get('/v3/types', { config: API }, async (req, reply) => {
+    const query = req.query as QueryParams;
+    let types = await storage.listVolumeTypes(contextOf(req));
+    const isPublic = last(query.is_public);
+    if (isPublic !== undefined && isPublic.toLowerCase() !== 'none') {
+      const wanted = parseBoolParam('is_public', isPublic);
+      types = types.filter((t) => t.isPublic === wanted);
+    }
+    const extraSpecs = last(query.extra_specs);
+    // 3.52: only types carrying all the given extra specs.
+    if (extraSpecs !== undefined && versionOf(req).atLeast('3.52')) {
+      let wanted: Record<string, unknown>;
+      try {
+        wanted = JSON.parse(extraSpecs.replace(/'/g, '"')) as Record<string, unknown>;
+      } catch {
+        throw new ApiFault(400, `Invalid input received: 'extra_specs = ${extraSpecs}'`);
+      }
+      types = types.filter((t) => Object.entries(wanted).every(([k, v]) => t.extraSpecs[k] === String(v)));
+    }
+    return sendJson(reply, 200, { volume_types: types.map(volumeTypeView) });
+  });
+
+  app.post('/v3/types', { config: API }, async (req, reply) => {
+    const ctx = contextOf(req);
+    requireAdmin(ctx, ADMIN_RULES.typeCreate);
+    validate(req, schemas.createType, req.body);
+    const t = bodyObject(bodyObject(req.body).volume_type);
+    const isPublic = t['os-volume-type-access:is_public'];
+    const created = await storage.createVolumeType(ctx, {
+      name: String(t.name),
+      description: typeof t.description === 'string' ? t.description : null,
+      isPublic: isPublic === undefined ? true : toBool(isPublic),
+      ...(t.extra_specs ? { extraSpecs: t.extra_specs as Record<string, string> } : {}),
+    });
+    return sendJson(reply, 200, { volume_type: volumeTypeView(created) });
+  });
+
+  app.get<Params<'id'>>('/v3/types/:id', { config: API }, async (req, reply) => {
+    const id = req.params.id === 'default' ? DEFAULT_TYPE_NAME : req.params.id;
+    const type = await storage.getVolumeType(contextOf(req), id);
+    return sendJson(reply, 200, { volume_type: volumeTypeView(type) });
+  });
+
+  app.delete<Params<'id'>>('/v3/types/:id', { config: API }, async (req, reply) => {
+    const ctx = contextOf(req);
+    requireAdmin(ctx, ADMIN_RULES.typeDelete);
+    await storage.deleteVolumeType(ctx, req.params.id);
+    return sendEmpty(reply, 202);
+  });
+
+  app.get<Params<'id'>>('/v3/types/:id/extra_specs', { config: API }, async (req, reply) => {
+    const type = await storage.getVolumeType(contextOf(req), req.params.id);
+    return sendJson(reply, 200, { extra_specs: type.extraSpecs });
+  });
+
+  app.post<Params<'id'>>('/v3/types/:id/extra_specs', { config: API }, async (req, reply) => {
+    const ctx = contextOf(req);
+    requireAdmin(ctx, ADMIN_RULES.extraSpecsCreate);
+    validate(req, schemas.setExtraSpecs, req.body);
+    const specs = bodyObject(req.body).extra_specs as Record<string, string>;
+    await storage.setExtraSpecs(ctx, req.params.id, specs);
+    // Cinder answers with what was set, not the type's whole set.
+    return sendJson(reply, 200, { extra_specs: specs });
+  });
+
+  app.get<Params<'id' | 'key'>>('/v3/types/:id/extra_specs/:key', { config: API }, async (req, reply) => {
+    const type = await storage.getVolumeType(contextOf(req), req.params.id);
+    const value = type.extraSpecs[req.params.key];
+    if (value === undefined) {
+      throw new ApiFault(404, `Volume Type ${req.params.id} has no extra specs with key ${req.params.key}.`);
+    }
+    return sendJson(reply, 200, { [req.params.key]: value });
+  });
+
+  app.put<Params<'id' | 'key'>>('/v3/types/:id/extra_specs/:key', { config: API }, async (req, reply) => {
+    const ctx = contextOf(req);
+    requireAdmin(ctx, ADMIN_RULES.extraSpecsCreate);
+    const body = bodyObject(req.body);
+    if (Object.keys(body).length > 1) throw new ApiFault(400, 'Request body contains too many items');
+    validate(req, schemas.setExtraSpec, req.body);
+    if (!(req.params.key in body)) throw new ApiFault(400, 'Request body and URI mismatch');
+    await storage.setExtraSpecs(ctx, req.params.id, body as Record<string, string>);
+    return sendJson(reply, 200, body);
+  });
+
+  app.delete<Params<'id' | 'key'>>('/v3/types/:id/extra_specs/:key', { config: API }, async (req, reply) => {
+    const ctx = contextOf(req);
+    requireAdmin(ctx, ADMIN_RULES.extraSpecsDelete);
+    await storage.deleteExtraSpec(ctx, req.params.id, req.params.key);
+    return sendEmpty(reply, 202);
+  });
+}

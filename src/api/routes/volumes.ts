@@ -1,0 +1,205 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { CreateVolumeRequest, UpdateVolumeRequest } from '../../volumes/types.js';
+import { ApiFault } from '../faults.js';
+import { ADMIN_RULES, requireAdmin } from '../policy.js';
+import { planVolumeList, type QueryParams } from '../query.js';
+import * as schemas from '../schemas/volumes.js';
+import { parseBoolParam } from '../validation.js';
+import { volumeDetail, volumeSummary } from '../views/volumes.js';
+import {
+  bodyObject,
+  contextOf,
+  sendEmpty,
+  sendJson,
+  validate,
+  versionOf,
+  viewEnv,
+  type Params,
+  type RouteDeps,
+} from './common.js';
+
+const API = { api: true } as const;
+
+// Python's truthiness, which is what Cinder applies to the removed option.
+function truthy(value: unknown): boolean {
+  if (typeof value === 'string') return value.length > 0;
+  return Boolean(value);
+}
+
+function optionalString(value: unknown): string | null {
+  return typeof value === 'string' ? value : null;
+}
+
+export function registerVolumeRoutes(app: FastifyInstance, { storage, config }: RouteDeps): void {
+  async function list(req: FastifyRequest, detail: boolean) {
+    const ctx = contextOf(req);
+    const env = viewEnv(req, config);
+    const plan = planVolumeList(req.query as QueryParams, ctx, env.version);
+    const { volumes, count } = plan.matchesNothing ? { volumes: [], count: 0 } : await storage.listVolumes(ctx, plan.query);
+    const body: Record<string, unknown> = { volumes: volumes.map((v) => (detail ? volumeDetail(v, env) : volumeSummary(v, env))) };
+    const last = volumes[volumes.length - 1];
+    // A full page suggests there is more; Cinder says so with a link carrying the same query.
+    if (last && (plan.query.limit ?? 0) <= volumes.length) {
+      const query = new URLSearchParams(req.url.split('?', 2)[1] ?? '');
+      query.set('marker', last.id);
+      body.volumes_links = [{ rel: 'next', href: `${env.urls.self(detail ? 'volumes/detail' : 'volumes')}?${query}` }];
+    }
+    if (plan.withCount) body.count = count;
+    return body;
+  }
+
+  app.get('/v3/volumes', { config: API }, async (req, reply) => sendJson(reply, 200, await list(req, false)));
+  app.get('/v3/volumes/detail', { config: API }, async (req, reply) => sendJson(reply, 200, await list(req, true)));
+
+  app.get('/v3/volumes/summary', { config: { ...API, minVersion: '3.12' } }, async (req, reply) => {
+    const ctx = contextOf(req);
+    const query = req.query as QueryParams;
+    const allTenants = ctx.isAdmin && query.all_tenants !== undefined && query.all_tenants !== '0';
+    const { volumes } = await storage.listVolumes(ctx, { filters: {}, sort: [], allTenants });
+    const summary: Record<string, unknown> = {
+      total_count: volumes.length,
+      total_size: volumes.reduce((sum, v) => sum + v.size, 0),
+    };
+    if (versionOf(req).atLeast('3.36')) {
+      const metadata: Record<string, string[]> = {};
+      for (const volume of volumes) {
+        for (const [key, value] of Object.entries(volume.metadata)) {
+          const values = (metadata[key] ??= []);
+          if (!values.includes(value)) values.push(value);
+        }
+      }
+      summary.metadata = metadata;
+    }
+    return sendJson(reply, 200, { 'volume-summary': summary });
+  });
+
+  app.post('/v3/volumes', { config: API }, async (req, reply) => {
+    const ctx = contextOf(req);
+    const version = versionOf(req);
+    validate(req, version.atLeast('3.53') ? schemas.createVolumeStrict : schemas.createVolume, req.body);
+    const volume = bodyObject(bodyObject(req.body).volume);
+    if (truthy(volume.multiattach)) {
+      throw new ApiFault(
+        400,
+        'multiattach parameter has been removed. The default behavior is to use multiattach enabled volume types. ' +
+          'Contact your administrator to create a multiattach enabled volume type and use it to create multiattach volumes.',
+      );
+    }
+    // Sources this service has no store for: no such object can exist here.
+    const imageId = volume.imageRef ?? volume.image_id;
+    if (typeof imageId === 'string' && imageId) throw new ApiFault(404, `Image ${imageId} could not be found.`);
+    if (typeof volume.snapshot_id === 'string') throw new ApiFault(404, `Snapshot ${volume.snapshot_id} could not be found.`);
+    if (typeof volume.backup_id === 'string' && version.atLeast('3.47')) {
+      throw new ApiFault(404, `Backup ${volume.backup_id} could not be found.`);
+    }
+    if (typeof volume.group_id === 'string' && version.atLeast('3.13')) {
+      throw new ApiFault(404, `Group ${volume.group_id} could not be found.`);
+    }
+    if (typeof volume.consistencygroup_id === 'string') {
+      throw new ApiFault(404, `ConsistencyGroup ${volume.consistencygroup_id} could not be found.`);
+    }
+    const sourceVolid = optionalString(volume.source_volid);
+    let size = volume.size === undefined || volume.size === null ? null : Number(volume.size);
+    // A clone may leave the size out and take its source's.
+    if (size === null && sourceVolid) size = (await storage.getVolume(ctx, sourceVolid)).size;
+    if (size === null || !Number.isInteger(size) || size <= 0) {
+      throw new ApiFault(400, `Invalid input received: Volume size '${size === null ? 'None' : String(volume.size)}' must be an integer and greater than 0`);
+    }
+    const request: CreateVolumeRequest = {
+      size,
+      name: optionalString(volume.name ?? volume.display_name),
+      description: optionalString(volume.description ?? volume.display_description),
+      volumeType: optionalString(volume.volume_type),
+      availabilityZone: optionalString(volume.availability_zone),
+      sourceVolid,
+    };
+    if (volume.metadata) request.metadata = volume.metadata as Record<string, string>;
+    const created = await storage.createVolume(ctx, request);
+    return sendJson(reply, 202, { volume: volumeDetail(created, viewEnv(req, config)) });
+  });
+
+  app.get<Params<'id'>>('/v3/volumes/:id', { config: API }, async (req, reply) => {
+    const volume = await storage.getVolume(contextOf(req), req.params.id);
+    return sendJson(reply, 200, { volume: volumeDetail(volume, viewEnv(req, config)) });
+  });
+
+  app.put<Params<'id'>>('/v3/volumes/:id', { config: API }, async (req, reply) => {
+    const strict = versionOf(req).atLeast('3.53');
+    validate(req, strict ? schemas.updateVolumeStrict : schemas.updateVolume, req.body);
+    const volume = bodyObject(bodyObject(req.body).volume);
+    const patch: UpdateVolumeRequest = {};
+    // The display_* spellings are the v1 names of the same fields; the new names win.
+    for (const [field, keys] of [
+      ['name', ['name', 'display_name']],
+      ['description', ['description', 'display_description']],
+    ] as const) {
+      const key = keys.find((k) => k in volume);
+      if (key) patch[field] = optionalString(volume[key]);
+    }
+    if (volume.metadata) patch.metadata = volume.metadata as Record<string, string>;
+    const updated = await storage.updateVolume(contextOf(req), req.params.id, patch);
+    return sendJson(reply, 200, { volume: volumeDetail(updated, viewEnv(req, config)) });
+  });
+
+  app.delete<Params<'id'>>('/v3/volumes/:id', { config: API }, async (req, reply) => {
+    const ctx = contextOf(req);
+    const query = req.query as QueryParams;
+    const flag = (name: string) => {
+      const value = query[name];
+      return value === undefined ? false : parseBoolParam(name, String(Array.isArray(value) ? value[value.length - 1] : value));
+    };
+    const cascade = flag('cascade');
+    const force = versionOf(req).atLeast('3.23') && flag('force');
+    if (force) requireAdmin(ctx, ADMIN_RULES.forceDelete);
+    await storage.deleteVolume(ctx, req.params.id, { force, cascade });
+    // What Cinder's webob answer for this one call looks like.
+    return sendEmpty(reply, 202, 'text/html; charset=UTF-8');
+  });
+
+  // Volume metadata (user metadata only; admin metadata is shown merged in the volume view).
+  app.get<Params<'id'>>('/v3/volumes/:id/metadata', { config: API }, async (req, reply) => {
+    const volume = await storage.getVolume(contextOf(req), req.params.id);
+    return sendJson(reply, 200, { metadata: volume.metadata });
+  });
+
+  for (const [method, replace] of [
+    ['POST', false],
+    ['PUT', true],
+  ] as const) {
+    app.route<Params<'id'>>({
+      method,
+      url: '/v3/volumes/:id/metadata',
+      config: API,
+      handler: async (req, reply) => {
+        validate(req, schemas.setMetadata, req.body);
+        const metadata = bodyObject(req.body).metadata as Record<string, string>;
+        const result = await storage.setMetadata(contextOf(req), req.params.id, metadata, replace);
+        return sendJson(reply, 200, { metadata: result });
+      },
+    });
+  }
+
+  app.get<Params<'id' | 'key'>>('/v3/volumes/:id/metadata/:key', { config: API }, async (req, reply) => {
+    const volume = await storage.getVolume(contextOf(req), req.params.id);
+    const value = volume.metadata[req.params.key];
+    if (value === undefined) throw new ApiFault(404, 'Metadata item was not found');
+    return sendJson(reply, 200, { meta: { [req.params.key]: value } });
+  });
+
+  app.put<Params<'id' | 'key'>>('/v3/volumes/:id/metadata/:key', { config: API }, async (req, reply) => {
+    validate(req, schemas.setMetadataItem, req.body);
+    const meta = bodyObject(req.body).meta as Record<string, string>;
+    if (!(req.params.key in meta)) throw new ApiFault(400, 'Request body and URI mismatch');
+    await storage.setMetadata(contextOf(req), req.params.id, meta, false);
+    return sendJson(reply, 200, { meta });
+  });
+
+  app.delete<Params<'id' | 'key'>>('/v3/volumes/:id/metadata/:key', { config: API }, async (req, reply) => {
+    const ctx = contextOf(req);
+    const volume = await storage.getVolume(ctx, req.params.id);
+    if (!(req.params.key in volume.metadata)) throw new ApiFault(404, 'Metadata item was not found');
+    await storage.deleteMetadataKey(ctx, req.params.id, req.params.key);
+    return sendEmpty(reply, 200);
+  });
+
+}

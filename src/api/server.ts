@@ -1,0 +1,215 @@
+import type { IncomingMessage } from 'node:http';
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { randomUUID } from 'node:crypto';
+import type { Config } from '../config/config.js';
+import { CinderError } from '../errors.js';
+import type { Logger } from '../observability/log.js';
+import type { BlockStorage } from '../volumes/service.js';
+import { handshakeHeaders, noauthContext } from './auth.js';
+import { ApiFault, faultBody, GENERIC_500_MESSAGE, NOT_FOUND_MESSAGE } from './faults.js';
+import { HEADER, negotiate } from './microversion.js';
+import { registerAttachmentRoutes } from './routes/attachments.js';
+import type { RequestState, RouteDeps } from './routes/common.js';
+import { registerMiscRoutes } from './routes/misc.js';
+import { registerTypeRoutes } from './routes/types.js';
+import { registerVersionRoutes } from './routes/versions.js';
+import { registerVolumeActionRoutes } from './routes/volume-actions.js';
+import { registerVolumeRoutes } from './routes/volumes.js';
+import { isUuidLike, validationFault, type SchemaError } from './validation.js';
+
+/** Cinder's project_id_regex: anything else in that position does not route at all. */
+const PROJECT_ID = /^[0-9a-f-]+$/;
+const JSON_TYPES = ['application/json', 'application/vnd.openstack.volume+json'];
+/** Cinder's osapi_max_request_body_size. */
+const MAX_BODY_BYTES = 114688;
+
+// Every route is registered once, without the project segment; the URL is
+// rewritten before routing and the project remembered for the checks and links.
+const projectsInUrl = new WeakMap<IncomingMessage, string>();
+
+function rewriteUrl(raw: IncomingMessage): string {
+  const url = raw.url ?? '/';
+  const queryAt = url.indexOf('?');
+  let path = queryAt < 0 ? url : url.slice(0, queryAt);
+  const query = queryAt < 0 ? '' : url.slice(queryAt);
+  // The only format suffix Cinder accepts.
+  if (path.endsWith('.json')) path = path.slice(0, -'.json'.length);
+  const match = /^\/v3\/([^/]+)(\/.+)$/.exec(path);
+  if (match && PROJECT_ID.test(match[1]!)) {
+    projectsInUrl.set(raw, match[1]!);
+    path = `/v3${match[2]}`;
+  }
+  return path + query;
+}
+
+function isVersioned(path: string): boolean {
+  return path === '/v3' || path.startsWith('/v3/') || path.startsWith('/v3?');
+}
+
+function checkContentType(header: string | undefined): void {
+  if (header === undefined) return;
+  const mediaType = header.split(';', 1)[0]!.trim().toLowerCase();
+  if (!JSON_TYPES.includes(mediaType)) throw new ApiFault(415, 'Unsupported Content-Type');
+}
+
+/** A fault for anything thrown on the way; unexpected errors say nothing about themselves. */
+function toFault(err: unknown): { status: number; message: string; headers: Record<string, string>; unexpected: boolean } {
+  const none = {} as Record<string, string>;
+  if (err instanceof ApiFault) return { status: err.status, message: err.message, headers: err.extra.headers ?? none, unexpected: false };
+  if (err instanceof CinderError) {
+    const headers: Record<string, string> = err.status === 413 ? { 'Retry-After': '0' } : none;
+    return { status: err.status, message: err.message, headers, unexpected: false };
+  }
+  const fastifyError = err as Partial<FastifyError> & { validation?: SchemaError[] };
+  if (fastifyError.validation) {
+    const fault = validationFault(fastifyError.validation);
+    return { status: fault.status, message: fault.message, headers: none, unexpected: false };
+  }
+  switch (fastifyError.code) {
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return { status: 415, message: 'Unsupported Content-Type', headers: none, unexpected: false };
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return { status: 413, message: 'Request is too large.', headers: none, unexpected: false };
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+      return { status: 400, message: 'Malformed request body', headers: none, unexpected: false };
+    default:
+      break;
+  }
+  if (err instanceof SyntaxError || (fastifyError.statusCode === 400 && /proto|constructor/i.test(String(fastifyError.message)))) {
+    return { status: 400, message: 'Malformed request body', headers: none, unexpected: false };
+  }
+  if (fastifyError.statusCode && fastifyError.statusCode >= 400 && fastifyError.statusCode < 500) {
+    return {
+      status: fastifyError.statusCode,
+      message: 'The server could not comply with the request since it is either malformed or otherwise incorrect.',
+      headers: none,
+      unexpected: false,
+    };
+  }
+  return { status: 500, message: GENERIC_500_MESSAGE, headers: none, unexpected: true };
+}
+
+/** webob's plain 404 for URLs that match no route, in the form the Accept header prefers. */
+function sendRoutingNotFound(req: FastifyRequest, reply: FastifyReply): FastifyReply {
+  const accept = (req.headers.accept ?? '').toLowerCase();
+  reply.code(404);
+  if (!accept || accept.includes('html') || accept.includes('*/*')) {
+    return reply
+      .type('text/html; charset=UTF-8')
+      .send(
+        '<html>\n <head>\n  <title>404 Not Found</title>\n </head>\n <body>\n  <h1>404 Not Found</h1>\n' +
+          `  ${NOT_FOUND_MESSAGE}<br /><br />\n\n\n\n </body>\n</html>`,
+      );
+  }
+  if (accept.includes('json')) {
+    return reply
+      .type('application/json')
+      .send({ message: `${NOT_FOUND_MESSAGE}<br /><br />\n\n\n`, code: '404 Not Found', title: 'Not Found' });
+  }
+  return reply.type('text/plain; charset=UTF-8').send(`404 Not Found\n\n${NOT_FOUND_MESSAGE}\n\n   `);
+}
+
+export async function buildApiServer(
+  storage: BlockStorage,
+  opts: { config: Config; logger: Logger },
+): Promise<FastifyInstance> {
+  const { config, logger } = opts;
+  const app = Fastify({
+    loggerInstance: logger.child({ component: 'api' }),
+    genReqId: () => `req-${randomUUID()}`,
+    // Cinder makes its own request id and never takes one from the caller.
+    requestIdHeader: false,
+    bodyLimit: MAX_BODY_BYTES,
+    rewriteUrl,
+    ajv: {
+      customOptions: {
+        // Cinder's schemas neither coerce, nor strip, nor fill in.
+        coerceTypes: false,
+        removeAdditional: false,
+        useDefaults: false,
+        allErrors: false,
+        // The failing value is quoted in the 400, so errors must carry it.
+        verbose: true,
+        strict: false,
+        allowUnionTypes: true,
+        formats: { uuid: (value: string) => isUuidLike(value) },
+      },
+    },
+  }) as unknown as FastifyInstance;
+
+  app.decorateRequest('cinder', null as unknown as RequestState);
+
+  app.removeAllContentTypeParsers();
+  const jsonParser = app.getDefaultJsonParser('error', 'error');
+  app.addContentTypeParser(JSON_TYPES, { parseAs: 'string' }, (req, body, done) => {
+    // An empty body is no body, as in Cinder.
+    if (body === '') return done(null, undefined);
+    jsonParser(req, body as string, done);
+  });
+  // Reached only without a Content-Type (others were refused earlier): Cinder ignores such a body.
+  app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, _body, done) => done(null, undefined));
+
+  app.addHook('onRequest', async (req, reply) => {
+    reply.header('x-openstack-request-id', req.id);
+    reply.header('x-compute-request-id', req.id);
+    const state: RequestState = { ctx: null, version: null, echoVersion: null, projectInUrl: projectsInUrl.get(req.raw) ?? null };
+    req.cinder = state;
+    if (isVersioned(req.url)) {
+      state.ctx = noauthContext(req.headers, req.id, { trustCallersAsService: config.noauthTrustsCallers });
+      if (!state.ctx) {
+        const url = `http://${req.headers.host ?? config.apiListen}${req.originalUrl}`;
+        reply.code(204).headers(handshakeHeaders(req.headers, url)).send();
+        return reply;
+      }
+    }
+    if (req.routeOptions.config.api) {
+      try {
+        state.version = negotiate(req.headers[HEADER]);
+      } catch (err) {
+        if (err instanceof ApiFault && err.extra.echoVersion) state.echoVersion = err.extra.echoVersion;
+        throw err;
+      }
+      checkContentType(req.headers['content-type']);
+    }
+    return undefined;
+  });
+
+  // After the body is read, as in Cinder: routes missing at this version, then the project check.
+  app.addHook('preValidation', async (req) => {
+    const { api, minVersion } = req.routeOptions.config;
+    if (!api) return;
+    const { version, ctx, projectInUrl } = req.cinder;
+    if (minVersion && version && !version.atLeast(minVersion)) throw new ApiFault(404, NOT_FOUND_MESSAGE);
+    if (projectInUrl && ctx && projectInUrl !== ctx.projectId) throw new ApiFault(400, 'Malformed request url');
+  });
+
+  app.addHook('onSend', async (req, reply, payload) => {
+    const version = req.cinder?.version ?? req.cinder?.echoVersion;
+    if (version) {
+      reply.header('OpenStack-API-Version', `volume ${version}`);
+      reply.header('Vary', 'OpenStack-API-Version');
+    }
+    // Cinder's JSON carries no charset parameter.
+    if (reply.getHeader('content-type') === 'application/json; charset=utf-8') reply.header('content-type', 'application/json');
+    return payload;
+  });
+
+  app.setErrorHandler((err, req, reply) => {
+    const fault = toFault(err);
+    if (fault.unexpected) req.log.error({ err }, 'unexpected error');
+    return reply.code(fault.status).headers(fault.headers).type('application/json').send(faultBody(fault.status, fault.message));
+  });
+
+  app.setNotFoundHandler((req, reply) => sendRoutingNotFound(req, reply));
+
+  const deps: RouteDeps = { storage, config };
+  registerVersionRoutes(app, deps);
+  registerVolumeRoutes(app, deps);
+  registerVolumeActionRoutes(app, deps);
+  registerAttachmentRoutes(app, deps);
+  registerTypeRoutes(app, deps);
+  registerMiscRoutes(app, deps);
+  return app;
+}

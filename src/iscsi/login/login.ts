@@ -99,6 +99,7 @@ export class LoginMachine {
   private authenticated = false;
   private challenge?: ChapChallenge;
   private declaredMrdsl = false;
+  private leadingDone = false;
   private pendingText: Buffer[] = [];
   private seenKeys = new Set<string>();
 
@@ -129,8 +130,7 @@ export class LoginMachine {
 
   private step(req: LoginRequest): LoginReply {
     if (this.finished || this.failed) throw new LoginFailure(LoginStatus.InvalidDuringLogin, 'login already ended');
-    const first = this.stage === null;
-    if (first) {
+    if (this.stage === null) {
       if (req.versionMin > 0) throw new LoginFailure(LoginStatus.UnsupportedVersion, 'unsupported iSCSI version');
       if (req.tsih !== 0) {
         // MaxConnections is 1: a connection cannot join an existing session.
@@ -141,7 +141,7 @@ export class LoginMachine {
     if (req.csg !== Stage.Security && req.csg !== Stage.Operational) {
       throw new LoginFailure(LoginStatus.InitiatorError, `invalid current stage ${req.csg}`);
     }
-    if (!first && req.csg !== this.stage) throw new LoginFailure(LoginStatus.InitiatorError, 'unexpected login stage');
+    if (this.stage !== null && req.csg !== this.stage) throw new LoginFailure(LoginStatus.InitiatorError, 'unexpected login stage');
     if (req.transit && (req.nsg <= req.csg || req.nsg === 2)) {
       throw new LoginFailure(LoginStatus.InitiatorError, `invalid next stage ${req.nsg}`);
     }
@@ -162,6 +162,9 @@ export class LoginMachine {
       keys.set(k, v);
     }
 
+    // The leading keys come with the first complete text, which may span several PDUs.
+    const first = !this.leadingDone;
+    this.leadingDone = true;
     const reply: TextPairs = [];
     if (first) this.leading(keys, reply);
     this.stage = req.csg;

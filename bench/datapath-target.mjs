@@ -9,7 +9,7 @@
 // exits cleanly on SIGTERM or SIGINT (which is what lets node --cpu-prof write its profile).
 
 import { randomUUID } from 'node:crypto';
-import { parseArgs } from 'node:util';
+import { inspect, parseArgs } from 'node:util';
 
 import { IscsiServer } from '../dist/src/iscsi/server.js';
 import { openFileLogicalUnit } from '../dist/src/iscsi/scsi/file-lu.js';
@@ -46,7 +46,13 @@ const lu = await openFileLogicalUnit({
   thinProvisioning: true,
   blockSize: Number(values['block-size']),
 });
-const server = new IscsiServer();
+// Warnings only: per-connection info lines would cost time inside the measurement.
+const logger = {
+  info() {},
+  debug() {},
+  warn: (obj, msg) => console.error(`${msg} ${inspect(obj, { breakLength: Infinity })}`),
+};
+const server = new IscsiServer({ logger });
 const address = await server.listen(`127.0.0.1:${Number(values.port)}`);
 server.addTarget({
   iqn,

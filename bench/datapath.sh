@@ -219,7 +219,7 @@ measure() { # test-name url cpu-pid block-size
     t0=$(ticks "$pid")
     out=$(timeout $((PERF_SECS + 30)) iscsi-perf -i "$INITIATOR" -t "$PERF_SECS" -m "$qd" -b $((4096 / block)) -r "$url" 2>&1 | tr '\r' '\n')
     t1=$(ticks "$pid")
-    iops=$(printf '%s\n' "$out" | awk '/iops average/ {v = $3} END {print v}')
+    iops=$(printf '%s\n' "$out" | awk '/^ *iops average/ {v = $3} END {print v}')
     [ -n "$iops" ] || { log "$name: $(printf '%s\n' "$out" | tail -2)"; return; }
     t=$PERF_SECS; VALUE=$iops
   fi
@@ -262,7 +262,13 @@ log "tgtd pid $TGT_PID, ours pid ${OURS_CPU_PID:-unknown}; ${SIZE_MIB} MiB LUNs;
 
 ROWS=()
 MISSED=()
+OURS_DIED=0
 for t in $TESTS; do
+  if [ "$OURS_DIED" = 0 ] && [ -n "$OURS_PID" ] && ! kill -0 "$OURS_PID" 2>/dev/null; then
+    OURS_DIED=1
+    log "our target exited before $t; the last lines of its output:"
+    tail -20 "$TMP/ours.log" >&2
+  fi
   tv=(); tc=(); ov=(); oc=(); rv=()
   # Alternate which target goes first, so a burst of other load on the host lands on both.
   for r in $(seq "$REPS"); do

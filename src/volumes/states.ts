@@ -220,25 +220,3 @@ export function transition(event: VolumeEvent, state: VolumeState): Outcome {
     effects: rule.effects,
   };
 }
-
-/**
- * Cinder's volume_detached (§7.3): after an attachment goes, the volume takes the
- * alphabetically first attach_status among the remaining ones that are not errors
- * (attached < attaching < detaching < reserved), or `detached` when none remain. The
- * volume status follows (`in-use` for attached, `available` for detached, else the same
- * word), except that a migrating or uploading volume keeps its status when detached.
- */
-export function afterDetach(
-  current: { status: VolumeStatus; migrationStatus: string | null },
-  remaining: readonly string[],
-): { status: VolumeStatus; attachStatus: VolumeAttachStatus } {
-  const live = remaining.filter((s) => !s.startsWith('error_')).sort();
-  const attachStatus = (live[0] ?? 'detached') as VolumeAttachStatus;
-  if (attachStatus === 'detached') {
-    const migrating = current.migrationStatus !== null && !['success', 'error'].includes(current.migrationStatus);
-    const keep = migrating || current.status === 'uploading';
-    return { status: keep ? current.status : 'available', attachStatus };
-  }
-  const status: VolumeStatus = attachStatus === 'attached' ? 'in-use' : (attachStatus as VolumeStatus);
-  return { status, attachStatus };
-}

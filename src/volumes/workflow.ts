@@ -629,7 +629,14 @@ export class Workflow implements BlockStorage {
     await this.recomputeStatus(volumeId);
   }
 
-  /** states.afterDetach as one UPDATE, so the remaining attachments are read in the statement that writes. */
+  /**
+   * Cinder's volume_detached: the volume takes the alphabetically first attach_status of
+   * its remaining attachments that are not errors (attached < attaching < detaching <
+   * reserved; status follows, attached meaning in-use), or available/detached when none
+   * remain, except that a migrating or uploading volume keeps its status. One UPDATE, so
+   * the attachments are read by the statement that writes and a concurrent detach of
+   * another attachment cannot leave a stale answer behind.
+   */
   private async recomputeStatus(volumeId: string): Promise<void> {
     const first = sql<string | null>`(select min(a.attach_status) from volume_attachment a where a.volume_id = volumes.id and a.deleted = 0 and a.attach_status not like 'error%')`;
     await this.db

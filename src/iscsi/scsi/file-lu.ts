@@ -45,12 +45,19 @@ export interface FileLogicalUnitOptions {
 }
 
 const PHYSICAL_BLOCK = 4096;
-/** Largest single transfer; it bounds the memory one command can pin. */
-const MAX_TRANSFER_BYTES = 8 << 20;
+/**
+ * Largest single transfer; it bounds the memory one command can pin. 32 MiB keeps
+ * 65536-block WRITE(16)s of 512-byte blocks legal, which initiators and libiscsi's
+ * suite send without consulting the Block Limits page.
+ */
+const MAX_TRANSFER_BYTES = 32 << 20;
 const MAX_COMPARE_AND_WRITE_BLOCKS = 255;
 const MAX_UNMAP_DESCRIPTORS = 256;
-/** Larger WRITE SAME / UNMAP ranges are split by the initiator (VPD B0); it bounds the zero-fill fallback. */
-const MAX_UNMAP_BYTES = 1 << 30;
+/**
+ * Larger WRITE SAME / UNMAP ranges are split by the initiator (VPD B0); it bounds the
+ * zero-fill fallback, and at most 2^20 blocks is what initiators consider sane.
+ */
+const MAX_UNMAP_BYTES = 512 << 20;
 const ZERO_CHUNK_BYTES = 1 << 20;
 const MAX_PENDING_UNIT_ATTENTIONS = 8;
 const RELATIVE_TARGET_PORT = 1;
@@ -263,7 +270,7 @@ export class FileLogicalUnit implements LogicalUnit {
 
   /** Writes under the range lock; durable before returning when FUA is set or the write cache is off. */
   private async orderedWrite(lba: number, data: Buffer, fua: boolean): Promise<void> {
-    const unlock = await this.writeOrder.acquire(lba, lba + data.length / this.blockSize);
+    const unlock = await this.writeOrder.acquire(lba, lba + Math.ceil(data.length / this.blockSize));
     try {
       await this.writeBlocks(lba, data);
     } finally {
@@ -285,13 +292,23 @@ export class FileLogicalUnit implements LogicalUnit {
     return good(await this.readBlocks(r.lba, r.count));
   }
 
-  /** Write data of exactly `blocks` blocks from the Data-Out buffer, or the error to return. */
-  private dataOut(cmd: ScsiCommand, blocks: number): Buffer | ScsiResponse {
+  /**
+   * The write data of a WRITE-type command. When the initiator's expected transfer length
+   * is shorter than the CDB's, the command is processed normally except that only the
+   * bytes the initiator sent are written (FCP-4 9.4.2 a; libiscsi's residual tests check
+   * exactly this), and the transport reports the overflow residual.
+   */
+  private writeData(cmd: ScsiCommand, blocks: number): Buffer {
+    const length = Math.min(blocks * this.blockSize, cmd.expectedLength, cmd.dataOut?.length ?? 0);
+    return cmd.dataOut ? cmd.dataOut.subarray(0, length) : Buffer.alloc(0);
+  }
+
+  /** Exactly `blocks` blocks of Data-Out for commands that compare against it, or the error to return. */
+  private compareData(cmd: ScsiCommand, blocks: number): Buffer | ScsiResponse {
     const need = blocks * this.blockSize;
     const data = cmd.dataOut;
-    if (!data || data.length < need) {
-      // The initiator announced less data than the CDB asks for (SAM-5 5.4.3: overflow is an error here).
-      return checkCondition(SenseKey.ILLEGAL_REQUEST, ASC.INVALID_FIELD_IN_CDB);
+    if (!data || data.length < need || cmd.expectedLength < need) {
+      return checkCondition(SenseKey.ILLEGAL_REQUEST, ASC.INVALID_FIELD_IN_INFORMATION_UNIT);
     }
     return data.length === need ? data : data.subarray(0, need);
   }
@@ -304,11 +321,12 @@ export class FileLogicalUnit implements LogicalUnit {
     if (r.count === 0) return GOOD;
     const long = this.tooLong(r.count, countByte);
     if (long) return long;
-    const data = this.dataOut(cmd, r.count);
-    if (!Buffer.isBuffer(data)) return data;
+    const data = this.writeData(cmd, r.count);
+    const done: ScsiResponse = { status: GOOD.status, transferLength: r.count * this.blockSize };
+    if (data.length === 0) return done;
     // WRITE AND VERIFY asks for the data to be on the medium before it is checked.
     await this.orderedWrite(r.lba, data, verify || (!six && (cdb[1] & 0x08) !== 0));
-    return GOOD;
+    return done;
   }
 
   private async verify(cmd: ScsiCommand, r: Range | ScsiResponse, countByte: number): Promise<ScsiResponse> {
@@ -321,7 +339,7 @@ export class FileLogicalUnit implements LogicalUnit {
     const long = this.tooLong(r.count, countByte);
     if (long) return long;
     if (bytchk === 0) return GOOD; // medium verification: a readable file has nothing to report
-    const expected = this.dataOut(cmd, bytchk === 3 ? 1 : r.count);
+    const expected = this.compareData(cmd, bytchk === 3 ? 1 : r.count);
     if (!Buffer.isBuffer(expected)) return expected;
     const actual = await this.readBlocks(r.lba, r.count);
     const bs = this.blockSize;
@@ -342,11 +360,13 @@ export class FileLogicalUnit implements LogicalUnit {
     if (cdb[1] >> 5) return invalidField(1, 7);
     const r = this.range(cdb, 2, 8, 13, 1);
     if (!('lba' in r)) return r;
-    if (r.count === 0) return GOOD;
     if (r.count > MAX_COMPARE_AND_WRITE_BLOCKS) return invalidField(13);
     const half = r.count * this.blockSize;
     const data = cmd.dataOut;
-    if (!data || data.length !== 2 * half || cmd.expectedLength !== 2 * half) return invalidField(13);
+    // Data-Out must be exactly the verify and write instances; anything else (as when a
+    // 256-block request wraps the one-byte field to 0) means the CDB cannot be right.
+    if ((data?.length ?? 0) !== 2 * half || cmd.expectedLength !== 2 * half) return invalidField(13);
+    if (r.count === 0 || !data) return GOOD;
     const unlock = await this.writeOrder.acquire(r.lba, r.lba + r.count);
     try {
       const current = await this.readBlocks(r.lba, r.count);
@@ -372,7 +392,7 @@ export class FileLogicalUnit implements LogicalUnit {
     if (r.count === 0) return GOOD;
     const long = this.tooLong(r.count, 10);
     if (long) return long;
-    const data = this.dataOut(cmd, r.count);
+    const data = this.compareData(cmd, r.count);
     if (!Buffer.isBuffer(data)) return data;
     const unlock = await this.writeOrder.acquire(r.lba, r.lba + r.count);
     try {
@@ -447,7 +467,9 @@ export class FileLogicalUnit implements LogicalUnit {
       if (!data || data.length !== this.blockSize || cmd.expectedLength !== this.blockSize) return invalidField(sixteen ? 10 : 7);
       block = data;
     }
-    if (unmap && isZero(block)) {
+    // As tgtd and LIO do, UNMAP deallocates whatever the pattern; LBPRZ tells the
+    // initiator those blocks now read as zeroes.
+    if (unmap) {
       await this.deallocate(r.lba, count);
     } else {
       const unlock = await this.writeOrder.acquire(r.lba, r.lba + count);
@@ -936,11 +958,6 @@ function hasServiceAction(op: number): boolean {
 
 function truncate(data: Buffer, alloc: number): Buffer {
   return data.length > alloc ? data.subarray(0, alloc) : data;
-}
-
-function isZero(buf: Buffer): boolean {
-  for (let i = 0; i < buf.length; i++) if (buf[i] !== 0) return false;
-  return true;
 }
 
 function firstDifference(a: Buffer, b: Buffer): number {

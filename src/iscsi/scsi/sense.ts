@@ -31,6 +31,7 @@ export type Asc = readonly [number, number];
 export const ASC = {
   NO_ADDITIONAL_SENSE: [0x00, 0x00],
   WRITE_ERROR: [0x0c, 0x00],
+  INVALID_FIELD_IN_INFORMATION_UNIT: [0x0e, 0x03],
   UNRECOVERED_READ_ERROR: [0x11, 0x00],
   MISCOMPARE_DURING_VERIFY: [0x1d, 0x00],
   PARAMETER_LIST_LENGTH_ERROR: [0x1a, 0x00],

@@ -40,6 +40,12 @@ export interface ScsiResponse {
   data?: Buffer;
   /** Fixed-format sense data when status is CHECK CONDITION. */
   sense?: Buffer;
+  /**
+   * Write-type commands: the bytes of Data-Out the CDB called for. When it differs from
+   * the Expected Data Transfer Length, the transport reports the difference as an
+   * overflow or underflow residual (RFC 7143 11.4.5), as it does from data.length for reads.
+   */
+  transferLength?: number;
 }
 
 export type ResetKind = 'lun-reset' | 'target-warm-reset' | 'target-cold-reset' | 'abort-task-set' | 'clear-task-set';

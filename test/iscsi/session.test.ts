@@ -1,0 +1,324 @@
+import { test, type TestContext } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { open } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { IscsiServer, type IscsiServerOptions } from '../../src/iscsi/server.js';
+import { openFileLogicalUnit } from '../../src/iscsi/scsi/file-lu.js';
+import type { ItNexus, LogicalUnit, ResetKind, ScsiCommand } from '../../src/iscsi/scsi/types.js';
+import { Opcode, LoginStatus } from '../../src/iscsi/pdu/constants.js';
+import { newBhs, opcodeOf } from '../../src/iscsi/pdu/pdu.js';
+import { tempDir } from '../helpers/env.js';
+import { RawInitiator, read10, write10, TEST_UNIT_READY } from './raw-initiator.js';
+
+const IQN = 'iqn.2010-10.org.openstack:volume-session-test';
+const INITIATOR = 'iqn.1994-05.com.example:host1';
+
+/** Passes everything to the real unit and records what the transport asked of it. */
+class SpyUnit implements LogicalUnit {
+  resets: Array<[ResetKind, string]> = [];
+  lost: string[] = [];
+  commands: ScsiCommand[] = [];
+  constructor(private readonly inner: LogicalUnit) {}
+  execute(cmd: ScsiCommand) {
+    this.commands.push(cmd);
+    return this.inner.execute(cmd);
+  }
+  reset(kind: ResetKind, nexus: ItNexus) {
+    this.resets.push([kind, nexus.id]);
+    this.inner.reset(kind, nexus);
+  }
+  nexusLost(nexus: ItNexus) {
+    this.lost.push(nexus.id);
+    this.inner.nexusLost(nexus);
+  }
+  resized() {
+    return this.inner.resized();
+  }
+  close() {
+    return this.inner.close();
+  }
+}
+
+async function setup(t: TestContext, options: IscsiServerOptions = {}) {
+  const dir = await tempDir(t);
+  const path = join(dir, 'vol.img');
+  const fh = await open(path, 'w');
+  await fh.truncate(64 << 20);
+  await fh.close();
+  const lu = await openFileLogicalUnit({ path, serial: 'session-test', deviceId: '00112233445566778899aabbccddeeff' });
+  const spy = new SpyUnit(lu);
+  const server = new IscsiServer(options);
+  const { port } = await server.listen('127.0.0.1:0');
+  server.addTarget({ iqn: IQN, luns: new Map([[0, spy]]) });
+  server.allowInitiator(IQN, INITIATOR);
+  const clients: RawInitiator[] = [];
+  t.after(async () => {
+    for (const c of clients) c.close();
+    await server.close();
+    await lu.close();
+  });
+  const client = async (): Promise<RawInitiator> => {
+    const c = await RawInitiator.connect(port);
+    clients.push(c);
+    return c;
+  };
+  return { server, port, spy, client };
+}
+
+/** Logs in and clears the power-on unit attention a fresh nexus may carry. */
+async function ready(c: RawInitiator, keys?: Record<string, string>): Promise<void> {
+  const { status } = await c.login({ initiatorName: INITIATOR, targetName: IQN, ...(keys ? { keys } : {}) });
+  assert.equal(status, 0);
+  for (let i = 0; i < 3; i++) if ((await c.scsi(TEST_UNIT_READY)).status === 0) return;
+  assert.fail('TEST UNIT READY never returned GOOD');
+}
+
+test('discovery lists only reachable targets, with every announced portal', async (t) => {
+  const { server, client } = await setup(t, { portals: ['127.0.0.1:3260', '[::1]:3261'] });
+  server.addTarget({ iqn: 'iqn.2010-10.org.openstack:volume-hidden', luns: new Map() });
+  const c = await client();
+  assert.equal((await c.login({ initiatorName: INITIATOR, discovery: true })).status, 0);
+  assert.deepEqual(await c.sendTargets('All'), [
+    ['TargetName', IQN],
+    ['TargetAddress', '127.0.0.1:3260,1'],
+    ['TargetAddress', '[::1]:3261,1'],
+  ]);
+  const stranger = await client();
+  assert.equal((await stranger.login({ initiatorName: 'iqn.stranger', discovery: true })).status, 0);
+  assert.deepEqual(await stranger.sendTargets('All'), []);
+  // SCSI commands have no place in a discovery session.
+  const { bhs } = c.header(Opcode.ScsiCommand);
+  c.send(bhs);
+  assert.equal(opcodeOf((await c.expect(Opcode.Reject)).bhs), Opcode.Reject);
+});
+
+test('writes through immediate data, unsolicited Data-Out and R2T all land, and read back intact', async (t) => {
+  const { client, spy } = await setup(t);
+  const c = await client();
+  await ready(c, { MaxBurstLength: '65536', FirstBurstLength: '16384' });
+  const data = randomBytes(300 * 1024);
+  const w = await c.scsi(write10(100, data.length / 512), { write: data, immediate: 4096, unsolicited: 16384 });
+  assert.equal(w.status, 0);
+  assert.ok(w.pdus.filter((p) => opcodeOf(p.bhs) === Opcode.R2T).length >= 4, 'bursts of 64 KiB need several R2Ts');
+  const lastWrite = spy.commands.at(-1)!;
+  assert.equal(lastWrite.dataOut!.length, data.length);
+  assert.equal(lastWrite.readOnly, false);
+
+  const r = await c.scsi(read10(100, data.length / 512), { read: data.length });
+  assert.equal(r.status, 0);
+  assert.ok(r.data.equals(data));
+  const dataIns = r.pdus.filter((p) => opcodeOf(p.bhs) === Opcode.DataIn);
+  assert.equal(dataIns.length, Math.ceil(data.length / 8192), 'Data-In respects the initiator MaxRecvDataSegmentLength');
+  assert.ok(dataIns.every((p, i) => p.bhs.readUInt32BE(36) === i), 'DataSN counts from 0');
+  assert.equal(r.pdus.filter((p) => opcodeOf(p.bhs) === Opcode.ScsiResponse).length, 0, 'status is collapsed into the last Data-In');
+});
+
+test('residual counts: underflow when the initiator expects more, overflow when less', async (t) => {
+  const { client } = await setup(t);
+  const c = await client();
+  await ready(c);
+  const under = await c.scsi(read10(0, 1), { read: 2048 });
+  assert.equal(under.status, 0);
+  assert.equal(under.data.length, 512);
+  assert.equal(under.flags & 0x02, 0x02);
+  assert.equal(under.residual, 1536);
+  const over = await c.scsi(read10(0, 4), { read: 1024 });
+  assert.equal(over.data.length, 1024);
+  assert.equal(over.flags & 0x04, 0x04);
+  assert.equal(over.residual, 1024);
+});
+
+test('CHECK CONDITION comes in a SCSI Response with sense data', async (t) => {
+  const { client } = await setup(t);
+  const c = await client();
+  await ready(c);
+  const res = await c.scsi(read10(0xfffffff0, 1), { read: 512 });
+  assert.equal(res.status, 0x02);
+  assert.equal(res.sense[2]! & 0x0f, 0x05, 'ILLEGAL REQUEST');
+  assert.equal(res.sense[12], 0x21, 'LBA OUT OF RANGE');
+});
+
+test('NOP-Out is answered with its ping data; out-of-window CmdSN is ignored', async (t) => {
+  const { client } = await setup(t);
+  const c = await client();
+  await ready(c);
+  const { bhs, itt } = c.header(Opcode.NopOut, { immediate: true });
+  bhs[1] = 0x80;
+  bhs.writeUInt32BE(0xffffffff, 20);
+  c.send(bhs, Buffer.from('ping-data'));
+  const nopIn = await c.expect(Opcode.NopIn);
+  assert.equal(nopIn.bhs.readUInt32BE(16), itt);
+  assert.equal(nopIn.data.toString(), 'ping-data');
+
+  const stray = newBhs(Opcode.ScsiCommand);
+  stray[1] = 0x80;
+  stray.writeUInt32BE(c.nextItt(), 16);
+  stray.writeUInt32BE((c.maxCmdSN + 10) >>> 0, 24);
+  c.send(stray);
+  assert.equal(await c.next(300), null, 'a command beyond MaxCmdSN gets no answer');
+  assert.equal((await c.scsi(TEST_UNIT_READY)).status, 0, 'the session still works');
+});
+
+test('the CmdSN window never admits more commands than the queue depth', async (t) => {
+  const { client } = await setup(t, { connectionLimits: { queueDepth: 4 } });
+  const c = await client();
+  await ready(c);
+  assert.equal((c.maxCmdSN - c.cmdSN + 1) >>> 0, 4);
+});
+
+test('logout answers and tells the unit the nexus is gone', async (t) => {
+  const { client, spy } = await setup(t);
+  const c = await client();
+  await ready(c);
+  assert.equal(await c.logout(), 0);
+  await c.closedByTarget();
+  assert.equal(spy.lost.length, 1);
+  assert.match(spy.lost[0]!, /^iqn\.1994-05\.com\.example:host1,i,0x400000000001,t,0x0001$/);
+});
+
+test('task management: LUN RESET resets the unit, unknown tasks and LUNs are reported', async (t) => {
+  const { client, spy } = await setup(t);
+  const c = await client();
+  await ready(c);
+  const tmf = async (fn: number, lun = 0, ref = 0): Promise<number> => {
+    const { bhs } = c.header(Opcode.TaskMgmtRequest, { immediate: true });
+    bhs[1] = 0x80 | fn;
+    bhs[9] = lun;
+    bhs.writeUInt32BE(ref, 20);
+    bhs.writeUInt32BE(c.cmdSN + 5, 32);
+    c.send(bhs);
+    return (await c.expect(Opcode.TaskMgmtResponse)).bhs[2]!;
+  };
+  assert.equal(await tmf(5), 0);
+  assert.deepEqual(spy.resets.map(([k]) => k), ['lun-reset']);
+  assert.equal(await tmf(1, 0, 0x7777), 1, 'ABORT TASK of an unknown task');
+  assert.equal(await tmf(5, 9), 2, 'LUN RESET of a LUN that does not exist');
+  assert.equal(await tmf(2), 0);
+  assert.equal(await tmf(6), 0);
+  assert.deepEqual(spy.resets.map(([k]) => k), ['lun-reset', 'abort-task-set', 'target-warm-reset']);
+  assert.equal(await tmf(8), 4, 'TASK REASSIGN needs ErrorRecoveryLevel 2');
+});
+
+test('ABORT TASK of a write still waiting for data ends it silently', async (t) => {
+  const { client } = await setup(t);
+  const c = await client();
+  await ready(c, { InitialR2T: 'Yes' });
+  const { bhs, itt } = c.header(Opcode.ScsiCommand);
+  bhs[1] = 0x80 | 0x20 | 0x01;
+  bhs.writeUInt32BE(65536, 20);
+  write10(0, 128).copy(bhs, 32);
+  c.send(bhs);
+  const r2t = await c.expect(Opcode.R2T);
+  assert.equal(r2t.bhs.readUInt32BE(16), itt);
+  const tmf = c.header(Opcode.TaskMgmtRequest, { immediate: true });
+  tmf.bhs[1] = 0x81;
+  tmf.bhs.writeUInt32BE(itt, 20);
+  c.send(tmf.bhs);
+  assert.equal((await c.expect(Opcode.TaskMgmtResponse)).bhs[2], 0);
+  // Late data for the aborted task is dropped without a word.
+  c.sendDataOut(itt, r2t.bhs.readUInt32BE(20), Buffer.alloc(65536), 0, 65536);
+  assert.equal(await c.next(300), null);
+  assert.equal((await c.scsi(TEST_UNIT_READY)).status, 0);
+});
+
+test('a Data-Out with a wrong DataSN fails its command with ABORTED COMMAND, not the session', async (t) => {
+  const { client } = await setup(t);
+  const c = await client();
+  await ready(c, { InitialR2T: 'Yes' });
+  const { bhs, itt } = c.header(Opcode.ScsiCommand);
+  bhs[1] = 0x80 | 0x20;
+  bhs.writeUInt32BE(1024, 20);
+  write10(0, 2).copy(bhs, 32);
+  c.send(bhs);
+  const r2t = await c.expect(Opcode.R2T);
+  c.sendDataOut(itt, r2t.bhs.readUInt32BE(20), Buffer.alloc(1024), 0, 1024, 27);
+  const res = await c.expect(Opcode.ScsiResponse);
+  assert.equal(res.bhs[3], 0x02);
+  assert.equal(res.data[2 + 2]! & 0x0f, 0x0b, 'ABORTED COMMAND');
+  assert.equal((await c.scsi(TEST_UNIT_READY)).status, 0);
+});
+
+test('an unknown opcode gets a Reject carrying its header, then the connection ends', async (t) => {
+  const { client } = await setup(t);
+  const c = await client();
+  await ready(c);
+  const bogus = newBhs(0x1c as Opcode);
+  bogus.writeUInt32BE(0xabcdef01, 16);
+  c.send(bogus);
+  const reject = await c.expect(Opcode.Reject);
+  assert.equal(reject.bhs[2], 0x04);
+  assert.equal(reject.data.readUInt32BE(16), 0xabcdef01);
+  await c.closedByTarget();
+});
+
+test('denyInitiator ends the live session at once and refuses the next login', async (t) => {
+  const { client, server, spy } = await setup(t);
+  const c = await client();
+  await ready(c);
+  assert.equal(server.sessionCount(IQN), 1);
+  server.denyInitiator(IQN, INITIATOR.toUpperCase());
+  await c.closedByTarget(1000);
+  assert.equal(server.sessionCount(IQN), 0);
+  assert.equal(spy.lost.length, 1);
+  const again = await client();
+  assert.equal((await again.login({ initiatorName: INITIATOR, targetName: IQN })).status, LoginStatus.AuthorizationFailure);
+});
+
+test('removeTarget ends its sessions and later logins find no target', async (t) => {
+  const { client, server } = await setup(t);
+  const c = await client();
+  await ready(c);
+  server.removeTarget(IQN);
+  await c.closedByTarget(1000);
+  const again = await client();
+  assert.equal((await again.login({ initiatorName: INITIATOR, targetName: IQN })).status, LoginStatus.TargetNotFound);
+});
+
+test('a read-only initiator has readOnly commands and gets DATA PROTECT on writes', async (t) => {
+  const { client, server, spy } = await setup(t);
+  server.allowInitiator(IQN, INITIATOR, { readOnly: true });
+  const c = await client();
+  await ready(c);
+  const res = await c.scsi(write10(0, 1), { write: Buffer.alloc(512) });
+  assert.equal(res.status, 0x02);
+  assert.equal(res.sense[2]! & 0x0f, 0x07);
+  assert.equal(spy.commands.at(-1)!.readOnly, true);
+});
+
+test('CHAP targets: right secret logs in, wrong secrets fail and then get throttled', async (t) => {
+  const { client, server } = await setup(t, { loginThrottle: { maxFailures: 2, windowMs: 60_000 } });
+  server.addTarget({ iqn: IQN, luns: new Map(), chap: { username: 'u1', password: 'right-secret-1' } });
+  const good = await client();
+  assert.equal((await good.login({ initiatorName: INITIATOR, targetName: IQN, chap: { username: 'u1', password: 'right-secret-1' } })).status, 0);
+  for (let i = 0; i < 2; i++) {
+    const bad = await client();
+    const { status } = await bad.login({ initiatorName: INITIATOR, targetName: IQN, chap: { username: 'u1', password: 'wrong' } });
+    assert.equal(status, LoginStatus.AuthenticationFailure);
+    await bad.closedByTarget();
+  }
+  const throttled = await client();
+  const { status } = await throttled.login({ initiatorName: INITIATOR, targetName: IQN, chap: { username: 'u1', password: 'right-secret-1' } });
+  assert.equal(status, LoginStatus.ServiceUnavailable);
+});
+
+test('header and data digests, when negotiated, protect every PDU after login', async (t) => {
+  const { client } = await setup(t, { limits: { preferHeaderDigest: true, preferDataDigest: true } });
+  const c = await client();
+  await ready(c, { HeaderDigest: 'None,CRC32C', DataDigest: 'None,CRC32C' });
+  assert.deepEqual(c.digests, { headerDigest: true, dataDigest: true });
+  const data = randomBytes(20000);
+  assert.equal((await c.scsi(write10(8, 40), { write: Buffer.concat([data, Buffer.alloc(480)]) })).status, 0);
+  const r = await c.scsi(read10(8, 40), { read: 20480 });
+  assert.ok(r.data.subarray(0, 20000).equals(data));
+});
+
+test('session reinstatement: a second login with the same ISID replaces the first', async (t) => {
+  const { client, server } = await setup(t);
+  const first = await client();
+  await ready(first);
+  const second = await client();
+  await ready(second);
+  await first.closedByTarget(1000);
+  assert.equal(server.sessionCount(IQN), 1);
+});

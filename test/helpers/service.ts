@@ -89,20 +89,22 @@ export async function startService(t: TestContext, overrides: Partial<Config> = 
       ...opts.headers,
     };
     const sent = Object.fromEntries(Object.entries(headers).filter((e): e is [string, string] => e[1] !== null));
+    const text = opts.rawBody ?? (opts.body === undefined ? undefined : JSON.stringify(opts.body));
     const res = await fetch(url, {
       method,
       headers: sent,
-      body: opts.rawBody ?? (opts.body === undefined ? undefined : JSON.stringify(opts.body)),
+      // Bytes, not a string: fetch would otherwise add a text/plain Content-Type of its own.
+      body: text === undefined ? undefined : Buffer.from(text),
       redirect: 'manual',
     });
-    const text = await res.text();
+    const answer = await res.text();
     let body: unknown = null;
     try {
-      body = text ? JSON.parse(text) : null;
+      body = answer ? JSON.parse(answer) : null;
     } catch {
       body = null;
     }
-    return { status: res.status, headers: res.headers, text, body };
+    return { status: res.status, headers: res.headers, text: answer, body };
   }
 
   async function waitForVolume(id: string, statuses: string[], timeoutMs = 10_000): Promise<any> {

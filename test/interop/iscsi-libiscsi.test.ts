@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { requireTool } from '../helpers/env.js';
-import { IQN, LIBISCSI_INITIATOR, run, startTarget } from './iscsi-fixture.js';
+import { IQN, LIBISCSI_INITIATOR, run, startTarget } from '../iscsi/interop-fixture.js';
 
 const CHAP = { username: 'chapuser', password: 'chap-secret-123' };
 const MUTUAL = { username: 'tgtuser', password: 'target-secret-45' };

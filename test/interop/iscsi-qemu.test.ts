@@ -4,7 +4,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { requireTool } from '../helpers/env.js';
-import { run, startTarget } from './iscsi-fixture.js';
+import { run, startTarget } from '../iscsi/interop-fixture.js';
 
 const CHAP = { username: 'qemu-user', password: 'qemu-secret-789' };
 const sha256 = (b: Buffer): string => createHash('sha256').update(b).digest('hex');

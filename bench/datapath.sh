@@ -200,8 +200,8 @@ qemu_calibrate() { # key url mode bs qd
 # One repetition against one target. Sets VALUE and CPU (both empty when the client failed);
 # not a command substitution, because the calibrated counts must outlive the call.
 measure() { # test-name url cpu-pid block-size
-  local name=$1 url=$2 pid=$3 block=$4 t0 t1 t out iops kind mode bs qd unit
-  VALUE=""; CPU=""
+  local name=$1 url=$2 pid=$3 block=$4 t0 t1 t out iops kind mode bs qd unit requests
+  VALUE=""; CPU=""; COST=""
   read -r kind mode bs qd unit <<<"$(spec "$name")"
   if [ "$kind" = qemu ]; then
     local key="$name $url"
@@ -215,16 +215,18 @@ measure() { # test-name url cpu-pid block-size
     else
       VALUE=$(awk -v c="${COUNT[$key]}" -v t="$t" -v b="$bs" 'BEGIN {sub(/M$/, "", b); printf "%.0f", c * b / t}')
     fi
+    requests=${COUNT[$key]}
   else
     t0=$(ticks "$pid")
     out=$(timeout $((PERF_SECS + 30)) iscsi-perf -i "$INITIATOR" -t "$PERF_SECS" -m "$qd" -b $((4096 / block)) -r "$url" 2>&1 | tr '\r' '\n')
     t1=$(ticks "$pid")
     iops=$(printf '%s\n' "$out" | awk '/^ *iops average/ {v = $3} END {print v}')
     [ -n "$iops" ] || { log "$name: $(printf '%s\n' "$out" | tail -2)"; return; }
-    t=$PERF_SECS; VALUE=$iops
+    t=$PERF_SECS; VALUE=$iops; requests=$((iops * PERF_SECS))
   fi
   if [ -n "$t0" ] && [ -n "$t1" ]; then
     CPU=$(awk -v a="$t0" -v b="$t1" -v hz="$CLK" -v t="$t" 'BEGIN {printf "%.0f", 100 * (b - a) / hz / t}')
+    COST=$(awk -v a="$t0" -v b="$t1" -v hz="$CLK" -v n="$requests" 'BEGIN {if (n > 0) {c = 1e6 * (b - a) / hz / n; printf (c < 100 ? "%.1f" : "%.0f"), c}}')
   fi
 }
 
@@ -245,12 +247,20 @@ spec() {
     *) return 1 ;;
   esac
 }
-label() {
+# The row name without its unit and client, for the CPU-per-request table.
+short_label() {
+  local mode bs qd
+  read -r _ mode bs qd _ <<<"$(spec "$1")"
   case $1 in
-    seq_*) read -r _ mode bs qd unit <<<"$(spec "$1")"; echo "seq $mode 1 MiB QD$qd ($unit, qemu-img bench)" ;;
-    randread_*) read -r _ mode bs qd unit <<<"$(spec "$1")"; echo "4 KiB random read QD$qd ($unit, iscsi-perf)" ;;
-    *) read -r _ mode bs qd unit <<<"$(spec "$1")"; echo "4 KiB $mode QD$qd ($unit, qemu-img bench)" ;;
+    seq_*) echo "seq $mode 1 MiB QD$qd" ;;
+    randread_*) echo "4 KiB random read QD$qd" ;;
+    *) echo "4 KiB $mode QD$qd" ;;
   esac
+}
+label() {
+  local kind unit
+  read -r kind _ _ _ unit <<<"$(spec "$1")"
+  if [ "$kind" = perf ]; then echo "$(short_label "$1") ($unit, iscsi-perf)"; else echo "$(short_label "$1") ($unit, qemu-img bench)"; fi
 }
 
 TESTS=${BENCH_TESTS:-$ALL_TESTS}
@@ -261,6 +271,7 @@ START=$(date +%s)
 log "tgtd pid $TGT_PID, ours pid ${OURS_CPU_PID:-unknown}; ${SIZE_MIB} MiB LUNs; ${REPS} x ~${SECS}s per test and target; load $LOAD_START"
 
 ROWS=()
+COSTS=()
 MISSED=()
 OURS_DIED=0
 for t in $TESTS; do
@@ -269,7 +280,7 @@ for t in $TESTS; do
     log "our target exited before $t; the last lines of its output:"
     tail -20 "$TMP/ours.log" >&2
   fi
-  tv=(); tc=(); ov=(); oc=(); rv=()
+  tv=(); tc=(); tk=(); ov=(); oc=(); ok=(); rv=()
   # Alternate which target goes first, so a burst of other load on the host lands on both.
   for r in $(seq "$REPS"); do
     if [ $((r % 2)) = 1 ]; then order="tgtd ours"; else order="ours tgtd"; fi
@@ -278,8 +289,8 @@ for t in $TESTS; do
       if [ "$who" = tgtd ]; then measure "$t" "$TGT_URL" "$TGT_PID" "$TGT_BLOCK"
       else measure "$t" "$OURS_URL" "${OURS_CPU_PID:-}" "$OURS_BLOCK"; fi
       [ -n "$VALUE" ] || continue
-      if [ "$who" = tgtd ]; then tv+=("$VALUE"); pair_t=$VALUE; [ -n "$CPU" ] && tc+=("$CPU")
-      else ov+=("$VALUE"); pair_o=$VALUE; [ -n "$CPU" ] && oc+=("$CPU"); fi
+      if [ "$who" = tgtd ]; then tv+=("$VALUE"); pair_t=$VALUE; [ -n "$CPU" ] && tc+=("$CPU") && tk+=("$COST")
+      else ov+=("$VALUE"); pair_o=$VALUE; [ -n "$CPU" ] && oc+=("$CPU") && ok+=("$COST"); fi
     done
     if [ -n "$pair_t" ] && [ -n "$pair_o" ]; then
       rv+=("$(awk -v a="$pair_t" -v b="$pair_o" 'BEGIN {if (a > 0) printf "%.3f", b / a}')")
@@ -292,6 +303,7 @@ for t in $TESTS; do
   need_ratio=1; case $t in seq_write_*) need_ratio=1.5 ;; esac
   awk -v r="${ratio:-0}" -v n="$need_ratio" 'BEGIN {exit !(r >= n)}' || MISSED+=("$t")
   ROWS+=("| $(label "$t") | ${T:-failed} | ${O:-failed} | ${ratio:-–} | ${TC:-?} | ${OC:-?} |")
+  COSTS+=("| $(short_label "$t") | $(median "${tk[@]}") | $(median "${ok[@]}") |")
   log "$t: tgtd ${T:-failed} (${tv[*]:-}), ours ${O:-failed} (${ov[*]:-}), ratios ${rv[*]:-none}, load $(cut -d' ' -f1 /proc/loadavg)"
 done
 LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -299,6 +311,12 @@ LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
 echo "| test | tgtd | ours | ratio | tgtd CPU% | our CPU% |"
 echo "| --- | ---: | ---: | ---: | ---: | ---: |"
 printf '%s\n' "${ROWS[@]}"
+echo
+# CPU per request moves far less with other load on the host than throughput does, so it
+# shows whether a change made the target cheaper even when the rows above are noisy.
+echo "| CPU time per request, µs | tgtd | ours |"
+echo "| --- | ---: | ---: |"
+printf '%s\n' "${COSTS[@]}"
 echo
 echo "host: $(nproc) cores, load average $LOAD_START at the start, $LOAD_END at the end; ${REPS} x ~${SECS}s per cell, median; $(($(date +%s) - START)) s of measuring"
 if [ ${#MISSED[@]} -eq 0 ]; then

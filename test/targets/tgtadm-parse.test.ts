@@ -109,6 +109,11 @@ test('tgtadm failures are told apart by their text', () => {
   assert.equal(classifyFailure("tgtadm: can't find the target\n"), 'target-not-found');
   assert.equal(classifyFailure('tgtadm: this logical unit is still active'), 'lun-busy');
   assert.equal(classifyFailure("tgtadm: can't connect to tgt daemon, Connection refused"), 'unreachable');
+  // What tgtadm 1.0.85 really prints when no tgtd owns the control socket.
+  assert.equal(
+    classifyFailure('tgtadm: failed to send request hdr to tgt daemon, Transport endpoint is not connected'),
+    'unreachable',
+  );
   assert.equal(classifyFailure('something new'), 'other');
 });
 

@@ -45,7 +45,13 @@ const FAILURE_TEXT: [string, TgtadmFailure][] = [
   ["can't find the connection", 'connection-not-found'],
   ['this target is still active', 'target-busy'],
   ['invalid request', 'invalid-request'],
+  // With no daemon on the socket tgtadm reports the failed send, not the failed connect;
+  // a daemon that dies mid-request leaves "can't get the response".
   ["can't connect to tgt daemon", 'unreachable'],
+  ['failed to send request hdr to tgt daemon', 'unreachable'],
+  ['failed to send request buf to tgt daemon', 'unreachable'],
+  ["can't get the response", 'unreachable'],
+  ['failed to read from tgtd', 'unreachable'],
 ];
 
 export function classifyFailure(stderr: string): TgtadmFailure {

@@ -1,0 +1,190 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile, spawn } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { open, readFile, truncate, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { pino } from 'pino';
+import { createTargetHelper } from '../../src/targets/registry.js';
+import '../../src/targets/tgtadm/index.js';
+import type { ExportSpec } from '../../src/targets/target.js';
+import { TgtadmTargetHelper } from '../../src/targets/tgtadm/helper.js';
+import { parseTargets } from '../../src/targets/tgtadm/show.js';
+import { freePort, requireTool, tempDir } from '../helpers/env.js';
+
+const MiB = 1024 * 1024;
+const INQ = 'iqn.2007-10.com.github:sahlberg:libiscsi:iscsi-inq';
+// QEMU's iscsi driver logs in under this name unless told otherwise.
+const QEMU = 'iqn.2008-11.org.linux-kvm';
+const STRANGER = 'iqn.1994-05.com.example:stranger';
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+function run(cmd: string, args: string[], timeout = 15_000): Promise<Run> {
+  return new Promise((resolve) => {
+    execFile(cmd, args, { timeout, killSignal: 'SIGKILL', maxBuffer: 64 * MiB }, (error, stdout, stderr) => {
+      const code = error ? (typeof error.code === 'number' ? error.code : -1) : 0;
+      resolve({ code, stdout: String(stdout), stderr: String(stderr) });
+    });
+  });
+}
+
+const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
+const alive = (pid: number) => existsSync(`/proc/${pid}`);
+
+async function waitFor(what: string, check: () => boolean | Promise<boolean>, ms = 10_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+test('tgtadm helper exports a file over iSCSI to real initiators', { timeout: 60_000 }, async (t) => {
+  for (const tool of ['tgtd', 'tgtadm', 'iscsi-inq', 'iscsi-readcapacity16', 'iscsi-perf', 'qemu-img']) {
+    if (!requireTool(t, tool)) return;
+  }
+  const dir = await tempDir(t);
+  const port = await freePort();
+  const portal = `127.0.0.1:${port}`;
+  let logged = '';
+  const sink = new Writable({
+    write(chunk, _enc, done) {
+      logged += String(chunk);
+      done();
+    },
+  });
+  const helper = createTargetHelper('tgtadm', {
+    dataDir: dir,
+    iscsiListen: portal,
+    extraPortals: ['127.0.0.2:3260'],
+    logger: pino({ level: 'debug' }, sink),
+  });
+  assert.ok(helper instanceof TgtadmTargetHelper);
+  assert.equal(helper.lun, 1);
+  assert.equal(helper.supportsReadOnly, false);
+  assert.deepEqual(helper.portals(), [portal, '127.0.0.2:3260']);
+
+  await helper.start();
+  const firstPid = helper.tgtdPid!;
+  t.after(() => helper.stop());
+  const tgtadm = (...args: string[]) => run('tgtadm', ['-C', String(helper.controlPort), '--lld', 'iscsi', ...args]);
+  const shown = async () => parseTargets((await tgtadm('--mode', 'target', '--op', 'show')).stdout);
+
+  const backingPath = join(dir, 'volume.img');
+  await writeFile(backingPath, '');
+  await truncate(backingPath, 64 * MiB);
+  const volumeId = '6f0b9a52-6b8e-4c2e-9d0e-3a1f2b3c4d5e';
+  const spec: ExportSpec = {
+    volumeId,
+    iqn: `iqn.2010-10.org.openstack:volume-${volumeId}`,
+    backingPath,
+    chap: { username: 'Ab3dE5fG7hJ9kL1mN3pQ', password: randomBytes(12).toString('hex') },
+  };
+  const url = (password = spec.chap.password) =>
+    `iscsi://${spec.chap.username}%${password}@${portal}/${spec.iqn}/${helper.lun}`;
+
+  const tid = await helper.createExport(spec);
+  assert.match(tid, /^[1-9]\d*$/);
+  assert.equal(await helper.createExport(spec), tid, 'a repeated createExport returns the same target');
+  assert.equal((await shown()).filter((s) => s.iqn === spec.iqn).length, 1);
+
+  // Nobody is on the ACL yet: even the right secret is refused.
+  const beforeAllow = await run('iscsi-inq', ['-i', INQ, url()]);
+  assert.notEqual(beforeAllow.code, 0, 'login allowed before any initiator was');
+
+  await helper.allowInitiator(spec.iqn, { initiator: INQ, readOnly: false });
+  await helper.allowInitiator(spec.iqn, { initiator: INQ, readOnly: false });
+  await helper.allowInitiator(spec.iqn, { initiator: QEMU, readOnly: false });
+
+  const inq = await run('iscsi-inq', ['-i', INQ, url()]);
+  assert.equal(inq.code, 0, inq.stderr);
+  assert.match(inq.stdout, /Peripheral Device Type:DIRECT_ACCESS/);
+  const capacity = await run('iscsi-readcapacity16', ['-s', '-i', INQ, url()]);
+  assert.equal(capacity.code, 0, capacity.stderr);
+  assert.equal(capacity.stdout.trim(), String(64 * MiB));
+
+  // QEMU writes through the LUN; what it reads back and what lands in the file must match.
+  const image = randomBytes(4 * MiB);
+  const imagePath = join(dir, 'image.raw');
+  await writeFile(imagePath, image);
+  const write = await run('qemu-img', ['convert', '-n', '-f', 'raw', '-O', 'raw', imagePath, url()], 30_000);
+  assert.equal(write.code, 0, write.stderr);
+  const readPath = join(dir, 'read.raw');
+  const read = await run('qemu-img', ['dd', '-f', 'raw', '-O', 'raw', 'bs=1M', 'count=4', `if=${url()}`, `of=${readPath}`]);
+  assert.equal(read.code, 0, read.stderr);
+  assert.equal(sha256(await readFile(readPath)), sha256(image));
+  const file = await open(backingPath);
+  const head = Buffer.alloc(4 * MiB);
+  await file.read(head, 0, head.length, 0);
+  await file.close();
+  assert.equal(sha256(head), sha256(image));
+
+  const wrong = await run('iscsi-inq', ['-i', INQ, url('not-the-password-at-all')]);
+  assert.notEqual(wrong.code, 0);
+  assert.match(wrong.stderr, /Authentication failure/);
+  const stranger = await run('iscsi-inq', ['-i', STRANGER, url()]);
+  assert.notEqual(stranger.code, 0, 'an initiator off the ACL logged in');
+
+  // A live session of the removed initiator is closed from the target side, and it cannot log in again.
+  const perf = spawn('iscsi-perf', ['-i', INQ, '-t', '20', '-x', '1', url()], { stdio: 'ignore' });
+  const perfExit = new Promise<number | null>((resolve) => perf.once('exit', (code) => resolve(code)));
+  t.after(() => perf.kill('SIGKILL'));
+  await waitFor('the iscsi-perf session', async () =>
+    (await shown()).some((s) => s.iqn === spec.iqn && s.nexuses.some((n) => n.initiator === INQ)),
+  );
+  const removedAt = Date.now();
+  await helper.removeInitiator(spec.iqn, INQ);
+  await helper.removeInitiator(spec.iqn, INQ);
+  assert.notEqual(await perfExit, 0, 'iscsi-perf kept running after its initiator was removed');
+  assert.ok(Date.now() - removedAt < 10_000, 'the session was not closed at once');
+  const target = (await shown()).find((s) => s.iqn === spec.iqn)!;
+  assert.ok(!target.nexuses.some((n) => n.initiator === INQ));
+  assert.deepEqual(target.acl, [QEMU]);
+  const afterRemove = await run('iscsi-inq', ['-i', INQ, url()]);
+  assert.notEqual(afterRemove.code, 0, 'a removed initiator logged in again');
+  assert.equal((await run('iscsi-inq', ['-i', QEMU, url()])).code, 0, 'the other initiator lost access');
+
+  await truncate(backingPath, 96 * MiB);
+  await helper.resized(spec.iqn);
+  const grown = await run('iscsi-readcapacity16', ['-s', '-i', QEMU, url()]);
+  assert.equal(grown.stdout.trim(), String(96 * MiB), grown.stderr);
+
+  // tgtd dies: it is restarted and the export comes back with its ACL and secret.
+  process.kill(firstPid, 'SIGKILL');
+  // Polled with an initiator rather than through the helper, whose next call would rebuild the export by itself.
+  await waitFor('the export to be rebuilt', async () => {
+    const capacity = await run('iscsi-readcapacity16', ['-s', '-i', QEMU, url()]);
+    return capacity.code === 0 && capacity.stdout.trim() === String(96 * MiB);
+  });
+  assert.notEqual(helper.tgtdPid, firstPid);
+  assert.equal(await helper.createExport(spec), tid, 'the rebuilt export keeps its tid');
+  assert.notEqual((await run('iscsi-inq', ['-i', INQ, url()])).code, 0, 'the restart restored a removed initiator');
+
+  await helper.removeExport(volumeId, spec.iqn);
+  await helper.removeExport(volumeId, spec.iqn);
+  assert.deepEqual(await shown(), []);
+  const accounts = await tgtadm('--mode', 'account', '--op', 'show');
+  assert.ok(!accounts.stdout.includes(spec.chap.username), accounts.stdout);
+  assert.notEqual((await run('iscsi-inq', ['-i', QEMU, url()])).code, 0, 'a removed export still answered');
+
+  // ensureExport rebuilds an export and exactly its access list, as at service start-up.
+  const ensuredTid = await helper.ensureExport(spec, [{ initiator: INQ, readOnly: false }]);
+  assert.match(ensuredTid, /^[1-9]\d*$/);
+  assert.equal((await run('iscsi-inq', ['-i', INQ, url()])).code, 0);
+  assert.notEqual((await run('iscsi-inq', ['-i', QEMU, url()])).code, 0);
+
+  const pid = helper.tgtdPid!;
+  await helper.stop();
+  assert.ok(!alive(pid), 'tgtd survived stop()');
+  assert.ok(!alive(firstPid));
+  assert.ok(!existsSync(`/var/run/tgtd/socket.${helper.controlPort}`));
+  assert.ok(!logged.includes(spec.chap.password), 'a CHAP password reached the log');
+  assert.ok(!(await readFile(join(dir, 'tgtd.log'), 'utf8')).includes(spec.chap.password));
+});

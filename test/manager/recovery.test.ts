@@ -1,0 +1,106 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { promisify } from 'node:util';
+import { openDatabase, type DatabaseHandle } from '../../src/db/index.js';
+import { nowTimestamp } from '../../src/db/schema.js';
+import { requireTool } from '../helpers/env.js';
+import { forEachDatabase } from '../helpers/databases.js';
+import {
+  SERVER_A,
+  availableVolume,
+  connector,
+  startService,
+  userCtx,
+  waitForGone,
+  waitForStatus,
+  type Harness,
+} from '../volumes/harness.js';
+
+const run = promisify(execFile);
+
+/** Logs in with libiscsi exactly as connection_info says; resolves to whether the login succeeded. */
+async function canLogin(tool: string, info: Record<string, unknown>, initiator: string): Promise<boolean> {
+  const url = `iscsi://${String(info['auth_username'])}%${String(info['auth_password'])}@${String(info['target_portal'])}/${String(info['target_iqn'])}/${String(info['target_lun'])}`;
+  try {
+    await run(tool, ['-i', initiator, url], { timeout: 10_000 });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+forEachDatabase('start-up recovery', (db) => {
+  let svc: Harness;
+  let raw: DatabaseHandle;
+  const closers: Array<() => Promise<void>> = [];
+  before(async () => {
+    svc = await startService(db().url, (fn) => closers.push(fn));
+    raw = await openDatabase(db().url);
+  });
+  after(async () => {
+    await raw.close();
+    for (const close of closers.reverse()) await close();
+  });
+
+  test('exports, CHAP accounts and access lists come back from the database after a restart', async (t) => {
+    const ctx = userCtx();
+    const viaApi = await availableVolume(svc.storage, ctx);
+    const viaLegacy = await availableVolume(svc.storage, ctx);
+    const hostA = connector('recover-a');
+    const hostB = connector('recover-b');
+    const att = await svc.storage.createAttachment(ctx, { volumeId: viaApi.id, instanceUuid: SERVER_A, connector: hostA });
+    await svc.storage.completeAttachment(ctx, att.id);
+    await svc.storage.reserve(ctx, viaLegacy.id);
+    const legacyInfo = await svc.storage.initializeConnection(ctx, viaLegacy.id, hostB);
+    await svc.storage.attach(ctx, viaLegacy.id, { instanceUuid: SERVER_A, mountpoint: '/dev/vdb', mode: 'ro' });
+    const before = await raw.db.selectFrom('volumes').select(['id', 'provider_location', 'provider_auth']).where('id', 'in', [viaApi.id, viaLegacy.id]).orderBy('id').execute();
+
+    await svc.restart();
+
+    const restored = await raw.db.selectFrom('volumes').select(['id', 'provider_location', 'provider_auth']).where('id', 'in', [viaApi.id, viaLegacy.id]).orderBy('id').execute();
+    assert.deepEqual(restored, before);
+    const apiExport = svc.target.exports.get(`iqn.2010-10.org.openstack:volume-${viaApi.id}`);
+    const legacyExport = svc.target.exports.get(`iqn.2010-10.org.openstack:volume-${viaLegacy.id}`);
+    assert.deepEqual([...apiExport!.access], [[hostA['initiator'], false]]);
+    assert.deepEqual([...legacyExport!.access], [[hostB['initiator'], false]]);
+    assert.equal(apiExport!.chap.password, att.connectionInfo!['auth_password']);
+    assert.deepEqual(await svc.storage.getAttachment(ctx, att.id).then((a) => a.connectionInfo), att.connectionInfo);
+
+    const tool = requireTool(t, 'iscsi-inq');
+    if (!tool) return;
+    assert.equal(await canLogin(tool, att.connectionInfo!, String(hostA['initiator'])), true, 'the attached host logs in after the restart');
+    assert.equal(await canLogin(tool, legacyInfo.data, String(hostB['initiator'])), true);
+    assert.equal(await canLogin(tool, att.connectionInfo!, 'iqn.1993-08.org.debian:01:stranger'), false, 'an initiator never granted is refused');
+    assert.equal(
+      await canLogin(tool, { ...att.connectionInfo!, auth_password: 'WrongPassword234' }, String(hostA['initiator'])),
+      false,
+      'a wrong CHAP password is refused',
+    );
+    await svc.storage.deleteAttachment({ ...ctx, isService: true }, att.id);
+    assert.equal(await canLogin(tool, att.connectionInfo!, String(hostA['initiator'])), false, 'a detached host is refused');
+  });
+
+  test('volumes left creating, deleting or extending are settled at start-up', async () => {
+    const ctx = userCtx();
+    const doomed = await availableVolume(svc.storage, ctx);
+    const growing = await availableVolume(svc.storage, ctx);
+    const fresh = randomUUID();
+    const template = await raw.db.selectFrom('volumes').selectAll().where('id', '=', doomed.id).executeTakeFirstOrThrow();
+    await raw.db.insertInto('volumes').values({ ...template, id: fresh, status: 'creating', size: 2, created_at: nowTimestamp() }).execute();
+    await raw.db.updateTable('volumes').set({ status: 'deleting' }).where('id', '=', doomed.id).execute();
+    await raw.db.updateTable('volumes').set({ status: 'extending', previous_status: 'available' }).where('id', '=', growing.id).execute();
+
+    await svc.restart();
+
+    const created = await waitForStatus(svc.storage, ctx, fresh, 'available');
+    assert.equal(created.size, 2);
+    assert.equal((await stat(join(svc.config.dataDir, 'volumes', `volume-${fresh}`))).size, 2 * 1024 ** 3);
+    await waitForGone(svc.storage, ctx, doomed.id);
+    await assert.rejects(stat(join(svc.config.dataDir, 'volumes', `volume-${doomed.id}`)), { code: 'ENOENT' });
+    assert.equal((await svc.storage.getVolume(ctx, growing.id)).status, 'error_extending');
+  });
+});

@@ -89,13 +89,16 @@ cleanup() { stop_tgtd; stop_ours; rm -rf "$TMP"; }
 trap cleanup EXIT
 trap 'exit 130' INT TERM HUP
 
-listening() { ss -Hltn "sport = :$1" 2>/dev/null | grep -q LISTEN; }
-# A port nobody listens on now; tgtd binds it a moment later, and a lost race fails loudly there.
+tgtd_listening() { ss -Hltnp "sport = :$1" 2>/dev/null | grep -q "pid=$TGT_PID,"; }
+# A port no socket uses now, below the kernel's ephemeral range so that outgoing connections
+# do not take it between this check and tgtd's bind (a lost race is retried by start_tgtd).
 pick_port() {
-  local p
+  local p low
+  low=$(awk '{print $1}' /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null)
+  [ "${low:-0}" -gt 11000 ] || low=32768
   for _ in $(seq 50); do
-    p=$((20000 + RANDOM % 30000))
-    listening "$p" || { echo "$p"; return 0; }
+    p=$((10000 + RANDOM % (low - 10000)))
+    [ -z "$(ss -Htan "sport = :$p" 2>/dev/null)" ] && { echo "$p"; return 0; }
   done
   return 1
 }
@@ -115,16 +118,27 @@ prefill() {
 prefill || die "cannot write the backing files in $TMP"
 start_tgtd() {
   local port iqn adm
-  port=$(pick_port) || die "no free port for tgtd"
-  # A private management socket so that no other tgtd on this host (e.g. Cinder's, on -C 0) is touched.
-  for _ in $(seq 50); do
-    TGT_CTRL=$((1000 + RANDOM % 30000))
-    [ -e "/var/run/tgtd/socket.$TGT_CTRL" ] || break
+  for attempt in 1 2 3; do
+    port=$(pick_port) || die "no free port for tgtd"
+    # A private management socket so that no other tgtd on this host (e.g. Cinder's, on -C 0) is touched.
+    for _ in $(seq 50); do
+      TGT_CTRL=$((1000 + RANDOM % 30000))
+      [ -e "/var/run/tgtd/socket.$TGT_CTRL" ] || break
+    done
+    setsid tgtd -f -C "$TGT_CTRL" --iscsi "portal=127.0.0.1:$port" >"$TMP/tgtd.log" 2>&1 </dev/null &
+    TGT_PID=$!
+    # tgtd stays up without its portal when the bind fails, so watch its log as well.
+    for _ in $(seq 100); do
+      tgtd_listening "$port" && break
+      grep -q 'failed to create/bind' "$TMP/tgtd.log" && break
+      kill -0 "$TGT_PID" 2>/dev/null || break
+      sleep 0.1
+    done
+    tgtd_listening "$port" && break
+    log "tgtd could not listen on 127.0.0.1:$port (attempt $attempt): $(grep -m1 -i 'bind\|error' "$TMP/tgtd.log")"
+    stop_tgtd
   done
-  setsid tgtd -f -C "$TGT_CTRL" --iscsi "portal=127.0.0.1:$port" >"$TMP/tgtd.log" 2>&1 </dev/null &
-  TGT_PID=$!
-  for _ in $(seq 100); do listening "$port" && break; kill -0 "$TGT_PID" 2>/dev/null || break; sleep 0.1; done
-  listening "$port" || { cat "$TMP/tgtd.log" >&2; die "tgtd did not listen on 127.0.0.1:$port"; }
+  [ -n "$TGT_PID" ] || { cat "$TMP/tgtd.log" >&2; die "tgtd did not start"; }
   iqn="iqn.2010-10.org.openstack:volume-$(cat /proc/sys/kernel/random/uuid)"
   adm="tgtadm -C $TGT_CTRL --lld iscsi"
   $adm --mode target --op new --tid 1 --targetname "$iqn" &&

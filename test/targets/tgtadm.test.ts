@@ -2,7 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { open, readFile, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -12,6 +13,7 @@ import '../../src/targets/tgtadm/index.js';
 import type { ExportSpec } from '../../src/targets/target.js';
 import { TgtadmTargetHelper } from '../../src/targets/tgtadm/helper.js';
 import { parseTargets } from '../../src/targets/tgtadm/show.js';
+import { controlPortFor } from '../../src/targets/tgtadm/daemon.js';
 import { freePort, requireTool, tempDir } from '../helpers/env.js';
 
 const MiB = 1024 * 1024;
@@ -37,6 +39,21 @@ function run(cmd: string, args: string[], timeout = 15_000): Promise<Run> {
 
 const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
 const alive = (pid: number) => existsSync(`/proc/${pid}`);
+
+/** Every tgtd on the machine serving this portal, whoever started it. */
+function tgtdPidsFor(portal: string): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const argv = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
+      if (argv[0]?.endsWith('tgtd') && argv.includes(`portal=${portal}`)) pids.push(Number(entry));
+    } catch {
+      // The process ended while being looked at.
+    }
+  }
+  return pids;
+}
 
 async function waitFor(what: string, check: () => boolean | Promise<boolean>, ms = 10_000): Promise<void> {
   const deadline = Date.now() + ms;
@@ -187,4 +204,65 @@ test('tgtadm helper exports a file over iSCSI to real initiators', { timeout: 60
   assert.ok(!existsSync(`/var/run/tgtd/socket.${helper.controlPort}`));
   assert.ok(!logged.includes(spec.chap.password), 'a CHAP password reached the log');
   assert.ok(!(await readFile(join(dir, 'tgtd.log'), 'utf8')).includes(spec.chap.password));
+});
+
+const quietLogger = () => pino({ level: 'silent' });
+
+test('a portal already in use is refused and no tgtd is left running', { timeout: 20_000 }, async (t) => {
+  if (!requireTool(t, 'tgtd') || !requireTool(t, 'tgtadm')) return;
+  const dir = await tempDir(t);
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.after(() => server.close());
+  const address = server.address();
+  assert.ok(address && typeof address === 'object');
+  const portal = `127.0.0.1:${address.port}`;
+  const helper = createTargetHelper('tgtadm', { dataDir: dir, iscsiListen: portal, extraPortals: [], logger: quietLogger() });
+  await assert.rejects(helper.start(), /cannot serve iSCSI on 127\.0\.0\.1:\d+/);
+  assert.deepEqual(tgtdPidsFor(portal), []);
+});
+
+test('a tgtd left behind on the same portal is cleared at start, and exports made at once stay apart', { timeout: 30_000 }, async (t) => {
+  if (!requireTool(t, 'tgtd') || !requireTool(t, 'tgtadm')) return;
+  const dir = await tempDir(t);
+  const portal = `127.0.0.1:${await freePort()}`;
+  const controlPort = String(controlPortFor(portal));
+  // What a service killed with SIGKILL leaves: its tgtd, still serving a target.
+  const leftover = spawn('tgtd', ['-f', '-C', controlPort, '--iscsi', `portal=${portal}`], { stdio: 'ignore', detached: true });
+  const leftoverExit = new Promise<void>((resolve) => leftover.once('exit', () => resolve()));
+  t.after(() => leftover.kill('SIGKILL'));
+  const adm = (...args: string[]) => run('tgtadm', ['-C', controlPort, ...args]);
+  await waitFor('the leftover tgtd', async () => (await adm('--mode', 'system', '--op', 'show')).code === 0);
+  const created = await adm('--lld', 'iscsi', '--mode', 'target', '--op', 'new', '--tid', '1', '--targetname', 'iqn.2010-10.org.openstack:volume-left');
+  assert.equal(created.code, 0, created.stderr);
+
+  const helper = createTargetHelper('tgtadm', { dataDir: dir, iscsiListen: portal, extraPortals: [], logger: quietLogger() });
+  await helper.start();
+  t.after(() => helper.stop());
+  await leftoverExit;
+  assert.equal(String((helper as TgtadmTargetHelper).controlPort), controlPort, 'the leftover socket was not reused');
+  assert.deepEqual(tgtdPidsFor(portal), [(helper as TgtadmTargetHelper).tgtdPid]);
+
+  const specs: ExportSpec[] = [];
+  for (let i = 0; i < 6; i++) {
+    const backingPath = join(dir, `v${i}.img`);
+    await writeFile(backingPath, '');
+    await truncate(backingPath, MiB);
+    const volumeId = `00000000-0000-4000-8000-00000000000${i}`;
+    specs.push({
+      volumeId,
+      iqn: `iqn.2010-10.org.openstack:volume-${volumeId}`,
+      backingPath,
+      chap: { username: `user${i}`, password: randomBytes(8).toString('hex') },
+    });
+  }
+  const tids = await Promise.all(specs.map((spec) => helper.createExport(spec)));
+  assert.equal(new Set(tids).size, specs.length, `tids ${tids.join(',')} are not distinct`);
+  const shown = parseTargets((await adm('--lld', 'iscsi', '--mode', 'target', '--op', 'show')).stdout);
+  assert.deepEqual(
+    shown.map((s) => [String(s.tid), s.iqn, s.luns.find((l) => l.lun === 1)?.backingPath, s.accounts]).sort(),
+    specs.map((s, i) => [tids[i], s.iqn, s.backingPath, [s.chap.username]]).sort(),
+  );
+  await Promise.all(specs.map((spec) => helper.removeExport(spec.volumeId, spec.iqn)));
+  assert.deepEqual(parseTargets((await adm('--lld', 'iscsi', '--mode', 'target', '--op', 'show')).stdout), []);
 });

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { openSync, closeSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
 import type { Logger } from 'pino';
 import { Tgtadm, TgtadmError } from './tgtadm.js';
 import { parsePortals, parseTargets } from './show.js';
@@ -37,6 +38,21 @@ const RESTART_BACKOFF_MS = [200, 500, 1_000, 2_000, 5_000];
 const STABLE_AFTER_MS = 30_000;
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+function splitHostPort(portal: string): { host: string; port: number } {
+  const m = /^\[?([^\]]*)\]?:(\d+)$/.exec(portal);
+  if (!m) throw new Error(`portal "${portal}" is not host:port`);
+  return { host: m[1]!, port: Number(m[2]) };
+}
+
+async function assertCanListen(portal: string): Promise<void> {
+  const { host, port } = splitHostPort(portal);
+  await new Promise<void>((resolve, reject) => {
+    const server = createServer();
+    server.once('error', (err) => reject(new Error(`cannot serve iSCSI on ${portal}: ${err.message}`)));
+    server.listen({ host, port, exclusive: true }, () => server.close(() => resolve()));
+  });
+}
 
 export interface TgtdDaemonOptions {
   portal: string;
@@ -148,6 +164,10 @@ export class TgtdDaemon {
 
   private async spawnAndWait(): Promise<void> {
     const { portal, logPath, logger } = this.options;
+    // Checked before spawning as well as after: tgtd falls back to every address when
+    // its portal is taken (see below), and this keeps that from happening at all in
+    // the common case of a port already in use.
+    await assertCanListen(portal);
     const fd = openSync(logPath, 'a');
     let child: ChildProcess;
     try {

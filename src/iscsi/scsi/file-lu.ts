@@ -679,6 +679,16 @@ export class FileLogicalUnit implements LogicalUnit {
     return good(truncate(sense, cdb[4]));
   }
 
+  /** A file has no grown or primary defects: the list is empty, in whatever format was asked for. */
+  private readDefectData(cmd: ScsiCommand, twelve: boolean): ScsiResponse {
+    const cdb = cmd.cdb;
+    const flags = (twelve ? cdb[1] : cdb[2]) & 0x1f; // REQ_PLIST, REQ_GLIST, DEFECT LIST FORMAT
+    const alloc = twelve ? cdb.readUInt32BE(6) : cdb.readUInt16BE(7);
+    const data = Buffer.alloc(twelve ? 8 : 4);
+    data[1] = flags; // PLISTV/GLISTV mirror the requests: both lists are valid, and empty
+    return good(truncate(data, alloc));
+  }
+
   private startStopUnit(cmd: ScsiCommand): ScsiResponse {
     const cdb = cmd.cdb;
     const powerCondition = cdb[4] >> 4;
@@ -826,6 +836,13 @@ export class FileLogicalUnit implements LogicalUnit {
         run: (cmd) => this.synchronizeCache(this.range(cmd.cdb, 2, 4, 7, 2)),
       },
       {
+        op: Op.READ_DEFECT_DATA_10,
+        usage: [0x37, 0, 0x1f, 0, 0, 0, 0, 0xff, 0xff, 0],
+        access: 'read',
+        writes: false,
+        run: (cmd) => this.readDefectData(cmd, false),
+      },
+      {
         op: Op.WRITE_SAME_10,
         usage: rw10(Op.WRITE_SAME_10, 0xe0 | (thin ? 0x08 : 0)),
         access: 'write',
@@ -914,6 +931,13 @@ export class FileLogicalUnit implements LogicalUnit {
         access: 'write',
         writes: true,
         run: (cmd) => this.write(cmd, this.range(cmd.cdb, 2, 4, 6, 4), 6, true),
+      },
+      {
+        op: Op.READ_DEFECT_DATA_12,
+        usage: [0xb7, 0x1f, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0, 0],
+        access: 'read',
+        writes: false,
+        run: (cmd) => this.readDefectData(cmd, true),
       },
       { op: Op.VERIFY_12, usage: rw12(Op.VERIFY_12, 0xf6), access: 'read', writes: false, run: (cmd) => this.verify(cmd, this.range(cmd.cdb, 2, 4, 6, 4), 6) },
     ];

@@ -145,3 +145,12 @@ test('execute() after close() answers NOT READY instead of throwing', async (t) 
   assert.equal(res.status, 2);
   assert.equal(res.sense![2] & 0x0f, SenseKey.NOT_READY);
 });
+
+test('READ DEFECT DATA 10/12 report empty primary and grown lists in the requested format', async (t) => {
+  const { lu } = await fixture(t);
+  const ten = assertGood(await run(lu, cdb([0x37, 0, 0x18 | 0x05, 0, 0, 0, 0, ...u16(64), 0])));
+  assert.deepEqual([...ten], [0, 0x1d, 0, 0]);
+  const twelve = assertGood(await run(lu, cdb([0xb7, 0x08 | 0x04, 0, 0, 0, 0, ...u32(64), 0, 0])));
+  assert.deepEqual([...twelve], [0, 0x0c, 0, 0, 0, 0, 0, 0]);
+  assert.equal(assertGood(await run(lu, cdb([0xb7, 0, 0, 0, 0, 0, ...u32(2), 0, 0]))).length, 2);
+});

@@ -13,6 +13,8 @@ export interface LoginOptions {
   targetName?: string;
   discovery?: boolean;
   chap?: { username: string; password: string };
+  /** 6-byte ISID as hex; sessions sharing one replace each other (reinstatement). */
+  isid?: string;
   /** Operational keys to offer; sensible defaults otherwise. */
   keys?: Record<string, string>;
 }
@@ -122,10 +124,12 @@ export class RawInitiator {
     if (op !== Opcode.LoginResponse || pdu.bhs.readUInt16BE(36) === 0) this.maxCmdSN = pdu.bhs.readUInt32BE(32);
   }
 
+  private isid = '400000000001';
+
   private loginPdu(csg: number, nsg: number, transit: boolean, keys: Array<[string, string]>): Buffer {
     const bhs = newBhs(Opcode.LoginRequest, true);
     bhs[1] = (transit ? 0x80 : 0) | (csg << 2) | nsg;
-    Buffer.from('400000000001', 'hex').copy(bhs, 8);
+    Buffer.from(this.isid, 'hex').copy(bhs, 8);
     bhs.writeUInt32BE(this.itt, 16);
     bhs.writeUInt32BE(this.cmdSN, 24);
     bhs.writeUInt32BE(this.expStatSN, 28);
@@ -135,6 +139,7 @@ export class RawInitiator {
 
   /** Logs in; returns the final status ((class << 8) | detail) and the last keys received. */
   async login(opts: LoginOptions): Promise<{ status: number; keys: Map<string, string> }> {
+    if (opts.isid) this.isid = opts.isid;
     const leading: Array<[string, string]> = [['InitiatorName', opts.initiatorName]];
     if (opts.discovery) leading.push(['SessionType', 'Discovery']);
     else leading.push(['TargetName', opts.targetName!]);

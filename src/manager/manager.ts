@@ -14,6 +14,21 @@ export interface ManagerOptions {
   targetPrefix: string;
 }
 
+/**
+ * A helper's failure may quote the command or config it wrote, which holds the CHAP
+ * password (tgt's `incominguser`). Errors leaving the manager are logged and may reach
+ * a client, so the password is cut out of them here.
+ */
+async function withoutSecret<T>(secret: string, work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    if (!message.includes(secret)) throw err;
+    throw new Error(message.split(secret).join('***'));
+  }
+}
+
 export interface ConnectOptions {
   /** The attachment this connection serves; '' for the legacy action, which has none yet. */
   attachmentId: string;
@@ -73,7 +88,7 @@ export class VolumeManager {
       const chap = await this.persistedChap(volumeId);
       const iqn = this.iqnOf(volumeId);
       const spec: ExportSpec = { volumeId, iqn, backingPath: this.driver.volumePath(volumeId), chap };
-      const tid = await this.helper.createExport(spec);
+      const tid = await withoutSecret(chap.password, () => this.helper.createExport(spec));
       const location = formatProviderLocation({ portals: this.helper.portals(), tid, iqn, lun: this.helper.lun });
       await this.db
         .updateTable('volumes')
@@ -227,7 +242,8 @@ export class VolumeManager {
       const access: InitiatorAccess[] = [...entry.access].map(([initiator, readOnly]) => ({ initiator, readOnly }));
       try {
         await this.locks.run(volumeId, async () => {
-          const tid = await this.helper.ensureExport({ volumeId, iqn, backingPath: this.driver.volumePath(volumeId), chap }, access);
+          const spec = { volumeId, iqn, backingPath: this.driver.volumePath(volumeId), chap };
+          const tid = await withoutSecret(chap.password, () => this.helper.ensureExport(spec, access));
           const location = formatProviderLocation({ portals: this.helper.portals(), tid, iqn, lun: this.helper.lun });
           await this.db.updateTable('volumes').set({ provider_location: location }).where('id', '=', volumeId).execute();
         });

@@ -508,6 +508,14 @@ export class Workflow implements BlockStorage {
       const existing = live.find((a) => (req.instanceUuid ? a.instance_uuid === req.instanceUuid : a.attached_host === hostName));
       if (existing) {
         await this.apply('attach', id);
+        // A first attempt that stopped half way is finished by its retry.
+        if (existing.attach_status !== 'attached') {
+          await this.db
+            .updateTable('volume_attachment')
+            .set({ attach_status: 'attached', attach_time: existing.attach_time ?? nowTimestamp(), updated_at: nowTimestamp() })
+            .where('id', '=', existing.id)
+            .execute();
+        }
         return;
       }
       const migrating = !NOT_MIGRATING.includes(volume.migration_status);

@@ -45,13 +45,19 @@ function splitHostPort(portal: string): { host: string; port: number } {
   return { host: m[1]!, port: Number(m[2]) };
 }
 
-async function assertCanListen(portal: string): Promise<void> {
+/** true, or the reason the portal cannot be listened on. */
+function canListen(portal: string): Promise<true | string> {
   const { host, port } = splitHostPort(portal);
-  await new Promise<void>((resolve, reject) => {
+  return new Promise((resolve) => {
     const server = createServer();
-    server.once('error', (err) => reject(new Error(`cannot serve iSCSI on ${portal}: ${err.message}`)));
-    server.listen({ host, port, exclusive: true }, () => server.close(() => resolve()));
+    server.once('error', (err) => resolve(err.message));
+    server.listen({ host, port, exclusive: true }, () => server.close(() => resolve(true)));
   });
+}
+
+async function assertCanListen(portal: string): Promise<void> {
+  const answer = await canListen(portal);
+  if (answer !== true) throw new Error(`cannot serve iSCSI on ${portal}: ${answer}`);
 }
 
 export interface TgtdDaemonOptions {
@@ -69,6 +75,8 @@ export class TgtdDaemon {
   private child: ChildProcess | undefined;
   private exited: Promise<void> = Promise.resolve();
   private stopping = false;
+  /** Deaths are restarted only once a start has succeeded; a failed start just fails. */
+  private supervising = false;
   private restarts = 0;
   private startedAt = 0;
   private restarting = false;
@@ -102,10 +110,12 @@ export class TgtdDaemon {
     );
     this.readyPromise = this.spawnAndWait();
     await this.readyPromise;
+    this.supervising = true;
   }
 
   async stop(): Promise<void> {
     this.stopping = true;
+    this.supervising = false;
     await this.readyPromise.catch(() => undefined);
     const child = this.child;
     if (child && child.exitCode === null && child.signalCode === null) {
@@ -140,9 +150,11 @@ export class TgtdDaemon {
       if (!portals.includes(this.options.portal)) continue;
       this.options.logger.warn({ controlPort: port }, 'clearing a tgtd left behind by an earlier run on this portal');
       await this.shutDown(tgtadm);
+      // Gone means both sockets released: tgtd closes its control socket before its portal.
       const deadline = Date.now() + EXIT_WAIT_MS;
       while (Date.now() < deadline) {
-        if (!(await tgtadm.runTolerating(['--mode', 'system', '--op', 'show'], 'unreachable'))) return tgtadm;
+        const answers = await tgtadm.runTolerating(['--mode', 'system', '--op', 'show'], 'unreachable');
+        if (!answers && (await canListen(this.options.portal)) === true) return tgtadm;
         await sleep(50);
       }
       throw new Error(`a tgtd left behind on control port ${port} would not exit`);
@@ -186,7 +198,7 @@ export class TgtdDaemon {
     this.exited = new Promise((resolve) => child.once('exit', () => resolve()));
     child.once('error', (err) => logger.error({ err }, 'tgtd could not be started'));
     child.once('exit', (code, signal) => {
-      if (this.child !== child || this.stopping || this.restarting) return;
+      if (this.child !== child || !this.supervising || this.stopping || this.restarting) return;
       logger.error({ code, signal, pid: child.pid }, 'tgtd exited unexpectedly; restarting it');
       this.scheduleRestart();
     });

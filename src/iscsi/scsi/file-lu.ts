@@ -42,6 +42,11 @@ export interface FileLogicalUnitOptions {
   thinProvisioning?: boolean;
   /** Logical block size in bytes: 512 (default) or 4096. */
   blockSize?: number;
+  /**
+   * Deallocate with real holes (default true). Off, UNMAP writes zeroes and GET LBA
+   * STATUS reports every block as mapped: for file systems where holes are unwanted.
+   */
+  punchHoles?: boolean;
 }
 
 const PHYSICAL_BLOCK = 4096;
@@ -129,7 +134,7 @@ export class FileLogicalUnit implements LogicalUnit {
     this.readOnly = opts.readOnly ?? false;
     this.thin = opts.thinProvisioning ?? true;
     this.blocks = Math.floor(size / blockSize);
-    this.holes = this.thin && !this.readOnly ? FileHoles.open(opts.path) : null;
+    this.holes = this.thin && !this.readOnly && opts.punchHoles !== false ? FileHoles.open(opts.path) : null;
     this.reservations = new Reservations((nexusId, asc) => this.queueUnitAttention(nexusId, asc));
     this.identity = {
       serial: opts.serial,
@@ -774,7 +779,7 @@ export class FileLogicalUnit implements LogicalUnit {
     const rw16 = (op: number, b1: number) => [op, b1, ...Array(12).fill(0xff), 0x00, 0x00];
     const thin = this.thin;
     const specs: CommandSpec[] = [
-      { op: Op.TEST_UNIT_READY, usage: c6([0x00, 0, 0, 0, 0, 0]), access: 'read', writes: false, run: () => GOOD },
+      { op: Op.TEST_UNIT_READY, usage: c6([0x00, 0, 0, 0, 0, 0]), access: 'status', writes: false, run: () => GOOD },
       {
         op: Op.REQUEST_SENSE,
         usage: c6([0x03, 0x01, 0, 0, 0xff, 0]),
@@ -813,7 +818,7 @@ export class FileLogicalUnit implements LogicalUnit {
       {
         op: Op.READ_CAPACITY_10,
         usage: [0x25, 0, 0xff, 0xff, 0xff, 0xff, 0, 0, 0x01, 0],
-        access: 'none',
+        access: 'status',
         writes: false,
         run: (cmd) => this.readCapacity10(cmd),
       },
@@ -902,7 +907,7 @@ export class FileLogicalUnit implements LogicalUnit {
         op: Op.SERVICE_ACTION_IN_16,
         sa: SaIn16.READ_CAPACITY_16,
         usage: [0x9e, 0x10, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0, 0],
-        access: 'none',
+        access: 'status',
         writes: false,
         run: (cmd) => this.readCapacity16(cmd),
       },
@@ -910,7 +915,7 @@ export class FileLogicalUnit implements LogicalUnit {
         op: Op.MAINTENANCE_IN,
         sa: MaintenanceIn.REPORT_SUPPORTED_OPERATION_CODES,
         usage: [0xa3, 0x0c, 0x87, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0, 0],
-        access: 'none',
+        access: 'status',
         writes: false,
         run: (cmd) => this.reportSupportedOpcodes(cmd),
       },

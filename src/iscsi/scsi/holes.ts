@@ -8,6 +8,7 @@
 import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
 import { existsSync } from 'node:fs';
+import { resolve as resolvePath } from 'node:path';
 import { createInterface } from 'node:readline';
 
 const HELPER = String.raw`
@@ -56,6 +57,12 @@ for line in sys.stdin:
 `;
 
 const EOPNOTSUPP = 95;
+/**
+ * A request that takes longer than this kills the helper. Its answer is then never
+ * trusted, and callers fall back to writing zeroes only after the helper has exited,
+ * so a late hole can never land on data written after the fallback.
+ */
+const REQUEST_TIMEOUT_MS = 30_000;
 
 class HelperError extends Error {
   constructor(readonly errno: number) {
@@ -115,7 +122,17 @@ class Helper {
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       if (this.pending.size === 0) this.hold(true);
-      this.pending.set(id, { resolve, reject });
+      const timer = setTimeout(() => child.kill('SIGKILL'), REQUEST_TIMEOUT_MS);
+      this.pending.set(id, {
+        resolve: (fields) => {
+          clearTimeout(timer);
+          resolve(fields);
+        },
+        reject: (e) => {
+          clearTimeout(timer);
+          reject(e);
+        },
+      });
       child.stdin.write(`${id} ${op} ${rest}\n`);
     });
   }
@@ -143,7 +160,7 @@ export class FileHoles {
     if (path.includes('\n')) return new FileHoles(0, Promise.resolve(false));
     helper ??= new Helper();
     const id = nextFile++;
-    const opened = helper.request('O', `${id} ${path}`).then(
+    const opened = helper.request('O', `${id} ${resolvePath(path)}`).then(
       () => true,
       () => false,
     );

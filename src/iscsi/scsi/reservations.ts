@@ -33,8 +33,13 @@ export const PrIn = {
   READ_FULL_STATUS: 3,
 } as const;
 
-/** How a command is judged against reservations held by other nexuses. */
-export type AccessClass = 'none' | 'read' | 'write';
+/**
+ * How a command is judged against reservations held by other nexuses: 'none' never
+ * conflicts; 'status' (TEST UNIT READY, READ CAPACITY, ...) conflicts only with a
+ * RESERVE(6) reservation, as SPC-4 table 63 allows it under every persistent type;
+ * 'read' and 'write' follow the persistent reservation type.
+ */
+export type AccessClass = 'none' | 'status' | 'read' | 'write';
 
 const VALID_TYPES = new Set<number>(Object.values(PrType));
 const ALL_REGISTRANTS = new Set<number>([PrType.WRITE_EXCLUSIVE_ALL_REGISTRANTS, PrType.EXCLUSIVE_ACCESS_ALL_REGISTRANTS]);
@@ -77,7 +82,7 @@ export class Reservations {
     if (access === 'none') return false;
     if (this.reserve6Holder !== null && this.reserve6Holder !== nexusId) return true;
     const r = this.reservation;
-    if (!r || this.isHolder(nexusId)) return false;
+    if (!r || access === 'status' || this.isHolder(nexusId)) return false;
     if ((REGISTRANTS_ONLY.has(r.type) || ALL_REGISTRANTS.has(r.type)) && this.registrations.has(nexusId)) return false;
     return access === 'write' || EXCLUSIVE_ACCESS.has(r.type);
   }

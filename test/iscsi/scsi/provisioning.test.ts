@@ -120,3 +120,17 @@ test('a thick unit refuses WRITE SAME with UNMAP but still writes patterns', asy
   assertGood(await run(lu, writeSame10(0, 4), { data: Buffer.alloc(512, 1) }));
   assertSense(await run(lu, getLbaStatus(0)), SenseKey.ILLEGAL_REQUEST, ASC.INVALID_FIELD_IN_CDB);
 });
+
+test('without hole punching UNMAP writes zeroes and GET LBA STATUS says mapped, both still true', async (t) => {
+  const { lu, path } = await fixture(t, 4 * MiB_BLOCKS, { punchHoles: false });
+  assertGood(await run(lu, write10(0, MiB_BLOCKS), { data: pattern(MiB_BLOCKS, 8) }));
+  const before = await allocatedBytes(path);
+  const list = unmapList([[0, MiB_BLOCKS]]);
+  assertGood(await run(lu, unmapCdb(list.length), { data: list }));
+  assert.deepEqual(assertGood(await run(lu, read10(0, 128))), Buffer.alloc(128 * 512));
+  assert.ok((await allocatedBytes(path)) >= before, 'no hole was punched');
+  const status = lbaStatus(assertGood(await run(lu, getLbaStatus(0))));
+  assert.deepEqual(status, [{ lba: 0, count: 4 * MiB_BLOCKS, status: 0 }]);
+  const limits = assertGood(await run(lu, cdb([0x12, 1, 0xb2, 0, 64, 0])));
+  assert.ok(limits[5] & 0x04, 'LBPRZ: unmapped blocks read as zeroes either way');
+});

@@ -42,6 +42,7 @@ test('RESERVE(6): the holder works, others get RESERVATION CONFLICT except for I
   assert.equal((await run(lu, cdb([0x16, 0, 0, 0, 0, 0]), { nexus: B })).status, CONFLICT);
   assert.equal((await readOne(lu, B)).status, CONFLICT);
   assert.equal((await run(lu, cdb([0x1a, 0, 0x3f, 0, 255, 0]), { nexus: B })).status, CONFLICT);
+  assert.equal((await run(lu, tur(), { nexus: B })).status, CONFLICT);
   assertGood(await run(lu, cdb([0x12, 0, 0, 0, 36, 0]), { nexus: B }));
   assertGood(await run(lu, cdb([0xa0, 0, 0, 0, 0, 0, ...u32(64), 0, 0]), { nexus: B }));
   assertGood(await run(lu, cdb([0x17, 0, 0, 0, 0, 0]), { nexus: B }));
@@ -104,6 +105,7 @@ test('PR access rules for each reservation type', async (t) => {
     assert.equal((await readOne(lu, C)).status === 0, c.strangerRead, `type ${c.type} stranger read`);
     assertGood(await run(lu, cdb([0x12, 0, 0, 0, 36, 0]), { nexus: C }));
     assertGood(await run(lu, cdb([0x25, 0, 0, 0, 0, 0, 0, 0, 0, 0]), { nexus: C }));
+    assertGood(await run(lu, tur(), { nexus: C }));
   }
 });
 

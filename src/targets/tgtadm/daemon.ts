@@ -199,7 +199,7 @@ export class TgtdDaemon {
     child.once('error', (err) => logger.error({ err }, 'tgtd could not be started'));
     child.once('exit', (code, signal) => {
       if (this.child !== child || !this.supervising || this.stopping || this.restarting) return;
-      logger.error({ code, signal, pid: child.pid }, 'tgtd exited unexpectedly; restarting it');
+      logger.error({ code, signal, tgtdPid: child.pid }, 'tgtd exited unexpectedly; restarting it');
       this.scheduleRestart();
     });
 
@@ -223,7 +223,7 @@ export class TgtdDaemon {
       await this.waitExit(EXIT_WAIT_MS);
       throw new Error(`tgtd could not listen on ${portal} (it offered ${portals.join(', ') || 'nothing'}): ${this.logTail()}`);
     }
-    logger.info({ pid: child.pid, portal }, 'tgtd is ready');
+    logger.info({ tgtdPid: child.pid, portal }, 'tgtd is ready');
   }
 
   private scheduleRestart(): void {
@@ -246,7 +246,7 @@ export class TgtdDaemon {
       try {
         await this.spawnAndWait();
         await this.options.onRestarted(this.tgtadm);
-        this.options.logger.info({ pid: this.child?.pid }, 'tgtd restarted and its exports rebuilt');
+        this.options.logger.info({ tgtdPid: this.child?.pid }, 'tgtd restarted and its exports rebuilt');
         return;
       } catch (err) {
         this.options.logger.error({ err }, 'tgtd restart failed; trying again');

@@ -596,19 +596,17 @@ export class Connection {
     }
     const data = res.data;
     const actual = data ? data.length : 0;
+    // What the command itself would move: the read data, or for writes the Data-Out
+    // the CDB called for (the logical unit says; without that, what was sent).
+    const wanted = task.read ? actual : res.transferLength ?? (task.write ? task.edtl : actual);
     let residualFlags = 0;
     let residual = 0;
-    if (task.read) {
-      if (actual < task.edtl) {
-        residualFlags = 0x02;
-        residual = task.edtl - actual;
-      } else if (actual > task.edtl) {
-        residualFlags = 0x04;
-        residual = actual - task.edtl;
-      }
-    } else if (!task.write && actual > task.edtl) {
+    if (wanted < task.edtl) {
+      residualFlags = 0x02;
+      residual = task.edtl - wanted;
+    } else if (wanted > task.edtl) {
       residualFlags = 0x04;
-      residual = actual - task.edtl;
+      residual = wanted - task.edtl;
     }
     const sendLength = task.read && data ? Math.min(actual, task.edtl) : 0;
     const collapse = sendLength > 0 && !res.sense && (res.status === GOOD || res.status === CONDITION_MET);

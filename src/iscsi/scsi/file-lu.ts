@@ -168,9 +168,11 @@ export class FileLogicalUnit implements LogicalUnit {
   }
 
   reset(kind: ResetKind, _nexus: ItNexus): void {
+    // Commands run to completion as they arrive, so aborting the task set leaves nothing to clear here.
     if (kind === 'abort-task-set' || kind === 'clear-task-set') return;
+    // Mode settings are kept: they are what an initiator chose for safety (WCE off, SWP
+    // on), and quietly restoring the defaults on a reset would undo that choice.
     this.reservations.reset();
-    this.mode = { ...DEFAULT_MODE, wce: this.mode.wce };
     const asc = kind === 'lun-reset' ? ASC.BUS_DEVICE_RESET : ASC.POWER_ON_RESET;
     for (const id of this.unitAttentions.keys()) this.queueUnitAttention(id, asc);
   }
@@ -208,7 +210,7 @@ export class FileLogicalUnit implements LogicalUnit {
     if (pending.length > 0 && !spec?.bypassesUnitAttention) {
       return checkCondition(SenseKey.UNIT_ATTENTION, pending.shift()!);
     }
-    if (!spec) return this.commands.has(commandKey(cdb[0])) || !hasServiceAction(cdb[0]) ? invalidOpcode() : invalidField(1, 4);
+    if (!spec) return hasServiceAction(cdb[0]) ? invalidField(1, 4) : invalidOpcode();
     if (cdb.length < spec.usage.length) return invalidOpcode();
     if (this.reservations.conflicts(nexusId, spec.access)) return reservationConflict();
     if (spec.writes) {
@@ -773,16 +775,15 @@ export class FileLogicalUnit implements LogicalUnit {
   // ---- the command table -------------------------------------------------------------
 
   private commandTable(): CommandSpec[] {
-    const c6 = (a: number[]): number[] => a;
     const rw10 = (op: number, b1: number) => [op, b1, 0xff, 0xff, 0xff, 0xff, 0x00, 0xff, 0xff, 0x00];
     const rw12 = (op: number, b1: number) => [op, b1, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x00, 0x00];
     const rw16 = (op: number, b1: number) => [op, b1, ...Array(12).fill(0xff), 0x00, 0x00];
     const thin = this.thin;
     const specs: CommandSpec[] = [
-      { op: Op.TEST_UNIT_READY, usage: c6([0x00, 0, 0, 0, 0, 0]), access: 'status', writes: false, run: () => GOOD },
+      { op: Op.TEST_UNIT_READY, usage: [0x00, 0, 0, 0, 0, 0], access: 'status', writes: false, run: () => GOOD },
       {
         op: Op.REQUEST_SENSE,
-        usage: c6([0x03, 0x01, 0, 0, 0xff, 0]),
+        usage: [0x03, 0x01, 0, 0, 0xff, 0],
         access: 'none',
         writes: false,
         bypassesUnitAttention: true,
@@ -790,31 +791,31 @@ export class FileLogicalUnit implements LogicalUnit {
       },
       {
         op: Op.READ_6,
-        usage: c6([0x08, 0x1f, 0xff, 0xff, 0xff, 0]),
+        usage: [0x08, 0x1f, 0xff, 0xff, 0xff, 0],
         access: 'read',
         writes: false,
         run: (cmd) => this.read(cmd, this.range6(cmd.cdb), 4),
       },
       {
         op: Op.WRITE_6,
-        usage: c6([0x0a, 0x1f, 0xff, 0xff, 0xff, 0]),
+        usage: [0x0a, 0x1f, 0xff, 0xff, 0xff, 0],
         access: 'write',
         writes: true,
         run: (cmd) => this.write(cmd, this.range6(cmd.cdb), 4),
       },
       {
         op: Op.INQUIRY,
-        usage: c6([0x12, 0x01, 0xff, 0xff, 0xff, 0]),
+        usage: [0x12, 0x01, 0xff, 0xff, 0xff, 0],
         access: 'none',
         writes: false,
         bypassesUnitAttention: true,
         run: (cmd) => this.inquiry(cmd),
       },
-      { op: Op.MODE_SELECT_6, usage: c6([0x15, 0x11, 0, 0, 0xff, 0]), access: 'write', writes: false, run: (cmd) => this.guardedModeSelect(cmd, false) },
-      { op: Op.RESERVE_6, usage: c6([0x16, 0, 0, 0, 0, 0]), access: 'none', writes: false, run: (cmd) => this.reservations.reserve6(cmd.nexus.id) },
-      { op: Op.RELEASE_6, usage: c6([0x17, 0, 0, 0, 0, 0]), access: 'none', writes: false, run: (cmd) => this.reservations.release6(cmd.nexus.id) },
-      { op: Op.MODE_SENSE_6, usage: c6([0x1a, 0x08, 0xff, 0xff, 0xff, 0]), access: 'read', writes: false, run: (cmd) => this.modeSense(cmd, false) },
-      { op: Op.START_STOP_UNIT, usage: c6([0x1b, 0x01, 0, 0x0f, 0xf7, 0]), access: 'write', writes: false, run: (cmd) => this.startStopUnit(cmd) },
+      { op: Op.MODE_SELECT_6, usage: [0x15, 0x11, 0, 0, 0xff, 0], access: 'write', writes: false, run: (cmd) => this.guardedModeSelect(cmd, false) },
+      { op: Op.RESERVE_6, usage: [0x16, 0, 0, 0, 0, 0], access: 'none', writes: false, run: (cmd) => this.reservations.reserve6(cmd.nexus.id) },
+      { op: Op.RELEASE_6, usage: [0x17, 0, 0, 0, 0, 0], access: 'none', writes: false, run: (cmd) => this.reservations.release6(cmd.nexus.id) },
+      { op: Op.MODE_SENSE_6, usage: [0x1a, 0x08, 0xff, 0xff, 0xff, 0], access: 'read', writes: false, run: (cmd) => this.modeSense(cmd, false) },
+      { op: Op.START_STOP_UNIT, usage: [0x1b, 0x01, 0, 0x0f, 0xf7, 0], access: 'write', writes: false, run: (cmd) => this.startStopUnit(cmd) },
       {
         op: Op.READ_CAPACITY_10,
         usage: [0x25, 0, 0xff, 0xff, 0xff, 0xff, 0, 0, 0x01, 0],

@@ -156,3 +156,32 @@ test('text keys round-trip and malformed items are refused', () => {
   assert.throws(() => parseText(Buffer.from('novalue\0')));
   assert.throws(() => parseText(Buffer.from('=x\0')));
 });
+
+test('a data sink receives a straddling data segment in place; other PDUs are assembled as usual', () => {
+  const bhs = newBhs(Opcode.DataOut);
+  bhs.writeUInt32BE(5, 16);
+  const payload = Buffer.from(Array.from({ length: 1001 }, (_, i) => i & 0xff));
+  const wire = Buffer.concat([...encodePdu({ bhs, ahs: Buffer.alloc(0), data: payload }), handMadeLogin().wire]);
+  for (const cut of [1, 47, 48, 49, 500, 1048, 1049, 1052]) {
+    const target = Buffer.alloc(2000);
+    const framer = new PduFramer({ headerDigest: false, dataDigest: false, maxDataSegmentLength: 8192 });
+    const asked: number[] = [];
+    framer.dataSink = (h, length) => {
+      asked.push(opcodeOf(h));
+      return opcodeOf(h) === Opcode.DataOut ? target.subarray(100, 100 + length) : undefined;
+    };
+    framer.push(wire.subarray(0, cut));
+    const got = drain(framer);
+    framer.push(wire.subarray(cut));
+    got.push(...drain(framer));
+    assert.equal(got.length, 2, `cut ${cut}`);
+    assert.ok(got[0]!.data.equals(payload));
+    // 1052 bytes hold the whole Data-Out: then it is a free view of the chunk instead.
+    const straddles = cut < 1052;
+    assert.equal(got[0]!.data.buffer === target.buffer, straddles, `cut ${cut}: data landed in the sink`);
+    if (straddles) assert.ok(target.subarray(100, 1101).equals(payload));
+    assert.equal(ittOf(got[0]!.bhs), 5);
+    assert.equal(got[1]!.data.length, 42);
+    assert.deepEqual(asked, [Opcode.DataOut, Opcode.LoginRequest].slice(0, asked.length));
+  }
+});

@@ -7,6 +7,8 @@ import { BHS_LENGTH, DIGEST_LENGTH } from './constants.js';
 import { crc32c } from './crc32c.js';
 import { dataSegmentLengthOf, padLength, totalAhsBytesOf, type DigestSettings, type Pdu } from './pdu.js';
 
+const EMPTY = Buffer.alloc(0);
+
 export class FramingError extends Error {
   constructor(
     message: string,
@@ -25,9 +27,17 @@ export interface FramerOptions extends DigestSettings {
   maxDataSegmentLength: number;
 }
 
+/**
+ * Chooses where a PDU's data segment should land, given its header; undefined means
+ * "assemble it as usual". Lets a session copy write data once, straight into the
+ * command's buffer, instead of assembling the PDU and copying again.
+ */
+export type DataSink = (bhs: Buffer, dataLength: number) => Buffer | undefined;
+
 export class PduFramer {
   /** Digest and size settings may change between PDUs (they switch on after login). */
   options: FramerOptions;
+  dataSink: DataSink | undefined;
   private chunks: Buffer[] = [];
   private head = 0; // read offset into chunks[0]
   private buffered = 0;
@@ -72,6 +82,21 @@ export class PduFramer {
     const total = dataStart + (dataLength ? dataLength + padLength(dataLength) + (dataDigest ? DIGEST_LENGTH : 0) : 0);
     if (this.buffered < total) return null;
 
+    // Only worth it when the PDU straddles chunks (otherwise it is a free view), and
+    // only without a data digest, which is checked over the assembled bytes.
+    if (this.dataSink && dataLength && !dataDigest && first.length - this.head < total) {
+      const dest = this.dataSink(bhsPeek, dataLength);
+      if (dest && dest.length === dataLength) {
+        const header = this.take(dataStart);
+        if (headerDigest && crc32c(header, 0, 0, headerLength) !== header.readUInt32LE(headerLength)) {
+          throw new FramingError('header digest mismatch');
+        }
+        this.takeInto(dest);
+        this.take(total - dataStart - dataLength);
+        return { bhs: header.subarray(0, BHS_LENGTH), ahs: header.subarray(BHS_LENGTH, headerLength), data: dest };
+      }
+    }
+
     const pduBytes = this.take(total);
     if (headerDigest) {
       const expected = pduBytes.readUInt32LE(headerLength);
@@ -103,8 +128,26 @@ export class PduFramer {
     return out;
   }
 
+  /** Consumes dest.length bytes into dest. */
+  private takeInto(dest: Buffer): void {
+    let filled = 0;
+    while (filled < dest.length) {
+      const chunk = this.chunks[0]!;
+      const len = Math.min(chunk.length - this.head, dest.length - filled);
+      chunk.copy(dest, filled, this.head, this.head + len);
+      filled += len;
+      this.head += len;
+      if (this.head === chunk.length) {
+        this.chunks.shift();
+        this.head = 0;
+      }
+    }
+    this.buffered -= dest.length;
+  }
+
   /** Consumes n bytes: a view when they lie in one chunk, one copy otherwise. */
   private take(n: number): Buffer {
+    if (n === 0) return EMPTY;
     const first = this.chunks[0]!;
     let out: Buffer;
     if (first.length - this.head >= n) {

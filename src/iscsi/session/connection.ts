@@ -154,6 +154,9 @@ export class Connection {
   private textInBytes = 0;
   private textOut: { ttt: number; rest: Buffer } | undefined;
 
+  /** A write command's buffer, allocated while its immediate data was being framed. */
+  private staged: { itt: number; buf: Buffer } | undefined;
+
   private corked = false;
   private readPaused = false;
 
@@ -165,6 +168,7 @@ export class Connection {
     this.remoteAddress = socket.remoteAddress ?? 'unknown';
     this.framer = new PduFramer({ headerDigest: false, dataDigest: false, maxDataSegmentLength: LOGIN_MAX_DATA });
     this.login = new LoginMachine(host.loginEnv);
+    this.framer.dataSink = (bhs, length) => this.placeData(bhs, length);
     socket.setNoDelay(true);
     socket.setKeepAlive(true, 30_000);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
@@ -409,6 +413,8 @@ export class Connection {
 
   private onScsiCommand(pdu: Pdu): void {
     const bhs = pdu.bhs;
+    const staged = this.staged;
+    this.staged = undefined;
     if (this.sessionType === 'Discovery' || !this.target || !this.nexus) {
       this.sendReject(RejectReason.ProtocolError, bhs);
       return;
@@ -464,8 +470,12 @@ export class Connection {
       }
       const final = (flags & 0x80) !== 0;
       task.unsolicitedEnd = final || this.params.initialR2T ? imm.length : Math.min(this.params.firstBurstLength, edtl);
-      task.buf = Buffer.allocUnsafe(edtl);
-      imm.copy(task.buf);
+      if (staged && staged.itt === itt && imm.buffer === staged.buf.buffer && imm.byteOffset === staged.buf.byteOffset) {
+        task.buf = staged.buf;
+      } else {
+        task.buf = Buffer.allocUnsafe(edtl);
+        imm.copy(task.buf);
+      }
       this.bufferedWriteBytes += edtl;
       task.received = imm.length;
       task.unsolicitedNext = imm.length;
@@ -513,32 +523,22 @@ export class Connection {
       if (this.abortedItts.includes(itt)) return;
       return this.sendReject(RejectReason.InvalidPduField, bhs);
     }
-    const ttt = bhs.readUInt32BE(20);
-    const dataSN = bhs.readUInt32BE(36);
-    const offset = bhs.readUInt32BE(40);
     const data = pdu.data;
-    const final = isFinal(bhs);
+    const problem = this.checkDataOut(task, bhs, data.length);
+    if (problem === 'reject') return this.sendReject(RejectReason.InvalidPduField, bhs);
+    if (problem) return this.failTask(task, problem);
+    const offset = bhs.readUInt32BE(40);
+    // The framer may already have put the data in place (see placeData).
+    if (data.buffer !== task.buf.buffer || data.byteOffset !== task.buf.byteOffset + offset) data.copy(task.buf, offset);
+    const ttt = bhs.readUInt32BE(20);
     if (ttt === RESERVED_TAG) {
-      if (dataSN !== task.unsolicitedDataSN) return this.failTask(task, DATA_PHASE_ERROR);
-      if (offset !== task.unsolicitedNext || offset + data.length > task.unsolicitedEnd) {
-        return this.failTask(task, DATA_OFFSET_ERROR);
-      }
-      if (final !== (offset + data.length === task.unsolicitedEnd)) return this.failTask(task, DATA_PHASE_ERROR);
-      data.copy(task.buf, offset);
       task.unsolicitedNext += data.length;
       task.unsolicitedDataSN++;
     } else {
-      const r2t = task.r2ts.get(ttt);
-      if (!r2t) return this.sendReject(RejectReason.InvalidPduField, bhs);
-      if (dataSN !== r2t.dataSN) return this.failTask(task, DATA_PHASE_ERROR);
-      if (offset !== r2t.offset + r2t.received || r2t.received + data.length > r2t.length) {
-        return this.failTask(task, DATA_OFFSET_ERROR);
-      }
-      if (final !== (r2t.received + data.length === r2t.length)) return this.failTask(task, DATA_PHASE_ERROR);
-      data.copy(task.buf, offset);
+      const r2t = task.r2ts.get(ttt)!;
       r2t.received += data.length;
       r2t.dataSN++;
-      if (final) {
+      if (r2t.received === r2t.length) {
         task.r2ts.delete(ttt);
         this.issueR2Ts(task);
       }
@@ -548,6 +548,54 @@ export class Connection {
       task.dataOut = task.buf;
       this.execute(task);
     }
+  }
+
+  /**
+   * Whether a Data-Out fits its task's sequence: in order, inside the burst it
+   * answers, with the F bit exactly at the burst's end. 'reject' for an unknown
+   * R2T tag; an ASC to fail the task with; null when it fits.
+   */
+  private checkDataOut(task: Task, bhs: Buffer, length: number): Asc | 'reject' | null {
+    const ttt = bhs.readUInt32BE(20);
+    const dataSN = bhs.readUInt32BE(36);
+    const offset = bhs.readUInt32BE(40);
+    const final = isFinal(bhs);
+    if (ttt === RESERVED_TAG) {
+      if (dataSN !== task.unsolicitedDataSN) return DATA_PHASE_ERROR;
+      if (offset !== task.unsolicitedNext || offset + length > task.unsolicitedEnd) return DATA_OFFSET_ERROR;
+      if (final !== (offset + length === task.unsolicitedEnd)) return DATA_PHASE_ERROR;
+      return null;
+    }
+    const r2t = task.r2ts.get(ttt);
+    if (!r2t) return 'reject';
+    if (dataSN !== r2t.dataSN) return DATA_PHASE_ERROR;
+    if (offset !== r2t.offset + r2t.received || r2t.received + length > r2t.length) return DATA_OFFSET_ERROR;
+    if (final !== (r2t.received + length === r2t.length)) return DATA_PHASE_ERROR;
+    return null;
+  }
+
+  /**
+   * The framer's data sink: write data that arrives split over several socket reads is
+   * copied once, straight into the command's buffer. Anything doubtful returns
+   * undefined and takes the ordinary path, where it is checked and answered.
+   */
+  private placeData(bhs: Buffer, length: number): Buffer | undefined {
+    if (this.state !== 'ffp') return undefined;
+    const op = opcodeOf(bhs);
+    if (op === Opcode.DataOut) {
+      const task = this.tasks.get(ittOf(bhs));
+      if (!task || !task.buf || task.executing || this.checkDataOut(task, bhs, length) !== null) return undefined;
+      const offset = bhs.readUInt32BE(40);
+      return task.buf.subarray(offset, offset + length);
+    }
+    if (op === Opcode.ScsiCommand && (bhs[1]! & 0x20)) {
+      const edtl = bhs.readUInt32BE(20);
+      if (edtl <= length || edtl > this.limits.maxCommandBytes) return undefined;
+      const buf = Buffer.allocUnsafe(edtl);
+      this.staged = { itt: ittOf(bhs), buf };
+      return buf.subarray(0, length);
+    }
+    return undefined;
   }
 
   private execute(task: Task): void {

@@ -78,6 +78,13 @@ test('MODE SELECT turns the write cache off and on, tells other nexuses, and ref
   assertGood(await run(lu, on.c, { data: on.data }));
   assert.ok(assertGood(await run(lu, cdb([0x1a, 0x08, 0x08, 0, 255, 0])))[4 + 2] & 0x04);
 
+  // A LUN reset raises its unit attention but leaves the initiator's choice of WCE alone.
+  const offAgain = cachingSelect(false);
+  assertGood(await run(lu, offAgain.c, { data: offAgain.data }));
+  lu.reset('lun-reset', A);
+  assertSense(await run(lu, tur()), SenseKey.UNIT_ATTENTION, ASC.BUS_DEVICE_RESET);
+  assert.equal(assertGood(await run(lu, cdb([0x1a, 0x08, 0x08, 0, 255, 0])))[4 + 2] & 0x04, 0, 'WCE still off after the reset');
+
   const bad = cachingSelect(true);
   bad.data[4 + 3] = 0xff; // not changeable
   assertSense(await run(lu, bad.c, { data: bad.data }), SenseKey.ILLEGAL_REQUEST, ASC.INVALID_FIELD_IN_PARAMETER_LIST);

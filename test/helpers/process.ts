@@ -11,7 +11,8 @@ import { freePort } from './env.js';
 export const CLI_PATH = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 
 const READY_BANNER = 'cinderblock ready';
-const READY_TIMEOUT_MS = 20_000;
+// Generous: on a loaded two-core machine a cold start (module loading, migrations) can take many seconds.
+const READY_TIMEOUT_MS = 45_000;
 const STOP_GRACE_MS = 5_000;
 // Enough of the service's output to explain a failure without holding a whole log in memory.
 const OUTPUT_KEEP = 64 * 1024;

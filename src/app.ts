@@ -44,13 +44,20 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
       logger: logger.child({ component: `target:${config.targetHelper}` }),
     });
     await helper.start();
-    const manager = new VolumeManager(database.db, driver, helper, { targetPrefix: config.targetPrefix }, logger.child({ component: 'manager' }));
+    const volumeHost = `${config.host}@${driver.name}#${driver.name}`;
+    const manager = new VolumeManager(
+      database.db,
+      driver,
+      helper,
+      { targetPrefix: config.targetPrefix, volumeHost },
+      logger.child({ component: 'manager' }),
+    );
     workflow = new Workflow(
       database.db,
       new LocalVolumeRpc(manager),
       {
         availabilityZone: config.availabilityZone,
-        volumeHost: `${config.host}@${driver.name}#${driver.name}`,
+        volumeHost,
         noauthTrustsCallers: config.noauthTrustsCallers,
       },
       logger.child({ component: 'volumes' }),

@@ -12,6 +12,8 @@ import { formatProviderLocation, parseProviderLocation } from './provider-locati
 
 export interface ManagerOptions {
   targetPrefix: string;
+  /** os-vol-host-attr:host of the volumes this manager serves; others sharing the database are left alone. */
+  volumeHost: string;
 }
 
 /**
@@ -222,6 +224,7 @@ export class VolumeManager {
       .selectFrom('volume_connections as c')
       .innerJoin('volumes as v', 'v.id', 'c.volume_id')
       .select(['c.volume_id', 'c.initiator', 'c.read_only', 'v.provider_auth'])
+      .where('v.host', '=', this.options.volumeHost)
       .execute();
     const byVolume = new Map<string, { auth: string | null; access: Map<string, boolean> }>();
     for (const row of rows) {

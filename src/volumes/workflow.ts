@@ -99,6 +99,7 @@ export class Workflow implements BlockStorage {
       .selectFrom('volumes')
       .select(['id', 'status', 'size'])
       .where('status', 'in', ['creating', 'deleting', 'extending'])
+      .where('host', '=', this.options.volumeHost)
       .execute();
     for (const row of rows) {
       if (row.status === 'creating') this.runEffects(['create_volume'], row.id, { size: row.size });

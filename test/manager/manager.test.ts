@@ -122,7 +122,7 @@ forEachDatabase('volume manager', (db) => {
   async function manager(t: Parameters<typeof tempDir>[0], target: MemoryTarget) {
     const driver = new FileVolumeDriver({ dataDir: await tempDir(t) });
     await driver.start();
-    return new VolumeManager(handle.db, driver, target, { targetPrefix: 'iqn.2010-10.org.openstack:' }, createLogger('silent'));
+    return new VolumeManager(handle.db, driver, target, { targetPrefix: 'iqn.2010-10.org.openstack:', volumeHost: 'testhost@file#file' }, createLogger('silent'));
   }
 
   test('several portals, or a multipath connector, get the parallel target_* lists', async (t) => {

@@ -91,6 +91,11 @@ forEachDatabase('start-up recovery', (db) => {
     const fresh = randomUUID();
     const template = await raw.db.selectFrom('volumes').selectAll().where('id', '=', doomed.id).executeTakeFirstOrThrow();
     await raw.db.insertInto('volumes').values({ ...template, id: fresh, status: 'creating', size: 2, created_at: nowTimestamp() }).execute();
+    const elsewhere = randomUUID();
+    await raw.db
+      .insertInto('volumes')
+      .values({ ...template, id: elsewhere, status: 'creating', host: 'otherhost@file#file', created_at: nowTimestamp() })
+      .execute();
     await raw.db.updateTable('volumes').set({ status: 'deleting' }).where('id', '=', doomed.id).execute();
     await raw.db.updateTable('volumes').set({ status: 'extending', previous_status: 'available' }).where('id', '=', growing.id).execute();
 
@@ -102,5 +107,6 @@ forEachDatabase('start-up recovery', (db) => {
     await waitForGone(svc.storage, ctx, doomed.id);
     await assert.rejects(stat(join(svc.config.dataDir, 'volumes', `volume-${doomed.id}`)), { code: 'ENOENT' });
     assert.equal((await svc.storage.getVolume(ctx, growing.id)).status, 'error_extending');
+    assert.equal((await svc.storage.getVolume(ctx, elsewhere)).status, 'creating', "another host's volume is that host's business");
   });
 });

@@ -274,6 +274,15 @@ forEachDatabase('workflow', (db) => {
     assert.deepEqual(await statusOf(svc.storage, ctx, v.id), ['in-use', 'attached']);
   });
 
+  test('noauth_trusts_callers lets any caller delete an attachment a server uses', async () => {
+    const trusting = await startService(db().url, (fn) => closers.push(fn), { noauthTrustsCallers: true });
+    const ctx = userCtx();
+    const v = await availableVolume(trusting.storage, ctx);
+    const att = await trusting.storage.createAttachment(ctx, { volumeId: v.id, instanceUuid: SERVER_A, connector: connector('trusted') });
+    await rejects(svc.storage.deleteAttachment(ctx, att.id), 409, /^ConflictNovaUsingAttachment/);
+    assert.deepEqual(await trusting.storage.deleteAttachment(ctx, att.id), []);
+  });
+
   test('attachment create with a connector that cannot connect leaves nothing behind', async () => {
     const ctx = userCtx();
     const v = await availableVolume(svc.storage, ctx);

@@ -31,7 +31,8 @@ export const padLength = (n: number): number => (4 - (n & 3)) & 3;
 
 /** A zeroed BHS with the opcode (and immediate bit) set. */
 export function newBhs(opcode: Opcode, immediate = false): Buffer {
-  const bhs = Buffer.alloc(BHS_LENGTH);
+  // allocUnsafe slices Node's shared pool: one PDU header is not worth its own ArrayBuffer.
+  const bhs = Buffer.allocUnsafe(BHS_LENGTH).fill(0);
   bhs[0] = opcode | (immediate ? 0x40 : 0);
   return bhs;
 }
@@ -47,7 +48,8 @@ const PAD = Buffer.alloc(4);
 /**
  * Serialises a PDU into the pieces to hand to a vectored write: the header (with
  * its digest), the caller's data buffer untouched, and a small tail holding the
- * padding and data digest. The data is never copied.
+ * padding and data digest. The data is never copied, and without AHS or header
+ * digest neither is the BHS, which the caller hands over and must not reuse.
  */
 export function encodePdu(pdu: Pdu, digests: DigestSettings = NO_DIGESTS): Buffer[] {
   const { bhs, ahs, data } = pdu;
@@ -55,10 +57,13 @@ export function encodePdu(pdu: Pdu, digests: DigestSettings = NO_DIGESTS): Buffe
   bhs[4] = ahs.length / 4;
   setDataSegmentLength(bhs, data.length);
   const headerLength = BHS_LENGTH + ahs.length;
-  const header = Buffer.allocUnsafe(headerLength + (digests.headerDigest ? DIGEST_LENGTH : 0));
-  bhs.copy(header, 0);
-  if (ahs.length) ahs.copy(header, BHS_LENGTH);
-  if (digests.headerDigest) header.writeUInt32LE(crc32c(header, 0, 0, headerLength), headerLength);
+  let header = bhs;
+  if (ahs.length || digests.headerDigest) {
+    header = Buffer.allocUnsafe(headerLength + (digests.headerDigest ? DIGEST_LENGTH : 0));
+    bhs.copy(header, 0);
+    if (ahs.length) ahs.copy(header, BHS_LENGTH);
+    if (digests.headerDigest) header.writeUInt32LE(crc32c(header, 0, 0, headerLength), headerLength);
+  }
   const out: Buffer[] = [header];
   if (data.length === 0) return out;
   out.push(data);

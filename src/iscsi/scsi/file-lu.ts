@@ -536,9 +536,13 @@ export class FileLogicalUnit implements LogicalUnit {
       }
       // Partial blocks at an extent's edge hold data, so they count as mapped.
       let next = extent.end < 0 ? end : extent.mapped ? Math.ceil(extent.end / bs) : Math.floor(extent.end / bs);
-      if (next <= at) next = at + 1;
+      let status = extent.mapped ? 0 : 1;
+      if (next <= at) {
+        // A hole smaller than this block: the block holds data.
+        next = at + 1;
+        status = 0;
+      }
       next = Math.min(next, end);
-      const status = extent.mapped ? 0 : 1;
       const last = descriptors[descriptors.length - 1];
       if (last && last.status === status && last.lba + last.count === at) last.count += next - at;
       else descriptors.push({ lba: at, count: next - at, status });

@@ -22,7 +22,7 @@ import {
 } from './listing.js';
 import { toAttachmentRecord, toVolumeRecords } from './records.js';
 import type { BlockStorage } from './service.js';
-import { NOT_MIGRATING, RULES, allowedFrom, transition, type Effect, type Outcome, type VolumeEvent, type VolumeState } from './states.js';
+import { NOT_MIGRATING, RULES, allowedFrom, transition, type Effect, type VolumeEvent, type VolumeState } from './states.js';
 import {
   VOLUME_STATUSES,
   type AttachMode,
@@ -136,8 +136,9 @@ export class Workflow implements BlockStorage {
    * One event as one conditional UPDATE. When no row matches, the state read back
    * decides the answer: Cinder's error naming the actual state, or a silent no-op. If
    * the volume moved into an acceptable state meanwhile, the UPDATE is tried again.
+   * Resolves to the backend work the move starts, or null when it was a no-op.
    */
-  private async apply(event: VolumeEvent, id: string, extra: VolumeUpdate = {}): Promise<Outcome> {
+  private async apply(event: VolumeEvent, id: string): Promise<readonly Effect[] | null> {
     const rule = RULES[event];
     for (let attempt = 0; attempt < 5; attempt++) {
       const to = rule.to;
@@ -146,7 +147,7 @@ export class Workflow implements BlockStorage {
       else if (to.status === 'by_attachments')
         status = sql<string>`case when exists (select 1 from volume_attachment a where a.volume_id = volumes.id and a.deleted = 0 and a.attach_status != 'detached') then 'in-use' else 'available' end`;
       else status = to.status;
-      const set: Record<string, unknown> = { ...extra, status, updated_at: nowTimestamp() };
+      const set: Record<string, unknown> = { status, updated_at: nowTimestamp() };
       if ('attachStatus' in to && to.attachStatus) set['attach_status'] = to.attachStatus;
       if (rule.savePrevious) set['previous_status'] = sql`status`;
       const result = await this.db
@@ -173,12 +174,12 @@ export class Workflow implements BlockStorage {
           return eb.and(conds);
         })
         .executeTakeFirst();
-      if (Number(result.numUpdatedRows) > 0) return { kind: 'accepted', effects: rule.effects } as Outcome;
+      if (Number(result.numUpdatedRows) > 0) return rule.effects;
       const state = await this.volumeState(id);
       if (!state) throw errors.volumeNotFound(id);
       const outcome = transition(event, state);
       if (outcome.kind === 'rejected') throw outcome.error;
-      if (outcome.kind === 'ignored') return outcome;
+      if (outcome.kind === 'ignored') return null;
     }
     throw errors.invalidVolume(`Volume ${id} is changing state too quickly to ${event.replace(/_/g, ' ')}; try again.`);
   }
@@ -189,7 +190,9 @@ export class Workflow implements BlockStorage {
       let work: Promise<void>;
       if (effect === 'create_volume') {
         work = this.rpc.createVolume(id, args.size!).then(
-          () => this.apply('create_succeeded', id).then(() => undefined),
+          async () => {
+            await this.apply('create_succeeded', id);
+          },
           (err) => this.failed('create_failed', id, err, 'volume creation failed'),
         );
       } else if (effect === 'delete_volume') {
@@ -409,8 +412,8 @@ export class Workflow implements BlockStorage {
   async deleteVolume(ctx: RequestContext, id: string, opts: { force: boolean; cascade: boolean }): Promise<void> {
     if (opts.force) this.requireAdmin(ctx, 'volume:force_delete');
     await this.volumeRow(ctx, id);
-    const outcome = await this.apply(opts.force ? 'force_delete' : 'delete', id);
-    if (outcome.kind === 'accepted') this.runEffects(outcome.effects, id, {});
+    const effects = await this.apply(opts.force ? 'force_delete' : 'delete', id);
+    if (effects) this.runEffects(effects, id, {});
   }
 
   async extendVolume(ctx: RequestContext, id: string, newSize: number, opts: { allowAttached: boolean }): Promise<void> {
@@ -422,8 +425,8 @@ export class Workflow implements BlockStorage {
     if (!Number.isInteger(newSize) || newSize <= row.size) {
       throw errors.invalidInput(`New size for extend must be greater than current size. (current: ${row.size}, extended: ${newSize}).`);
     }
-    const outcome = await this.apply(event, id);
-    if (outcome.kind === 'accepted') this.runEffects(outcome.effects, id, { size: newSize });
+    const effects = await this.apply(event, id);
+    if (effects) this.runEffects(effects, id, { size: newSize });
   }
 
   async setBootable(ctx: RequestContext, id: string, bootable: boolean): Promise<void> {

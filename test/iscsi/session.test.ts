@@ -322,3 +322,32 @@ test('session reinstatement: a second login with the same ISID replaces the firs
   await first.closedByTarget(1000);
   assert.equal(server.sessionCount(IQN), 1);
 });
+
+test('write buffering is bounded: R2Ts for a second write wait until the first one is done', async (t) => {
+  const { client } = await setup(t, { connectionLimits: { writeBufferBudget: 64 * 1024 } });
+  const c = await client();
+  await ready(c, { InitialR2T: 'Yes', MaxBurstLength: '262144' });
+  const start = (lba: number): { itt: number } => {
+    const { bhs, itt } = c.header(Opcode.ScsiCommand);
+    bhs[1] = 0x80 | 0x20;
+    bhs.writeUInt32BE(65536, 20);
+    write10(lba, 128).copy(bhs, 32);
+    c.send(bhs);
+    return { itt };
+  };
+  const a = start(0);
+  const b = start(1000);
+  const first = await c.expect(Opcode.R2T);
+  assert.equal(first.bhs.readUInt32BE(16), a.itt);
+  assert.equal(await c.next(200), null, 'no R2T for the second write while the first holds the budget');
+  c.sendDataOut(a.itt, first.bhs.readUInt32BE(20), Buffer.alloc(65536, 0xa1), 0, 65536);
+  const answers = [await c.next(), await c.next()];
+  const r2t = answers.find((p) => p && opcodeOf(p.bhs) === Opcode.R2T)!;
+  const done = answers.find((p) => p && opcodeOf(p.bhs) === Opcode.ScsiResponse)!;
+  assert.equal(done.bhs.readUInt32BE(16), a.itt);
+  assert.equal(r2t.bhs.readUInt32BE(16), b.itt);
+  c.sendDataOut(b.itt, r2t.bhs.readUInt32BE(20), Buffer.alloc(65536, 0xb2), 0, 65536);
+  assert.equal((await c.expect(Opcode.ScsiResponse)).bhs[3], 0);
+  const back = await c.scsi(read10(1000, 128), { read: 65536 });
+  assert.ok(back.data.every((x) => x === 0xb2));
+});

@@ -156,6 +156,8 @@ export class Connection {
 
   /** A write command's buffer, allocated while its immediate data was being framed. */
   private staged: { itt: number; buf: Buffer } | undefined;
+  /** Writes whose solicited data must wait until buffered write data drops below the budget. */
+  private readonly waitingForBuffer: Task[] = [];
 
   private corked = false;
   private readPaused = false;
@@ -470,22 +472,50 @@ export class Connection {
       }
       const final = (flags & 0x80) !== 0;
       task.unsolicitedEnd = final || this.params.initialR2T ? imm.length : Math.min(this.params.firstBurstLength, edtl);
-      if (staged && staged.itt === itt && imm.buffer === staged.buf.buffer && imm.byteOffset === staged.buf.byteOffset) {
-        task.buf = staged.buf;
-      } else {
-        task.buf = Buffer.allocUnsafe(edtl);
-        imm.copy(task.buf);
-      }
-      this.bufferedWriteBytes += edtl;
       task.received = imm.length;
       task.unsolicitedNext = imm.length;
       task.nextR2TOffset = task.unsolicitedEnd;
-      this.issueR2Ts(task);
+      if (staged && staged.itt === itt && imm.buffer === staged.buf.buffer && imm.byteOffset === staged.buf.byteOffset) {
+        this.startGathering(task, staged.buf);
+      } else if (task.unsolicitedEnd > imm.length || this.hasBufferRoom(edtl)) {
+        // Unsolicited data is coming whatever we do, so that case cannot wait for the budget.
+        this.startGathering(task, imm);
+      } else {
+        // Solicited data only: hold the R2Ts until buffered writes drain below the budget.
+        task.dataOut = imm;
+        this.waitingForBuffer.push(task);
+      }
       return;
     }
     this.tasks.set(itt, task);
     if (task.counted) this.inFlight++;
     this.execute(task);
+  }
+
+  private hasBufferRoom(bytes: number): boolean {
+    return this.bufferedWriteBytes === 0 || this.bufferedWriteBytes + bytes <= this.limits.writeBufferBudget;
+  }
+
+  /** Gives a write its buffer (seeded with the immediate data, or already holding it) and asks for the rest. */
+  private startGathering(task: Task, bufOrImmediate: Buffer): void {
+    if (bufOrImmediate.length === task.edtl) {
+      task.buf = bufOrImmediate;
+    } else {
+      task.buf = Buffer.allocUnsafe(task.edtl);
+      bufOrImmediate.copy(task.buf);
+    }
+    this.bufferedWriteBytes += task.edtl;
+    this.issueR2Ts(task);
+  }
+
+  private startWaitingWrites(): void {
+    while (this.waitingForBuffer.length && this.hasBufferRoom(this.waitingForBuffer[0]!.edtl)) {
+      const task = this.waitingForBuffer.shift()!;
+      if (this.tasks.get(task.itt) !== task || task.aborted) continue;
+      const imm = task.dataOut!;
+      task.dataOut = undefined;
+      this.startGathering(task, imm);
+    }
   }
 
   private issueR2Ts(task: Task): void {
@@ -590,7 +620,7 @@ export class Connection {
     }
     if (op === Opcode.ScsiCommand && (bhs[1]! & 0x20)) {
       const edtl = bhs.readUInt32BE(20);
-      if (edtl <= length || edtl > this.limits.maxCommandBytes) return undefined;
+      if (edtl <= length || edtl > this.limits.maxCommandBytes || !this.hasBufferRoom(edtl)) return undefined;
       const buf = Buffer.allocUnsafe(edtl);
       this.staged = { itt: ittOf(bhs), buf };
       return buf.subarray(0, length);
@@ -631,6 +661,7 @@ export class Connection {
     if (task.buf) {
       this.bufferedWriteBytes -= task.edtl;
       task.buf = undefined;
+      if (this.state === 'ffp') this.startWaitingWrites();
     }
   }
 

@@ -112,9 +112,19 @@ export type AttachmentRow = Selectable<VolumeAttachmentTable>;
 export type ConnectionRow = Selectable<VolumeConnectionsTable>;
 export type VolumeTypeRow = Selectable<VolumeTypesTable>;
 
-/** Current time in the stored form: naive UTC with six fractional digits, as Cinder renders it. */
-export function nowTimestamp(date: Date = new Date()): string {
-  return date.toISOString().replace('Z', '').replace(/\.(\d{3})$/, '.$1000');
+let lastMicros = 0;
+
+/**
+ * Current time in the stored form: naive UTC with six fractional digits, as Cinder
+ * renders it. Within a process the values strictly increase, so "newest first" is the
+ * order things happened in even when two rows are written in the same millisecond.
+ */
+export function nowTimestamp(): string {
+  let micros = Date.now() * 1000;
+  if (micros <= lastMicros) micros = lastMicros + 1;
+  lastMicros = micros;
+  const iso = new Date(Math.floor(micros / 1000)).toISOString();
+  return `${iso.slice(0, 19)}.${String(micros % 1_000_000).padStart(6, '0')}`;
 }
 
 export function parseTimestamp(value: string | null): Date | null {

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
+import { rename, rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { openDatabase, type DatabaseHandle } from '../../src/db/index.js';
 import { CinderError } from '../../src/errors.js';
@@ -357,6 +359,42 @@ forEachDatabase('workflow', (db) => {
     const grown = await waitForStatus(svc.storage, ctx, v.id, 'in-use');
     assert.equal(grown.size, 3);
     assert.ok(svc.target.calls.includes(`resized iqn.2010-10.org.openstack:volume-${v.id}`));
+  });
+
+  test('backend failures end in error and error_extending', async () => {
+    const ctx = userCtx();
+    const v = await availableVolume(svc.storage, ctx);
+    await rm(join(svc.config.dataDir, 'volumes', `volume-${v.id}`));
+    await svc.storage.extendVolume(ctx, v.id, 2, { allowAttached: false });
+    const failed = await waitForStatus(svc.storage, ctx, v.id, 'error_extending');
+    assert.equal(failed.size, 1);
+    const volumesDir = join(svc.config.dataDir, 'volumes');
+    await rename(volumesDir, `${volumesDir}.away`);
+    try {
+      const broken = await svc.storage.createVolume(ctx, { size: 1 });
+      await waitForStatus(svc.storage, ctx, broken.id, 'error');
+    } finally {
+      await rename(`${volumesDir}.away`, volumesDir);
+    }
+  });
+
+  test('attachment lists: filters, project scope and all_tenants', async () => {
+    const ctx = userCtx();
+    const v = await availableVolume(svc.storage, ctx);
+    const w = await availableVolume(svc.storage, ctx);
+    const a = await svc.storage.createAttachment(ctx, { volumeId: v.id, instanceUuid: SERVER_A });
+    const b = await svc.storage.createAttachment(ctx, { volumeId: w.id, instanceUuid: SERVER_B, connector: connector('listing') });
+    const list = (c: RequestContext, filters: Record<string, unknown>, allTenants = false) =>
+      svc.storage.listAttachments(c, { filters, sort: [], allTenants }).then((r) => r.attachments.map((x) => x.id));
+    assert.deepEqual(await list(ctx, {}), [b.id, a.id]);
+    assert.deepEqual(await list(ctx, { volume_id: v.id }), [a.id]);
+    assert.deepEqual(await list(ctx, { status: 'attaching' }), [b.id]);
+    assert.deepEqual(await list(ctx, { instance_id: SERVER_A }), [a.id]);
+    assert.deepEqual(await list(userCtx(), {}), []);
+    assert.deepEqual(await list(userCtx(), {}, true), []);
+    const everywhere = await list(adminCtx(), {}, true);
+    assert.ok(everywhere.includes(a.id) && everywhere.includes(b.id));
+    await rejects(svc.storage.getAttachment(userCtx(), a.id), 404, `Volume attachment could not be found with filter: attachment_id = ${a.id}.`);
   });
 
   test('delete: a volume with attached status is refused; an available one goes, with its file', async () => {

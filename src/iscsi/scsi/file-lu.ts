@@ -122,6 +122,8 @@ export class FileLogicalUnit implements LogicalUnit {
   private readonly commands = new Map<number, CommandSpec>();
   private readonly inFlight = new Set<Promise<ScsiResponse>>();
   private closed = false;
+  private syncing: Promise<void> | null = null;
+  private nextSync: Promise<void> | null = null;
 
   constructor(
     private readonly fh: FileHandle,
@@ -283,7 +285,29 @@ export class FileLogicalUnit implements LogicalUnit {
     } finally {
       unlock();
     }
-    if (fua || !this.mode.wce) await this.fh.datasync();
+    if (fua || !this.mode.wce) await this.flush();
+  }
+
+  /**
+   * fdatasync with group commit: callers that arrive while a sync runs share the one
+   * after it (the running one may have started before their write finished), so a
+   * queue of FUA writes costs two syncs, not one per write.
+   */
+  private flush(): Promise<void> {
+    if (!this.syncing) {
+      const running = this.fh.datasync().finally(() => {
+        if (this.syncing === running) this.syncing = null;
+      });
+      this.syncing = running;
+      return running;
+    }
+    this.nextSync ??= this.syncing
+      .catch(() => undefined)
+      .then(() => {
+        this.nextSync = null;
+        return this.flush();
+      });
+    return this.nextSync;
   }
 
   private tooLong(count: number, byte: number): ScsiResponse | null {
@@ -387,7 +411,7 @@ export class FileLogicalUnit implements LogicalUnit {
     } finally {
       unlock();
     }
-    if (cdb[1] & 0x08 || !this.mode.wce) await this.fh.datasync();
+    if (cdb[1] & 0x08 || !this.mode.wce) await this.flush();
     return GOOD;
   }
 
@@ -409,13 +433,13 @@ export class FileLogicalUnit implements LogicalUnit {
     } finally {
       unlock();
     }
-    if (cdb[1] & 0x08 || !this.mode.wce) await this.fh.datasync();
+    if (cdb[1] & 0x08 || !this.mode.wce) await this.flush();
     return GOOD;
   }
 
   private async synchronizeCache(r: Range | ScsiResponse): Promise<ScsiResponse> {
     if (!('lba' in r)) return r;
-    await this.fh.datasync();
+    await this.flush();
     return GOOD;
   }
 
@@ -486,7 +510,7 @@ export class FileLogicalUnit implements LogicalUnit {
         unlock();
       }
     }
-    if (!this.mode.wce) await this.fh.datasync();
+    if (!this.mode.wce) await this.flush();
     return GOOD;
   }
 

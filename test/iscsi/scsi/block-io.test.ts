@@ -143,3 +143,31 @@ test('4096-byte logical blocks address the file in 4 KiB units', async (t) => {
   assert.equal(cap.readUInt32BE(0), 15);
   assert.equal(cap.readUInt32BE(4), 4096);
 });
+
+test('many concurrent FUA writes share fdatasyncs and all land', async (t) => {
+  const { lu, path } = await fixture(t, 1024);
+  const probe = await open(path, 'r');
+  const proto = Object.getPrototypeOf(probe) as { datasync: () => Promise<void> };
+  await probe.close();
+  const original = proto.datasync;
+  let syncs = 0;
+  let synced = 0;
+  proto.datasync = async function (this: unknown) {
+    syncs++;
+    await new Promise((r) => setTimeout(r, 5));
+    await original.call(this);
+    synced++;
+  };
+  t.after(() => {
+    proto.datasync = original;
+  });
+  const writes = Array.from({ length: 64 }, (_, i) => run(lu, write10(i * 8, 8, 0x08), { data: Buffer.alloc(4096, i + 1) }));
+  for (const w of await Promise.all(writes)) assertGood(w);
+  const file = await readFile(path);
+  for (let i = 0; i < 64; i++) assert.deepEqual(file.subarray(i * 4096, (i + 1) * 4096), Buffer.alloc(4096, i + 1));
+  assert.ok(syncs >= 1 && syncs < 64, `${syncs} fdatasyncs for 64 FUA writes`);
+  const before = syncs;
+  assertGood(await run(lu, cdb([0x35, 0, 0, 0, 0, 0, 0, 0, 0, 0])));
+  assert.equal(syncs, before + 1, 'SYNCHRONIZE CACHE syncs');
+  assert.equal(synced, syncs, 'GOOD comes only after fdatasync has finished');
+});

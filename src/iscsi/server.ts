@@ -84,6 +84,7 @@ const normalizeName = (name: string): string => name.toLowerCase();
 
 const SILENT: ConnectionLogger = { info() {}, warn() {}, debug() {} };
 const PORTAL_GROUP_TAG = 1;
+const MAX_TRACKED_ADDRESSES = 10_000;
 
 export class IscsiServer {
   private readonly targets = new Map<string, Target>();
@@ -124,6 +125,8 @@ export class IscsiServer {
       execute: executeForTarget,
       loginThrottled: (address) => this.recentFailures(address) >= this.throttle.maxFailures,
       loginFailed: (address) => {
+        // Many addresses failing once each must not grow the table without end.
+        if (this.failures.size >= MAX_TRACKED_ADDRESSES) for (const a of [...this.failures.keys()]) this.recentFailures(a);
         const list = this.failures.get(address) ?? [];
         list.push(Date.now());
         this.failures.set(address, list);

@@ -285,6 +285,20 @@ forEachDatabase('workflow', (db) => {
     assert.deepEqual(await trusting.storage.deleteAttachment(ctx, att.id), []);
   });
 
+  test('an attachment updated with another host\'s connector moves: the old host loses access', async () => {
+    const ctx = userCtx();
+    const v = await availableVolume(svc.storage, ctx);
+    const iqn = `iqn.2010-10.org.openstack:volume-${v.id}`;
+    const src = connector('move-src');
+    const dst = connector('move-dst');
+    const att = await svc.storage.createAttachment(ctx, { volumeId: v.id, instanceUuid: SERVER_A, connector: src });
+    assert.deepEqual([...svc.target.exports.get(iqn)!.access.keys()], [src['initiator']]);
+    const moved = await svc.storage.updateAttachment(ctx, att.id, dst);
+    assert.deepEqual([...svc.target.exports.get(iqn)!.access.keys()], [dst['initiator']]);
+    assert.equal(moved.attachedHost, 'move-dst');
+    assert.equal(moved.connectionInfo!['auth_password'], att.connectionInfo!['auth_password']);
+  });
+
   test('attachment create with a connector that cannot connect leaves nothing behind', async () => {
     const ctx = userCtx();
     const v = await availableVolume(svc.storage, ctx);

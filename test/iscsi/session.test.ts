@@ -200,6 +200,37 @@ test('task management: LUN RESET resets the unit, unknown tasks and LUNs are rep
   assert.equal(await tmf(8), 4, 'TASK REASSIGN needs ErrorRecoveryLevel 2');
 });
 
+test('ABORT TASK: an answered command no longer exists; one still on its way is taken as received', async (t) => {
+  const { client } = await setup(t);
+  const c = await client();
+  await ready(c);
+  const abort = async (ref: number, refCmdSN: number, tmfCmdSN: number): Promise<number> => {
+    const { bhs } = c.header(Opcode.TaskMgmtRequest, { immediate: true });
+    bhs[1] = 0x81;
+    bhs.writeUInt32BE(ref, 20);
+    bhs.writeUInt32BE(tmfCmdSN, 24);
+    bhs.writeUInt32BE(refCmdSN, 32);
+    c.send(bhs);
+    return (await c.expect(Opcode.TaskMgmtResponse)).bhs[2]!;
+  };
+  const answeredCmdSN = c.cmdSN;
+  await c.scsi(TEST_UNIT_READY);
+  assert.equal(await abort(0x1234, answeredCmdSN, c.cmdSN), 1);
+
+  // A command the initiator sent but the target has not seen yet (CmdSN c.cmdSN).
+  const lost = c.cmdSN;
+  c.cmdSN = (c.cmdSN + 1) >>> 0;
+  assert.equal(await abort(0x5678, lost, c.cmdSN), 0);
+  // When it does arrive it is ignored, and the session carries on.
+  const late = newBhs(Opcode.ScsiCommand);
+  late[1] = 0x80;
+  late.writeUInt32BE(0x5678, 16);
+  late.writeUInt32BE(lost, 24);
+  c.send(late);
+  assert.equal(await c.next(300), null);
+  assert.equal((await c.scsi(TEST_UNIT_READY)).status, 0);
+});
+
 test('ABORT TASK of a write still waiting for data ends it silently', async (t) => {
   const { client } = await setup(t);
   const c = await client();

@@ -382,14 +382,18 @@ export class Connection {
     if (isImmediate(bhs)) return true;
     const cmdSN = bhs.readUInt32BE(24);
     if (!snInWindow(cmdSN, this.expCmdSN, this.maxCmdSN)) return false;
+    if (this.aheadCmdSNs.has(cmdSN)) return false;
+    this.markCmdSNReceived(cmdSN);
+    return true;
+  }
+
+  private markCmdSNReceived(cmdSN: number): void {
     if (cmdSN !== this.expCmdSN) {
-      if (this.aheadCmdSNs.has(cmdSN)) return false;
       this.aheadCmdSNs.add(cmdSN);
-      return true;
+      return;
     }
     this.expCmdSN = snAdd(this.expCmdSN, 1);
     while (this.aheadCmdSNs.delete(this.expCmdSN)) this.expCmdSN = snAdd(this.expCmdSN, 1);
-    return true;
   }
 
   /** The MaxCmdSN to advertise: grows as commands finish, never shrinks (commands may already be on the wire). */
@@ -828,9 +832,21 @@ export class Connection {
             this.abortTask(task);
             response = TmfResponse.Complete;
           } else {
-            // RFC 7143 11.5.1: a referenced command already received and finished counts as aborted.
+            // RFC 7143 11.5.1: a referenced command not received yet but inside the window and
+            // older than this request is taken as received (and so ignored if it turns up).
+            // One already answered no longer exists.
             const refCmdSN = bhs.readUInt32BE(32);
-            response = snLessThan(refCmdSN, this.expCmdSN) ? TmfResponse.Complete : TmfResponse.TaskDoesNotExist;
+            const tmfCmdSN = bhs.readUInt32BE(24);
+            if (
+              snInWindow(refCmdSN, this.expCmdSN, this.maxCmdSN) &&
+              !this.aheadCmdSNs.has(refCmdSN) &&
+              snLessThan(refCmdSN, tmfCmdSN)
+            ) {
+              this.markCmdSNReceived(refCmdSN);
+              response = TmfResponse.Complete;
+            } else {
+              response = TmfResponse.TaskDoesNotExist;
+            }
           }
           break;
         }

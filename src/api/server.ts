@@ -125,6 +125,22 @@ export async function buildApiServer(
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: MAX_BODY_BYTES,
     rewriteUrl,
+    // A URL that cannot even be decoded never reaches the hooks; it still gets a fault and ids.
+    frameworkErrors: (_err: FastifyError, req: FastifyRequest, reply: FastifyReply) => {
+      reply
+        .code(400)
+        .header('x-openstack-request-id', req.id)
+        .header('x-compute-request-id', req.id)
+        .type('application/json')
+        // Bytes, because no onSend hook runs here to drop fastify's charset parameter.
+        .send(
+          Buffer.from(
+            JSON.stringify(
+              faultBody(400, 'The server could not comply with the request since it is either malformed or otherwise incorrect.'),
+            ),
+          ),
+        );
+    },
     ajv: {
       customOptions: {
         // Cinder's schemas neither coerce, nor strip, nor fill in.

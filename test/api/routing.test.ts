@@ -137,6 +137,13 @@ test('a body missing where one is required is a validation error', async (t) => 
   assertFault(await s.request('POST', 'volumes'), 400, 'badRequest', "None is not of type 'object'");
 });
 
+test('a URL that cannot be decoded is a 400 fault with request ids', async (t) => {
+  const s = await startService(t);
+  const res = await s.request('GET', 'volumes/%zz');
+  assertFault(res, 400, 'badRequest', 'The server could not comply with the request since it is either malformed or otherwise incorrect.');
+  assertRequestIds(res);
+});
+
 test('the .json suffix is accepted', async (t) => {
   const s = await startService(t);
   const v = await createVolume(s);

@@ -2,7 +2,6 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Config } from '../../config/config.js';
 import type { BlockStorage } from '../../volumes/service.js';
 import type { RequestContext } from '../../volumes/types.js';
-import { ApiFault } from '../faults.js';
 import { origin, Urls } from '../links.js';
 import type { ApiVersion } from '../microversion.js';
 import { check, type CompiledValidator } from '../validation.js';
@@ -72,10 +71,6 @@ export function sendEmpty(reply: FastifyReply, status: number, contentType = 'ap
 
 export function bodyObject(body: unknown): Record<string, unknown> {
   return body && typeof body === 'object' && !Array.isArray(body) ? (body as Record<string, unknown>) : {};
-}
-
-export function notFound(): ApiFault {
-  return new ApiFault(404, 'The resource could not be found.');
 }
 
 export type Params<K extends string> = { Params: Record<K, string> };

@@ -168,8 +168,23 @@ test('tgtadm helper exports a file over iSCSI to real initiators', { timeout: 60
   assert.notEqual(afterRemove.code, 0, 'a removed initiator logged in again');
   assert.equal((await run('iscsi-inq', ['-i', QEMU, url()])).code, 0, 'the other initiator lost access');
 
+  // A resize under load: QEMU keeps reading through it without an I/O error.
+  const bench = spawn('qemu-img', ['bench', '-f', 'raw', '-c', '30000', '-d', '8', '-s', '4k', '-S', '4k', url()], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let benchErr = '';
+  bench.stderr.on('data', (d) => (benchErr += String(d)));
+  const benchExit = new Promise<number | null>((resolve) => bench.once('exit', (code) => resolve(code)));
+  t.after(() => bench.kill('SIGKILL'));
+  await waitFor('the QEMU session', async () =>
+    (await shown()).some((s) => s.iqn === spec.iqn && s.nexuses.some((n) => n.initiator === QEMU)),
+  );
   await truncate(backingPath, 96 * MiB);
   await helper.resized(spec.iqn);
+  const benchOutlivedResize = bench.exitCode === null;
+  assert.equal(await benchExit, 0, `I/O failed across the resize: ${benchErr}`);
+  assert.ok(benchOutlivedResize, 'qemu-img bench ended before the resize did; it proves nothing');
+  assert.deepEqual((await shown()).find((s) => s.iqn === spec.iqn)?.acl, [QEMU], 'the resize lost the ACL');
   const grown = await run('iscsi-readcapacity16', ['-s', '-i', QEMU, url()]);
   assert.equal(grown.stdout.trim(), String(96 * MiB), grown.stderr);
 

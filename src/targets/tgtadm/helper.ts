@@ -138,12 +138,21 @@ export class TgtadmTargetHelper implements TargetHelper {
     return this.withTarget(iqn, async (tgtadm) => {
       const desired = this.exports.get(iqn);
       if (!desired) throw new Error(`no export for ${iqn}`);
-      // tgtd reads the backing store's size only when a LUN is added and has no way to
-      // re-read it, so LUN 1 is replaced in place. Unlike Cinder's `tgt-admin --update
-      // --force`, the target and its sessions stay; initiators see the LUN come back
-      // with the new capacity (READ CAPACITY on the same session reports it).
-      await this.deleteLun(tgtadm, desired.tid);
-      await this.addLun(tgtadm, desired);
+      // tgtd reads the backing store's size only when a LUN is added and cannot re-read
+      // it, so LUN 1 is replaced. Commands that reach the target while the LUN is gone
+      // fail with LOGICAL UNIT NOT SUPPORTED, which initiators pass up as I/O errors;
+      // a dropped connection they simply re-establish and retry. So logins are held off
+      // (ACL emptied) and the connections closed for the swap, then the ACL is restored.
+      // Cinder's `tgt-admin --update --force` recreates the whole target instead.
+      const target = (await this.showTargets(tgtadm)).find((t) => t.iqn === iqn);
+      if (!target) return this.apply(tgtadm, desired);
+      try {
+        for (const initiator of target.acl) await this.revoke(tgtadm, target, initiator);
+        await this.deleteLun(tgtadm, desired.tid);
+        await this.addLun(tgtadm, desired);
+      } finally {
+        await this.apply(tgtadm, desired);
+      }
       this.logger.info({ iqn }, 'LUN re-read after resize');
     });
   }

@@ -1,0 +1,542 @@
+#!/usr/bin/env node
+// Control-plane benchmark: attach/detach cycles per second against Cinderblock and,
+// in the same run and with the same client, against real OpenStack Cinder.
+//
+//   node bench/control-plane.mjs [--n 2000] [--real-n 100] [--clients 8] [--postgres | --database URL]
+//                                [--real-cinder-endpoint URL --real-cinder-project HEX [--real-cinder-state DIR]]
+//                                [--real-cinder-script PATH | --no-real-cinder] [--json FILE]
+//                                [--cinderblock-endpoint URL]   (an already running service instead of starting one)
+//
+// Flows, one volume per client, every cycle on that client's volume:
+//   legacy       the six volume actions Nova sends at microversion 3.0 (no version header):
+//                os-reserve, os-initialize_connection, os-attach, os-begin_detaching,
+//                os-terminate_connection, os-detach
+//   attachments  POST /attachments with a connector at 3.54, os-complete, DELETE
+// Each flow runs with 1 client and with --clients clients. Requests carry X-Service-Token,
+// as Nova's do, because Cinder refuses to delete in-use attachments without one.
+//
+// Real Cinder is measured only when it is reachable: given with --real-cinder-endpoint, or
+// started (and stopped afterwards) with run-real-cinder.sh, found next to this repository
+// in ../shared/tools or given with --real-cinder-script. Otherwise the table says why not.
+import http from 'node:http';
+import { spawn } from 'node:child_process';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { existsSync, readFileSync, readdirSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir, loadavg, cpus } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+
+const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const CLI = join(REPO, 'dist/src/cli/main.js');
+const SERVICE_TOKEN = 'svc';
+
+const { values: opt } = parseArgs({
+  options: {
+    n: { type: 'string', default: '2000' },
+    'real-n': { type: 'string', default: '100' },
+    clients: { type: 'string', default: '8' },
+    warmup: { type: 'string', default: '20' },
+    database: { type: 'string' },
+    postgres: { type: 'boolean', default: false },
+    'postgres-admin-url': { type: 'string', default: 'postgres://postgres@127.0.0.1:5432/postgres' },
+    'log-level': { type: 'string', default: 'info' },
+    'cinderblock-endpoint': { type: 'string' },
+    'real-cinder-endpoint': { type: 'string' },
+    'real-cinder-project': { type: 'string', default: 'ee4f3bd8b0a24e6c8e2a5e6ee3a7c1c0' },
+    'real-cinder-state': { type: 'string' },
+    'real-cinder-script': { type: 'string', default: resolve(REPO, '../shared/tools/run-real-cinder.sh') },
+    'no-real-cinder': { type: 'boolean', default: false },
+    json: { type: 'string' },
+    help: { type: 'boolean', short: 'h', default: false },
+  },
+});
+if (opt.help) {
+  const source = readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').slice(1);
+  const header = source.slice(0, source.findIndex((l) => !l.startsWith('//')));
+  process.stdout.write(header.map((l) => l.replace(/^\/\/ ?/, '')).join('\n') + '\n');
+  process.exit(0);
+}
+const N = Number(opt.n);
+const REAL_N = Number(opt['real-n']);
+const CLIENTS = Number(opt.clients);
+const WARMUP = Number(opt.warmup);
+
+// ---------------------------------------------------------------- HTTP client
+
+/** One keep-alive client per target, so connection setup is not what gets measured. */
+function makeClient(endpoint, project, token, maxSockets) {
+  const base = new URL(endpoint.replace(/\/$/, ''));
+  if (!['127.0.0.1', 'localhost', '[::1]'].includes(base.hostname)) throw new Error(`loopback endpoints only, got ${base.hostname}`);
+  const agent = new http.Agent({ keepAlive: true, maxSockets });
+  const prefix = `${base.pathname}/${project}`;
+  const request = (method, path, body, mv) =>
+    new Promise((resolvePromise, reject) => {
+      const data = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
+      const headers = { 'X-Auth-Token': token, 'X-Service-Token': SERVICE_TOKEN, Accept: 'application/json' };
+      // Nova sends no version header for the legacy actions; cinderclient omits it at 3.0.
+      if (mv && mv !== '3.0') headers['OpenStack-API-Version'] = `volume ${mv}`;
+      if (data) {
+        headers['Content-Type'] = 'application/json';
+        headers['Content-Length'] = data.length;
+      }
+      const req = http.request({ agent, host: base.hostname, port: base.port || 80, method, path: prefix + path, headers }, (res) => {
+        const chunks = [];
+        res.on('data', (c) => chunks.push(c));
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString();
+          if (res.statusCode < 200 || res.statusCode >= 300) {
+            reject(new Error(`${method} ${path.replace(/[0-9a-f-]{36}/g, '<id>')} -> ${res.statusCode} ${text.slice(0, 200)}`));
+            return;
+          }
+          try {
+            resolvePromise(text && /json/.test(res.headers['content-type'] ?? '') ? JSON.parse(text) : null);
+          } catch (err) {
+            reject(err);
+          }
+        });
+      });
+      req.on('error', reject);
+      req.end(data);
+    });
+  return { request, close: () => agent.destroy() };
+}
+
+const connector = (i) => ({
+  initiator: `iqn.1993-08.org.debian:01:bench${i}`,
+  ip: '127.0.0.1',
+  host: `bench-${i}`,
+  platform: 'x86_64',
+  os_type: 'linux',
+  multipath: false,
+});
+
+const FLOWS = {
+  legacy: {
+    calls: ['os-reserve', 'os-initialize_connection', 'os-attach', 'os-begin_detaching', 'os-terminate_connection', 'os-detach'],
+    async cycle(api, volume, i, timed) {
+      const act = (name, arg = null) => api.request('POST', `/volumes/${volume}/action`, { [name]: arg }, '3.0');
+      await timed('os-reserve', () => act('os-reserve'));
+      await timed('os-initialize_connection', () => act('os-initialize_connection', { connector: connector(i) }));
+      await timed('os-attach', () => act('os-attach', { instance_uuid: randomUUID(), mountpoint: '/dev/vdb', mode: 'rw' }));
+      await timed('os-begin_detaching', () => act('os-begin_detaching'));
+      await timed('os-terminate_connection', () => act('os-terminate_connection', { connector: connector(i) }));
+      await timed('os-detach', () => act('os-detach', {}));
+    },
+  },
+  attachments: {
+    calls: ['attachment-create', 'attachment-complete', 'attachment-delete'],
+    async cycle(api, volume, i, timed) {
+      const body = { attachment: { volume_uuid: volume, instance_uuid: randomUUID(), connector: connector(i), mode: 'rw' } };
+      const created = await timed('attachment-create', () => api.request('POST', '/attachments', body, '3.54'));
+      const id = created.attachment.id;
+      await timed('attachment-complete', () => api.request('POST', `/attachments/${id}/action`, { 'os-complete': null }, '3.54'));
+      await timed('attachment-delete', () => api.request('DELETE', `/attachments/${id}`, undefined, '3.54'));
+    },
+  },
+};
+
+const percentile = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+
+/** After a failed cycle the volume may be anywhere in the state machine; put it back. */
+async function recover(api, volume) {
+  try {
+    await api.request('POST', `/volumes/${volume}/action`, { 'os-reset_status': { status: 'available', attach_status: 'detached' } }, '3.0');
+  } catch {
+    // The next cycle will report whatever is still wrong.
+  }
+}
+
+async function runFlow(api, flowName, volumes, cycles) {
+  const flow = FLOWS[flowName];
+  const latencies = Object.fromEntries(flow.calls.map((c) => [c, []]));
+  const errors = [];
+  const noop = (_, fn) => fn();
+  const timed = async (call, fn) => {
+    const start = performance.now();
+    const result = await fn();
+    latencies[call].push(performance.now() - start);
+    return result;
+  };
+  // Warm-up cycles (JIT, connection pools, caches) are not counted.
+  await Promise.all(volumes.map(async (v, i) => {
+    for (let k = 0; k < Math.ceil(Math.min(WARMUP, cycles) / volumes.length); k++) {
+      try {
+        await flow.cycle(api, v, i, noop);
+      } catch {
+        await recover(api, v);
+      }
+    }
+  }));
+  let started = 0;
+  let completed = 0;
+  const t0 = performance.now();
+  await Promise.all(volumes.map(async (v, i) => {
+    while (started < cycles && errors.length < 50) {
+      started++;
+      try {
+        await flow.cycle(api, v, i, timed);
+        completed++;
+      } catch (err) {
+        errors.push(err.message);
+        await recover(api, v);
+      }
+    }
+  }));
+  const seconds = (performance.now() - t0) / 1000;
+  const calls = {};
+  for (const [call, xs] of Object.entries(latencies)) {
+    const sorted = xs.sort((a, b) => a - b);
+    calls[call] = sorted.length ? { n: sorted.length, p50: percentile(sorted, 50), p99: percentile(sorted, 99) } : null;
+  }
+  const errorKinds = {};
+  for (const e of errors) errorKinds[e] = (errorKinds[e] ?? 0) + 1;
+  return { flow: flowName, clients: volumes.length, completed, errors: errors.length, errorKinds, seconds, cyclesPerSecond: completed / seconds, calls };
+}
+
+async function waitAvailable(api, volume) {
+  for (let i = 0; i < 600; i++) {
+    const status = (await api.request('GET', `/volumes/${volume}`, undefined, '3.0')).volume.status;
+    if (status === 'available') return;
+    if (status === 'error') throw new Error(`volume ${volume} went to error`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`volume ${volume} never became available`);
+}
+
+/** Sequential, then concurrent, for both flows; volumes are created up front and deleted at the end. */
+async function measure(target, cycles) {
+  const api = makeClient(target.endpoint, target.project, `admin:${target.project}`, CLIENTS + 2);
+  const volumes = [];
+  const results = [];
+  try {
+    for (let i = 0; i < CLIENTS; i++) {
+      volumes.push((await api.request('POST', '/volumes', { volume: { size: 1, name: `bench-${i}` } }, '3.0')).volume.id);
+    }
+    for (const v of volumes) await waitAvailable(api, v);
+    for (const clients of [...new Set([1, CLIENTS])]) {
+      for (const flow of Object.keys(FLOWS)) {
+        const loadBefore = loadavg()[0];
+        const result = await runFlow(api, flow, volumes.slice(0, clients), cycles);
+        result.loadavg = [loadBefore, loadavg()[0]];
+        results.push(result);
+        progress(`${target.name}: ${flow} x${clients}: ${result.cyclesPerSecond.toFixed(1)} cycles/s, ${result.errors} errors`);
+      }
+    }
+  } finally {
+    for (const v of volumes) {
+      await recover(api, v);
+      await api.request('DELETE', `/volumes/${v}`, undefined, '3.0').catch((err) => progress(`cleanup of ${v}: ${err.message}`));
+    }
+    api.close();
+  }
+  return results;
+}
+
+function progress(line) {
+  process.stderr.write(`[bench] ${line}\n`);
+}
+
+// ---------------------------------------------------------------- memory
+
+function processTree(pid) {
+  const children = new Map();
+  for (const entry of readdirSafe('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (!children.has(ppid)) children.set(ppid, []);
+      children.get(ppid).push(Number(entry));
+    } catch {
+      // The process ended while we were looking.
+    }
+  }
+  const out = [];
+  const walk = (p) => {
+    out.push(p);
+    for (const c of children.get(p) ?? []) walk(c);
+  };
+  walk(pid);
+  return out;
+}
+
+function readdirSafe(dir) {
+  try {
+    return readdirSync(dir);
+  } catch {
+    return [];
+  }
+}
+
+/** RSS and PSS in KiB of a process and all its descendants (PSS counts pages shared after fork once). */
+function memoryOf(pid) {
+  let rss = 0;
+  let pss = 0;
+  for (const p of processTree(pid)) {
+    try {
+      rss += Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${p}/status`, 'utf8'))?.[1] ?? 0);
+    } catch {
+      continue;
+    }
+    try {
+      pss += Number(/^Pss:\s+(\d+)/m.exec(readFileSync(`/proc/${p}/smaps_rollup`, 'utf8'))?.[1] ?? 0);
+    } catch {
+      pss = NaN;
+    }
+  }
+  return { rssKiB: rss, pssKiB: pss };
+}
+
+const REAL_CINDER_PIDFILES = {
+  'cinder-api': 'cinder-api.pid',
+  'cinder-scheduler': 'cinder-scheduler.pid',
+  'cinder-volume': 'cinder-volume.pid',
+  rabbitmq: 'rabbit/server.pid',
+  epmd: 'rabbit/epmd.pid',
+  mariadb: 'mysql/server.pid',
+};
+
+function realCinderMemory(stateDir) {
+  if (!stateDir || !existsSync(stateDir)) return null;
+  const parts = {};
+  for (const [name, file] of Object.entries(REAL_CINDER_PIDFILES)) {
+    const path = join(stateDir, file);
+    if (!existsSync(path)) continue;
+    const pid = Number(readFileSync(path, 'utf8').trim());
+    if (pid && existsSync(`/proc/${pid}`)) parts[name] = memoryOf(pid);
+  }
+  return Object.keys(parts).length ? parts : null;
+}
+
+// ---------------------------------------------------------------- targets
+
+function freePort() {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolvePort(port));
+    });
+  });
+}
+
+async function createPostgresDatabase() {
+  const { default: pg } = await import('pg');
+  const admin = new pg.Client({ connectionString: opt['postgres-admin-url'] });
+  await admin.connect();
+  const name = `cinderblock_bench_${randomBytes(6).toString('hex')}`;
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  const url = new URL(opt['postgres-admin-url']);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    async drop() {
+      const c = new pg.Client({ connectionString: opt['postgres-admin-url'] });
+      await c.connect();
+      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await c.end();
+    },
+  };
+}
+
+async function startCinderblock() {
+  if (opt['cinderblock-endpoint']) {
+    return { name: 'cinderblock', endpoint: opt['cinderblock-endpoint'], project: randomBytes(16).toString('hex'), database: 'as configured', memory: () => null, stop: async () => {} };
+  }
+  if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run "npm run build" first`);
+  const dataDir = mkdtempSync(join(tmpdir(), 'cinderblock-bench-'));
+  const pgdb = opt.postgres ? await createPostgresDatabase() : null;
+  const database = pgdb?.url ?? opt.database;
+  const apiPort = await freePort();
+  const iscsiPort = await freePort();
+  const args = [CLI, 'serve', '--data-dir', dataDir, '--api-listen', `127.0.0.1:${apiPort}`, '--iscsi-listen', `127.0.0.1:${iscsiPort}`, '--log-level', opt['log-level']];
+  if (database) args.push('--database', database);
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('CINDERBLOCK_')));
+  const proc = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  const keep = (c) => (output = (output + c).slice(-8000));
+  proc.stderr.setEncoding('utf8').on('data', keep);
+  await new Promise((resolveReady, reject) => {
+    const timer = setTimeout(() => reject(new Error(`cinderblock not ready in 30 s:\n${output}`)), 30_000);
+    proc.stdout.setEncoding('utf8').on('data', (c) => {
+      keep(c);
+      if (output.includes('cinderblock ready')) {
+        clearTimeout(timer);
+        resolveReady();
+      }
+    });
+    proc.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`cinderblock exited with ${code}:\n${output}`));
+    });
+  });
+  return {
+    name: 'cinderblock',
+    endpoint: `http://127.0.0.1:${apiPort}/v3`,
+    project: randomBytes(16).toString('hex'),
+    database: database ? database.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@') : 'sqlite (default)',
+    memory: () => ({ cinderblock: memoryOf(proc.pid) }),
+    async stop() {
+      if (proc.exitCode === null) {
+        const exited = new Promise((r) => proc.once('exit', r));
+        proc.kill('SIGTERM');
+        const timer = setTimeout(() => proc.kill('SIGKILL'), 10_000);
+        await exited;
+        clearTimeout(timer);
+      }
+      rmSync(dataDir, { recursive: true, force: true });
+      await pgdb?.drop();
+    },
+  };
+}
+
+/** Returns a target, or a string saying why real Cinder is not measured. */
+async function realCinderTarget() {
+  if (opt['no-real-cinder']) return 'disabled with --no-real-cinder';
+  if (opt['real-cinder-endpoint']) {
+    return {
+      name: 'real Cinder',
+      endpoint: opt['real-cinder-endpoint'],
+      project: opt['real-cinder-project'],
+      memory: () => realCinderMemory(opt['real-cinder-state']),
+      stop: async () => {},
+    };
+  }
+  const script = opt['real-cinder-script'];
+  if (!existsSync(script)) return `no --real-cinder-endpoint and no start script at ${script}`;
+  const stopScript = join(dirname(script), 'stop-real-cinder.sh');
+  // A private state dir and API port, so an instance someone else is running is never touched.
+  const state = mkdtempSync(join(tmpdir(), 'bench-realcinder-'));
+  const env = { ...process.env, CINDER_STATE: state, CINDER_API_PORT: String(await freePort()) };
+  progress(`starting real Cinder with ${script} (state ${state})`);
+  const proc = spawn('bash', [script], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  proc.stdout.setEncoding('utf8').on('data', (c) => (output += c));
+  proc.stderr.setEncoding('utf8').on('data', (c) => (output += c));
+  const code = await new Promise((r) => proc.once('exit', r));
+  const stop = async () => {
+    await new Promise((r) => spawn('bash', [stopScript], { env, stdio: 'ignore' }).once('exit', r));
+    rmSync(state, { recursive: true, force: true });
+  };
+  const ready = /REAL_CINDER_READY endpoint=(\S+) project=(\S+)/.exec(output);
+  if (code !== 0 || !ready) {
+    await stop();
+    return `${script} exited with ${code}: ${output.trim().split('\n').slice(-3).join(' | ')}`;
+  }
+  return { name: 'real Cinder', endpoint: ready[1], project: ready[2], memory: () => realCinderMemory(state), stop };
+}
+
+// ---------------------------------------------------------------- report
+
+const fmt = (x, digits = 1) => (x === undefined || x === null || Number.isNaN(x) ? '-' : x.toFixed(digits));
+const mib = (kib) => (Number.isNaN(kib) ? '-' : (kib / 1024).toFixed(0));
+
+function report(ours, real, reason, memory) {
+  const lines = [];
+  const find = (results, flow, clients) => results?.find((r) => r.flow === flow && r.clients === clients);
+  lines.push('', `cycles per second (cinderblock N=${N}, real Cinder N=${REAL_N}; errors in brackets)`, '');
+  // The machine is shared: the 1-minute load average at the start of each run says how quiet it was.
+  lines.push(`| flow | clients | cinderblock | load | real Cinder | load | ratio |`, `|---|---|---|---|---|---|---|`);
+  for (const clients of [...new Set([1, CLIENTS])]) {
+    for (const flow of Object.keys(FLOWS)) {
+      const a = find(ours, flow, clients);
+      const b = find(real, flow, clients);
+      const errs = (r) => (r?.errors ? ` [${r.errors}]` : '');
+      const cells = [flow, clients, fmt(a?.cyclesPerSecond) + errs(a), fmt(a?.loadavg[0])];
+      cells.push(b ? fmt(b.cyclesPerSecond) + errs(b) : 'not measured', fmt(b?.loadavg[0]), b ? `${fmt(a.cyclesPerSecond / b.cyclesPerSecond, 0)}x` : '-');
+      lines.push(`| ${cells.join(' | ')} |`);
+    }
+  }
+  for (const clients of [...new Set([1, CLIENTS])]) {
+    lines.push('', `per-call latency, ${clients} client${clients > 1 ? 's' : ''}, ms`, '');
+    lines.push(`| call | cinderblock p50 | cinderblock p99 | real Cinder p50 | real Cinder p99 |`, `|---|---|---|---|---|`);
+    for (const [flow, def] of Object.entries(FLOWS)) {
+      for (const call of def.calls) {
+        const a = find(ours, flow, clients)?.calls[call];
+        const b = find(real, flow, clients)?.calls[call];
+        lines.push(`| ${call} | ${fmt(a?.p50, 2)} | ${fmt(a?.p99, 2)} | ${fmt(b?.p50)} | ${fmt(b?.p99)} |`);
+      }
+    }
+  }
+  lines.push('', 'memory after the runs (RSS / PSS, MiB)', '');
+  for (const [target, parts] of Object.entries(memory)) {
+    if (!parts) {
+      lines.push(`${target}: not measured`);
+      continue;
+    }
+    let rss = 0;
+    let pss = 0;
+    const detail = Object.entries(parts).map(([name, m]) => {
+      rss += m.rssKiB;
+      pss += m.pssKiB;
+      return `${name} ${mib(m.rssKiB)}/${mib(m.pssKiB)}`;
+    });
+    lines.push(`${target}: total ${mib(rss)} / ${mib(pss)}${detail.length > 1 ? `  (${detail.join(', ')})` : ''}`);
+  }
+  if (!real) lines.push('', `real Cinder: not measured (${reason})`);
+  const allErrors = [...(ours ?? []), ...(real ?? [])].filter((r) => r.errors);
+  for (const r of allErrors) {
+    for (const [kind, count] of Object.entries(r.errorKinds).slice(0, 3)) lines.push(`errors ${r.flow} x${r.clients}: ${count} x ${kind}`);
+  }
+  lines.push('', `load average now ${loadavg().map((x) => x.toFixed(2)).join(' ')}, ${cpus().length} CPUs`);
+  return lines.join('\n');
+}
+
+// ---------------------------------------------------------------- main
+
+const targets = [];
+let stopping = false;
+async function stopAll() {
+  if (stopping) return;
+  stopping = true;
+  for (const t of targets) await t.stop().catch((err) => progress(`stopping ${t.name}: ${err.message}`));
+}
+for (const signal of ['SIGINT', 'SIGTERM']) {
+  process.on(signal, () => {
+    progress(`${signal}: stopping what this bench started`);
+    stopAll().finally(() => process.exit(130));
+  });
+}
+
+let exitCode = 0;
+try {
+  const ours = await startCinderblock();
+  targets.push(ours);
+  progress(`cinderblock at ${ours.endpoint} (${ours.database})`);
+  const ourResults = await measure(ours, N);
+  const memory = { cinderblock: ours.memory() };
+  await ours.stop();
+  targets.splice(targets.indexOf(ours), 1);
+
+  const real = await realCinderTarget();
+  let realResults = null;
+  let reason = null;
+  if (typeof real === 'string') {
+    reason = real;
+  } else {
+    targets.push(real);
+    progress(`real Cinder at ${real.endpoint}`);
+    try {
+      realResults = await measure(real, REAL_N);
+    } catch (err) {
+      reason = `failed: ${err.message}`;
+    }
+    memory['real Cinder'] = real.memory();
+  }
+  const text = report(ourResults, realResults, reason, memory);
+  process.stdout.write(`${text}\n`);
+  if (opt.json) {
+    writeFileSync(opt.json, JSON.stringify({ date: new Date().toISOString(), argv: process.argv.slice(2), cinderblock: ourResults, realCinder: realResults, realCinderReason: reason, memory }, null, 1));
+  }
+  if (ourResults.some((r) => r.errors)) exitCode = 1;
+} catch (err) {
+  process.stderr.write(`bench failed: ${err.stack ?? err}\n`);
+  exitCode = 1;
+} finally {
+  await stopAll();
+}
+process.exit(exitCode);

@@ -4,7 +4,7 @@ import type { Database } from '../db/schema.js';
 import { nowTimestamp } from '../db/schema.js';
 import type { VolumeDriver } from '../drivers/driver.js';
 import { errors } from '../errors.js';
-import type { ExportSpec, InitiatorAccess, TargetHelper } from '../targets/target.js';
+import type { ChapCredentials, ExportSpec, InitiatorAccess, TargetHelper } from '../targets/target.js';
 import type { ConnectionInfo, Connector } from '../volumes/types.js';
 import { formatProviderAuth, generateChap, parseProviderAuth } from './chap.js';
 import { KeyedLock } from './keyed-lock.js';
@@ -87,16 +87,19 @@ export class VolumeManager {
       return Promise.reject(errors.invalidInput("Connector doesn't have required information: initiator"));
     }
     return this.locks.run(volumeId, async () => {
-      const chap = await this.persistedChap(volumeId);
+      const { chap, location: stored } = await this.persistedExport(volumeId);
       const iqn = this.iqnOf(volumeId);
       const spec: ExportSpec = { volumeId, iqn, backingPath: this.driver.volumePath(volumeId), chap };
       const tid = await withoutSecret(chap.password, () => this.helper.createExport(spec));
       const location = formatProviderLocation({ portals: this.helper.portals(), tid, iqn, lun: this.helper.lun });
-      await this.db
-        .updateTable('volumes')
-        .set({ provider_location: location, updated_at: nowTimestamp() })
-        .where('id', '=', volumeId)
-        .execute();
+      // Usually the same as last time; a write saved is a commit saved.
+      if (location !== stored) {
+        await this.db
+          .updateTable('volumes')
+          .set({ provider_location: location, updated_at: nowTimestamp() })
+          .where('id', '=', volumeId)
+          .execute();
+      }
 
       const readOnly = opts.accessMode === 'ro' ? 1 : 0;
       const connectorText = JSON.stringify(connector);
@@ -259,11 +262,16 @@ export class VolumeManager {
     return { restored, failed };
   }
 
-  private async persistedChap(volumeId: string) {
-    const row = await this.db.selectFrom('volumes').select(['provider_auth']).where('id', '=', volumeId).executeTakeFirst();
+  /** The volume's CHAP account (created and stored on first use) and its recorded location. */
+  private async persistedExport(volumeId: string): Promise<{ chap: ChapCredentials; location: string | null }> {
+    const row = await this.db
+      .selectFrom('volumes')
+      .select(['provider_auth', 'provider_location'])
+      .where('id', '=', volumeId)
+      .executeTakeFirst();
     if (!row) throw errors.volumeNotFound(volumeId);
     const existing = parseProviderAuth(row.provider_auth);
-    if (existing) return existing;
+    if (existing) return { chap: existing, location: row.provider_location };
     // Set only if still unset, then read back: two services racing on one volume end up
     // announcing the same account.
     await this.db
@@ -272,10 +280,14 @@ export class VolumeManager {
       .where('id', '=', volumeId)
       .where('provider_auth', 'is', null)
       .execute();
-    const stored = await this.db.selectFrom('volumes').select(['provider_auth']).where('id', '=', volumeId).executeTakeFirstOrThrow();
+    const stored = await this.db
+      .selectFrom('volumes')
+      .select(['provider_auth', 'provider_location'])
+      .where('id', '=', volumeId)
+      .executeTakeFirstOrThrow();
     const chap = parseProviderAuth(stored.provider_auth);
     if (!chap) throw new Error(`volume ${volumeId} has an unusable provider_auth`);
-    return chap;
+    return { chap, location: stored.provider_location };
   }
 
   /** An initiator is read-only on the target only when every one of its connections is; null: it has none left. */

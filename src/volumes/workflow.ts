@@ -495,14 +495,13 @@ export class Workflow implements BlockStorage {
   }
 
   async attach(ctx: RequestContext, id: string, req: LegacyAttachRequest): Promise<void> {
-    const row = await this.volumeRow(ctx, id);
-    if (row.status === 'maintenance') throw errors.invalidVolume('The volume cannot be attached in maintenance mode.');
-    const meta = await this.adminMeta(id);
-    if (meta['readonly'] === 'True' && req.mode !== 'ro') throw errors.badRequest(`Invalid attaching mode '${req.mode}' for volume ${id}.`);
     if (req.instanceUuid && !UUID_RE.test(req.instanceUuid)) throw errors.badRequest(`Expected a UUID but received ${req.instanceUuid}.`);
     await this.locks.run(id, async () => {
       const volume = await this.volumeRow(ctx, id);
-      const attachedMode = (await this.adminMeta(id))['attached_mode'];
+      if (volume.status === 'maintenance') throw errors.invalidVolume('The volume cannot be attached in maintenance mode.');
+      const meta = await this.adminMeta(id);
+      if (meta['readonly'] === 'True' && req.mode !== 'ro') throw errors.badRequest(`Invalid attaching mode '${req.mode}' for volume ${id}.`);
+      const attachedMode = meta['attached_mode'];
       if (volume.status === 'attaching' && attachedMode && attachedMode !== req.mode) {
         throw errors.invalidVolume('being attached by different mode');
       }

@@ -199,13 +199,30 @@ export class RawInitiator {
     return { bhs, itt };
   }
 
+  /** SendTargets, following the target's continuation (C bit) until the final response; counts the PDUs. */
   async sendTargets(value = 'All'): Promise<Array<[string, string]>> {
-    const { bhs } = this.header(Opcode.TextRequest);
+    return (await this.sendTargetsCounted(value)).pairs;
+  }
+
+  async sendTargetsCounted(value = 'All'): Promise<{ pairs: Array<[string, string]>; responses: number }> {
+    const { bhs, itt } = this.header(Opcode.TextRequest);
     bhs[1] = 0x80;
     bhs.writeUInt32BE(0xffffffff, 20);
     this.send(bhs, encodeText([['SendTargets', value]]));
-    const res = await this.expect(Opcode.TextResponse);
-    return parseText(res.data);
+    const parts: Buffer[] = [];
+    for (let responses = 1; ; responses++) {
+      const res = await this.expect(Opcode.TextResponse);
+      parts.push(res.data);
+      if (res.bhs[1]! & 0x80) return { pairs: parseText(Buffer.concat(parts)), responses };
+      const more = newBhs(Opcode.TextRequest);
+      more[1] = 0x80;
+      more.writeUInt32BE(itt, 16);
+      more.writeUInt32BE(res.bhs.readUInt32BE(20), 20);
+      more.writeUInt32BE(this.cmdSN, 24);
+      more.writeUInt32BE(this.expStatSN, 28);
+      this.cmdSN = (this.cmdSN + 1) >>> 0;
+      this.send(more);
+    }
   }
 
   /**

@@ -93,6 +93,21 @@ test('discovery lists only reachable targets, with every announced portal', asyn
   assert.equal(opcodeOf((await c.expect(Opcode.Reject)).bhs), Opcode.Reject);
 });
 
+test('a SendTargets answer larger than the initiator accepts comes in pieces with the C bit', async (t) => {
+  const { server, client } = await setup(t);
+  const names = Array.from({ length: 200 }, (_, i) => `iqn.2010-10.org.openstack:volume-${String(i).padStart(4, '0')}-${'x'.repeat(40)}`);
+  for (const iqn of names) {
+    server.addTarget({ iqn, luns: new Map() });
+    server.allowInitiator(iqn, INITIATOR);
+  }
+  const c = await client();
+  assert.equal((await c.login({ initiatorName: INITIATOR, discovery: true })).status, 0);
+  const { pairs, responses } = await c.sendTargetsCounted('All');
+  assert.ok(responses > 1, 'the answer exceeds 8192 bytes, so it must be split');
+  const listed = pairs.filter(([k]) => k === 'TargetName').map(([, v]) => v);
+  assert.deepEqual(listed.sort(), [IQN, ...names].sort());
+});
+
 test('writes through immediate data, unsolicited Data-Out and R2T all land, and read back intact', async (t) => {
   const { client, spy } = await setup(t);
   const c = await client();

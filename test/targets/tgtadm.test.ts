@@ -278,6 +278,19 @@ test('a tgtd left behind on the same portal is cleared at start, and exports mad
     shown.map((s) => [String(s.tid), s.iqn, s.luns.find((l) => l.lun === 1)?.backingPath, s.accounts]).sort(),
     specs.map((s, i) => [tids[i], s.iqn, s.backingPath, [s.chap.username]]).sort(),
   );
-  await Promise.all(specs.map((spec) => helper.removeExport(spec.volumeId, spec.iqn)));
+
+  // An export that cannot be built must not keep the others from coming back after a tgtd death.
+  const broken: ExportSpec = { ...specs[0]!, volumeId: 'broken', iqn: 'iqn.2010-10.org.openstack:volume-broken', backingPath: join(dir, 'missing.img') };
+  await assert.rejects(helper.createExport(broken));
+  const pid = (helper as TgtadmTargetHelper).tgtdPid!;
+  process.kill(pid, 'SIGKILL');
+  await waitFor('the exports to be rebuilt', async () => {
+    const after = parseTargets((await adm('--lld', 'iscsi', '--mode', 'target', '--op', 'show')).stdout);
+    return specs.every((spec) => after.some((s) => s.iqn === spec.iqn && s.luns.some((l) => l.lun === 1)));
+  });
+  assert.notEqual((helper as TgtadmTargetHelper).tgtdPid, pid);
+  assert.deepEqual(await Promise.all(specs.map((spec) => helper.createExport(spec))), tids);
+
+  await Promise.all([...specs, broken].map((spec) => helper.removeExport(spec.volumeId, spec.iqn)));
   assert.deepEqual(parseTargets((await adm('--lld', 'iscsi', '--mode', 'target', '--op', 'show')).stdout), []);
 });

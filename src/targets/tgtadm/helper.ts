@@ -41,7 +41,7 @@ export class TgtadmTargetHelper implements TargetHelper {
   private readonly exports = new Map<string, DesiredExport>();
   /** Passwords of the CHAP accounts this helper created in tgtd, by user name. */
   private readonly accounts = new Map<string, string>();
-  private readonly locks = new Map<string, Promise<unknown>>();
+  private readonly locks = new Map<string, Promise<void>>();
   private readonly daemon: TgtdDaemon;
   private readonly logger: Logger;
 
@@ -294,10 +294,21 @@ export class TgtadmTargetHelper implements TargetHelper {
     return parseTargets(await tgtadm.run(['--lld', 'iscsi', '--mode', 'target', '--op', 'show']));
   }
 
-  /** A fresh tgtd knows nothing: every account and export is built again. */
+  /**
+   * A fresh tgtd knows nothing: every account and export is built again. One export
+   * that cannot be (its file is gone, say) is logged and left out rather than holding
+   * every other volume hostage; only a tgtd that stops answering fails the replay.
+   */
   private async replay(tgtadm: Tgtadm): Promise<void> {
     this.accounts.clear();
-    for (const desired of this.exports.values()) await this.apply(tgtadm, desired);
+    for (const desired of this.exports.values()) {
+      try {
+        await this.apply(tgtadm, desired);
+      } catch (err) {
+        if (err instanceof TgtadmError && (err.failure === 'unreachable' || err.failure === 'timeout')) throw err;
+        this.logger.error({ err, iqn: desired.spec.iqn }, 'export could not be rebuilt after a tgtd restart');
+      }
+    }
   }
 
   /**
@@ -307,7 +318,7 @@ export class TgtadmTargetHelper implements TargetHelper {
    */
   private withTarget<T>(iqn: string, work: (tgtadm: Tgtadm) => Promise<T>): Promise<T> {
     const previous = this.locks.get(iqn) ?? Promise.resolve();
-    const run = previous.catch(() => undefined).then(async () => {
+    const run = previous.then(async () => {
       await this.daemon.ready();
       try {
         return await work(this.daemon.tgtadm);
@@ -319,10 +330,15 @@ export class TgtadmTargetHelper implements TargetHelper {
         return await work(this.daemon.tgtadm);
       }
     });
-    const tail = run.finally(() => {
-      if (this.locks.get(iqn) === tail) this.locks.delete(iqn);
+    // The queue holds the outcome, never the failure: the caller handles that.
+    const settled = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.locks.set(iqn, settled);
+    void settled.then(() => {
+      if (this.locks.get(iqn) === settled) this.locks.delete(iqn);
     });
-    this.locks.set(iqn, tail);
     return run;
   }
 }

@@ -349,11 +349,11 @@ export class FileLogicalUnit implements LogicalUnit {
     const six = cdb[0] === Op.WRITE_6;
     if (!six && cdb[1] >> 5) return invalidField(1, 7); // WRPROTECT
     if (!('lba' in r)) return r;
-    if (r.count === 0) return GOOD;
+    const done: ScsiResponse = { status: GOOD.status, transferLength: r.count * this.blockSize };
+    if (r.count === 0) return done;
     const long = this.tooLong(r.count, countByte);
     if (long) return long;
     const data = this.writeData(cmd, r.count);
-    const done: ScsiResponse = { status: GOOD.status, transferLength: r.count * this.blockSize };
     if (data.length === 0) return done;
     // WRITE AND VERIFY asks for the data to be on the medium before it is checked.
     await this.orderedWrite(r.lba, data, verify || (!six && (cdb[1] & 0x08) !== 0));

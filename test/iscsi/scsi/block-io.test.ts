@@ -96,8 +96,11 @@ test('a WRITE whose expected transfer length is short writes only the bytes sent
   const file = (await readFile(path)).subarray(0, 1024);
   assert.deepEqual(file.subarray(0, 200), Buffer.alloc(200, 0x62));
   assert.deepEqual(file.subarray(200), Buffer.alloc(824, 0x61));
-  assertGood(await run(lu, write10(0, 1), { expectedLength: 0 }));
+  const none = await run(lu, write10(0, 1), { expectedLength: 0 });
+  assertGood(none);
+  assert.equal(none.transferLength, 512, 'the transport needs the CDB length for the overflow residual');
   assert.deepEqual((await readFile(path)).subarray(0, 200), Buffer.alloc(200, 0x62));
+  assert.equal((await run(lu, write10(0, 0), { data: Buffer.alloc(512), expectedLength: 512 })).transferLength, 0);
 });
 
 test('FUA writes and SYNCHRONIZE CACHE return GOOD with the data in the file', async (t) => {

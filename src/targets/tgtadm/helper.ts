@@ -131,6 +131,7 @@ export class TgtadmTargetHelper implements TargetHelper {
       const target = (await this.showTargets(tgtadm)).find((t) => t.iqn === iqn);
       if (!target) return;
       await this.revoke(tgtadm, target, initiator);
+      this.logger.info({ iqn, initiator }, 'initiator removed from target');
     });
   }
 
@@ -269,7 +270,6 @@ export class TgtadmTargetHelper implements TargetHelper {
         );
       }
     }
-    this.logger.info({ iqn: target.iqn, initiator }, 'initiator removed from target');
   }
 
   /**

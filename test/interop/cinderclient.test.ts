@@ -72,6 +72,12 @@ test('cinder CLI: volumes, multiattach type and attachments', { concurrency: 3 }
     assert.equal(result.code, 0, `cinder ${args.join(' ')} failed:\n${redact(result.stderr)}\n${redact(result.stdout)}`);
     return parseTables(result.stdout);
   };
+  const cliFails = async (args: string[]): Promise<string> => {
+    const auth = ['--os-auth-type', 'noauth', '--os-endpoint', `${svc.endpoint}/${svc.projectId}`, '--os-user-id', 'admin', '--os-project-id', svc.projectId];
+    const result = await run(cinder, [...auth, ...args], { env, timeoutMs: 60_000 });
+    assert.notEqual(result.code, 0, `cinder ${args.join(' ')} should fail:\n${redact(result.stdout)}`);
+    return result.stderr;
+  };
   // Each CLI run costs a Python start-up (seconds on a busy machine), so the state between
   // commands is read over plain HTTP; the commands under test all go through the CLI.
   const volume = async (id: string) => {
@@ -193,14 +199,25 @@ test('cinder CLI: volumes, multiattach type and attachments', { concurrency: 3 }
       }
     }
 
-    await cli(['attachment-delete', attachments[0]!.id]);
+    // OSSA-2023-003: a user may not delete an attachment a server is using (it has an instance
+    // and connection_info); the CLI cannot send a service token, Nova can.
+    const refusal = await cliFails(['attachment-delete', attachments[0]!.id]);
+    assert.match(refusal, /ConflictNovaUsingAttachment.*\(HTTP 409\)/);
+    const novaDelete = async (id: string) => {
+      const res = await fetch(`${svc.endpoint}/${svc.projectId}/attachments/${id}`, {
+        method: 'DELETE',
+        headers: { 'X-Auth-Token': svc.token, 'X-Service-Token': 'svc', 'OpenStack-API-Version': 'volume 3.44' },
+      });
+      assert.equal(res.status, 200, `DELETE attachment ${id} with a service token`);
+    };
+    await novaDelete(attachments[0]!.id);
     assert.equal((await volume(multiId)).status, 'in-use', 'one attachment is left');
     if (iscsiInq) {
       assert.notEqual((await login(attachments[0]!)).code, 0, `${attachments[0]!.initiator} is refused once its attachment is deleted`);
       const still = await login(attachments[1]!);
       assert.equal(still.code, 0, `${attachments[1]!.initiator} keeps its access: ${redact(still.stderr)}`);
     }
-    await cli(['attachment-delete', attachments[1]!.id]);
+    await novaDelete(attachments[1]!.id);
     assert.equal((await volume(multiId)).status, 'available');
     if (iscsiInq) assert.notEqual((await login(attachments[1]!)).code, 0, 'no access once the last attachment is gone');
   });

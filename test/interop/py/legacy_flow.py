@@ -155,6 +155,7 @@ def attachments_flow(args):
         'instance_uuid': instance,
         'steps': log,
         'created_status': created['status'],
+        'updated_status': updated.status,
         'shown_status': shown.status,
         'volume_attachment': completed.attachments[0] if completed.attachments else None,
         'connection_info': redact(info),

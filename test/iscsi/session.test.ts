@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { open } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
-import { IscsiServer, type IscsiServerOptions } from '../../src/iscsi/server.js';
+import { IscsiServer, parsePortal, type IscsiServerOptions } from '../../src/iscsi/server.js';
 import { openFileLogicalUnit } from '../../src/iscsi/scsi/file-lu.js';
 import type { ItNexus, LogicalUnit, ResetKind, ScsiCommand } from '../../src/iscsi/scsi/types.js';
 import { Opcode, LoginStatus } from '../../src/iscsi/pdu/constants.js';
@@ -396,4 +396,11 @@ test('write buffering is bounded: R2Ts for a second write wait until the first o
   assert.equal((await c.expect(Opcode.ScsiResponse)).bhs[3], 0);
   const back = await c.scsi(read10(1000, 128), { read: 65536 });
   assert.ok(back.data.every((x) => x === 0xb2));
+});
+
+test('portals parse as host:port, with IPv6 in brackets', () => {
+  assert.deepEqual(parsePortal('10.0.0.5:3260'), { host: '10.0.0.5', port: 3260 });
+  assert.deepEqual(parsePortal('[fd00::1]:3261'), { host: 'fd00::1', port: 3261 });
+  assert.throws(() => parsePortal('fd00::1:3260'));
+  assert.throws(() => parsePortal('host-without-port'));
 });

@@ -205,11 +205,10 @@ export class Reservations {
     }
 
     if (!own || own.key !== key) return reservationConflict();
-    const needsType = sa === PrOut.RESERVE || sa === PrOut.RELEASE || ((sa === PrOut.PREEMPT || sa === PrOut.PREEMPT_AND_ABORT));
-    if (needsType && scope !== 0) return invalidField(2, 7);
-    if ((sa === PrOut.RESERVE || ((sa === PrOut.PREEMPT || sa === PrOut.PREEMPT_AND_ABORT) && this.reservation)) && !VALID_TYPES.has(type)) {
-      return invalidField(2, 3);
-    }
+    const preempting = sa === PrOut.PREEMPT || sa === PrOut.PREEMPT_AND_ABORT;
+    // Only logical-unit scope exists; the type matters where a reservation is made or replaced.
+    if ((sa === PrOut.RESERVE || sa === PrOut.RELEASE || preempting) && scope !== 0) return invalidField(2, 7);
+    if ((sa === PrOut.RESERVE || (preempting && this.reservation)) && !VALID_TYPES.has(type)) return invalidField(2, 3);
 
     switch (sa) {
       case PrOut.RESERVE: {

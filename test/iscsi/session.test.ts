@@ -404,3 +404,22 @@ test('portals parse as host:port, with IPv6 in brackets', () => {
   assert.throws(() => parsePortal('fd00::1:3260'));
   assert.throws(() => parsePortal('host-without-port'));
 });
+
+test('a flood of immediate commands beyond twice the queue depth is rejected, not queued', async (t) => {
+  const { client } = await setup(t, { connectionLimits: { queueDepth: 2, writeBufferBudget: 1 } });
+  const c = await client();
+  await ready(c, { InitialR2T: 'Yes' });
+  // Writes waiting for R2T data stay open, so each one holds a task.
+  const rejected: number[] = [];
+  for (let i = 0; i < 6; i++) {
+    const { bhs } = c.header(Opcode.ScsiCommand, { immediate: true });
+    bhs[1] = 0x80 | 0x20;
+    bhs.writeUInt32BE(512, 20);
+    write10(i, 1).copy(bhs, 32);
+    c.send(bhs);
+  }
+  for (let pdu = await c.next(300); pdu; pdu = await c.next(300)) {
+    if (opcodeOf(pdu.bhs) === Opcode.Reject) rejected.push(pdu.bhs[2]!);
+  }
+  assert.deepEqual(rejected, [0x06, 0x06]);
+});

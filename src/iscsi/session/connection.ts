@@ -432,6 +432,10 @@ export class Connection {
     const write = (flags & 0x20) !== 0;
     const edtl = bhs.readUInt32BE(20);
     if (this.tasks.has(itt)) return this.sendReject(RejectReason.TaskInProgress, bhs);
+    // Immediate commands bypass the CmdSN window, so they need a bound of their own.
+    if (isImmediate(bhs) && this.tasks.size >= 2 * this.limits.queueDepth) {
+      return this.sendReject(RejectReason.ImmediateCommandReject, bhs);
+    }
     if (read && write) return this.sendReject(RejectReason.CommandNotSupported, bhs); // bidirectional
     if (!write && pdu.data.length) return this.sendReject(RejectReason.InvalidPduField, bhs);
     let cdb = bhs.subarray(32, 48);

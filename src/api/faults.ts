@@ -5,7 +5,7 @@ export class ApiFault extends Error {
   constructor(
     readonly status: number,
     message: string,
-    readonly extra: { echoVersion?: ApiVersion; headers?: Record<string, string> } = {},
+    readonly extra: { echoVersion?: ApiVersion } = {},
   ) {
     super(message);
     this.name = 'ApiFault';
@@ -14,6 +14,9 @@ export class ApiFault extends Error {
 
 export const GENERIC_500_MESSAGE = 'The server has either erred or is incapable of performing the requested operation.';
 export const NOT_FOUND_MESSAGE = 'The resource could not be found.';
+/** webob's text for a 400 with nothing more specific to say. */
+export const MALFORMED_REQUEST_MESSAGE =
+  'The server could not comply with the request since it is either malformed or otherwise incorrect.';
 
 // Cinder's Fault names by status; anything not listed is a computeFault.
 const FAULT_NAMES: Record<number, string> = {

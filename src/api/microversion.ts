@@ -1,4 +1,4 @@
-import { ApiFault } from './faults.js';
+import { ApiFault, MALFORMED_REQUEST_MESSAGE } from './faults.js';
 
 /** A negotiated Block Storage API microversion (3.X). */
 export class ApiVersion {
@@ -60,7 +60,7 @@ export function negotiate(header: string | string[] | undefined): ApiVersion {
     .find((part) => part.toLowerCase().includes(SERVICE));
   const words = element?.split(/\s+/) ?? [];
   if (words.length !== 2 || words[0]!.toLowerCase() !== SERVICE) {
-    throw new ApiFault(400, 'The server could not comply with the request since it is either malformed or otherwise incorrect.');
+    throw new ApiFault(400, MALFORMED_REQUEST_MESSAGE);
   }
   const requested = words[1]!;
   if (requested.toLowerCase() === 'latest') return MAX_VERSION;

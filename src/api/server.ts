@@ -6,7 +6,7 @@ import { CinderError } from '../errors.js';
 import type { Logger } from '../observability/log.js';
 import type { BlockStorage } from '../volumes/service.js';
 import { handshakeHeaders, noauthContext } from './auth.js';
-import { ApiFault, faultBody, GENERIC_500_MESSAGE, NOT_FOUND_MESSAGE } from './faults.js';
+import { ApiFault, faultBody, GENERIC_500_MESSAGE, MALFORMED_REQUEST_MESSAGE, NOT_FOUND_MESSAGE } from './faults.js';
 import { HEADER, negotiate } from './microversion.js';
 import { registerAttachmentRoutes } from './routes/attachments.js';
 import type { RequestState, RouteDeps } from './routes/common.js';
@@ -53,42 +53,33 @@ function checkContentType(header: string | undefined): void {
 }
 
 /** A fault for anything thrown on the way; unexpected errors say nothing about themselves. */
-function toFault(err: unknown): { status: number; message: string; headers: Record<string, string>; unexpected: boolean } {
-  const none = {} as Record<string, string>;
-  if (err instanceof ApiFault) return { status: err.status, message: err.message, headers: err.extra.headers ?? none, unexpected: false };
-  if (err instanceof CinderError) {
-    const headers: Record<string, string> = err.status === 413 ? { 'Retry-After': '0' } : none;
-    return { status: err.status, message: err.message, headers, unexpected: false };
-  }
+function toFault(err: unknown): { status: number; message: string; unexpected: boolean } {
+  if (err instanceof ApiFault || err instanceof CinderError) return { status: err.status, message: err.message, unexpected: false };
   const fastifyError = err as Partial<FastifyError> & { validation?: SchemaError[] };
   if (fastifyError.validation) {
     const fault = validationFault(fastifyError.validation);
-    return { status: fault.status, message: fault.message, headers: none, unexpected: false };
+    return { status: fault.status, message: fault.message, unexpected: false };
   }
   switch (fastifyError.code) {
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-      return { status: 415, message: 'Unsupported Content-Type', headers: none, unexpected: false };
+      return { status: 415, message: 'Unsupported Content-Type', unexpected: false };
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
-      return { status: 413, message: 'Request is too large.', headers: none, unexpected: false };
+      return { status: 413, message: 'Request is too large.', unexpected: false };
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
-      return { status: 400, message: 'Malformed request body', headers: none, unexpected: false };
+      return { status: 400, message: 'Malformed request body', unexpected: false };
     default:
       break;
   }
+  // JSON.parse's own error, or fastify refusing a __proto__/constructor key.
   if (err instanceof SyntaxError || (fastifyError.statusCode === 400 && /proto|constructor/i.test(String(fastifyError.message)))) {
-    return { status: 400, message: 'Malformed request body', headers: none, unexpected: false };
+    return { status: 400, message: 'Malformed request body', unexpected: false };
   }
   if (fastifyError.statusCode && fastifyError.statusCode >= 400 && fastifyError.statusCode < 500) {
-    return {
-      status: fastifyError.statusCode,
-      message: 'The server could not comply with the request since it is either malformed or otherwise incorrect.',
-      headers: none,
-      unexpected: false,
-    };
+    return { status: fastifyError.statusCode, message: MALFORMED_REQUEST_MESSAGE, unexpected: false };
   }
-  return { status: 500, message: GENERIC_500_MESSAGE, headers: none, unexpected: true };
+  return { status: 500, message: GENERIC_500_MESSAGE, unexpected: true };
 }
 
 /** webob's plain 404 for URLs that match no route, in the form the Accept header prefers. */
@@ -136,7 +127,7 @@ export async function buildApiServer(
         .send(
           Buffer.from(
             JSON.stringify(
-              faultBody(400, 'The server could not comply with the request since it is either malformed or otherwise incorrect.'),
+              faultBody(400, MALFORMED_REQUEST_MESSAGE),
             ),
           ),
         );
@@ -226,7 +217,9 @@ export async function buildApiServer(
   app.setErrorHandler((err, req, reply) => {
     const fault = toFault(err);
     if (fault.unexpected) req.log.error({ err }, 'unexpected error');
-    return reply.code(fault.status).headers(fault.headers).type('application/json').send(faultBody(fault.status, fault.message));
+    // Quota-style refusals tell the client it may retry at once, as Cinder's do.
+    if (fault.status === 413) reply.header('Retry-After', '0');
+    return reply.code(fault.status).type('application/json').send(faultBody(fault.status, fault.message));
   });
 
   app.setNotFoundHandler((req, reply) => sendRoutingNotFound(req, reply));

@@ -48,22 +48,35 @@ export interface TestService {
 
 export async function startService(t: TestContext, overrides: Partial<Config> = {}): Promise<TestService> {
   const dataDir = await tempDir(t, 'cinderblock-api-');
-  const [apiPort, iscsiPort] = [await freePort(), await freePort()];
-  // The environment is left out so a developer's CINDERBLOCK_* settings cannot change a test.
-  const config = loadConfig(
-    { dataDir, apiListen: `127.0.0.1:${apiPort}`, iscsiListen: `127.0.0.1:${iscsiPort}`, ...overrides },
-    {},
-    undefined,
-  );
   const logger = createLogger(process.env.CINDERBLOCK_TEST_LOG_LEVEL ?? 'silent');
-  const app = await createApp(config, logger);
+  // A port freePort handed out may be taken by a concurrent test before we bind it, so a
+  // start that loses that race is tried again on fresh ports.
+  let config: Config;
+  let app: App;
   let api: FastifyInstance;
-  try {
-    api = await buildApiServer(app.storage, { config, logger });
-    await api.listen({ host: '127.0.0.1', port: apiPort });
-  } catch (err) {
-    await app.close();
-    throw err;
+  for (let attempt = 1; ; attempt++) {
+    const [apiPort, iscsiPort] = [await freePort(), await freePort()];
+    // The environment is left out so a developer's CINDERBLOCK_* settings cannot change a test.
+    config = loadConfig(
+      { dataDir, apiListen: `127.0.0.1:${apiPort}`, iscsiListen: `127.0.0.1:${iscsiPort}`, ...overrides },
+      {},
+      undefined,
+    );
+    try {
+      app = await createApp(config, logger);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE' && attempt < 5) continue;
+      throw err;
+    }
+    try {
+      api = await buildApiServer(app.storage, { config, logger });
+      await api.listen({ host: '127.0.0.1', port: apiPort });
+      break;
+    } catch (err) {
+      await app.close();
+      if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE' && attempt < 5) continue;
+      throw err;
+    }
   }
   let closed = false;
   const close = async () => {
@@ -76,7 +89,7 @@ export async function startService(t: TestContext, overrides: Partial<Config> = 
 
   const projectId = randomUUID().replace(/-/g, '');
   const token = `admin:${projectId}`;
-  const baseUrl = `http://127.0.0.1:${apiPort}`;
+  const baseUrl = `http://${config.apiListen}`;
   const endpoint = `${baseUrl}/v3/${projectId}`;
 
   async function request(method: string, path: string, opts: RequestOptions = {}): Promise<Response> {

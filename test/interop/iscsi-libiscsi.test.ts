@@ -96,3 +96,16 @@ test('libiscsi with CRC32C header digests when the target prefers them', async (
   assert.equal(res.code, 0, res.stderr);
   assert.equal(res.stdout.trim(), String(64 << 20));
 });
+
+test('iscsi-ls with credentials and no discovery CHAP (as os-brick-style callers do), and -s logs in to list LUNs', async (t) => {
+  const tool = requireTool(t, 'iscsi-ls');
+  if (!tool) return;
+  const fx = await startTarget(t, { target: { chap: CHAP } });
+  const url = `iscsi://${CHAP.username}%${CHAP.password}@127.0.0.1:${fx.port}`;
+  const listed = await run(tool, ['-i', LIBISCSI_INITIATOR, url]);
+  assert.equal(listed.code, 0, listed.stdout + listed.stderr);
+  assert.match(listed.stdout, /Target:iqn\.2010-10\.org\.openstack:volume-/);
+  const luns = await run(tool, ['-i', LIBISCSI_INITIATOR, '-s', url]);
+  assert.equal(luns.code, 0, luns.stdout + luns.stderr);
+  assert.match(luns.stdout, /Lun:0\s+Type:DIRECT_ACCESS/);
+});

@@ -283,3 +283,14 @@ test('CHAP binary values: hex in any case, odd length, base64; junk is refused',
   assert.equal(chooseChapAlgorithm('5'), 5);
   assert.equal(chooseChapAlgorithm('6'), null);
 });
+
+test('leading keys repeated with the same value are tolerated, a changed one is refused', () => {
+  const m = new LoginMachine(env());
+  m.handle(req(0, 1, false, { InitiatorName: INITIATOR, SessionType: 'Discovery', AuthMethod: 'CHAP,None' }));
+  const again = m.handle(req(0, 1, true, { InitiatorName: INITIATOR, SessionType: 'Discovery' }));
+  assert.equal(again.status, LoginStatus.Success);
+  assert.equal(again.transit, true);
+  const n = new LoginMachine(env());
+  n.handle(req(0, 1, false, { InitiatorName: INITIATOR, SessionType: 'Discovery', AuthMethod: 'None' }));
+  assert.equal(n.handle(req(0, 1, true, { InitiatorName: 'iqn.someone-else' })).status, LoginStatus.InitiatorError);
+});

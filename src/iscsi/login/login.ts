@@ -100,6 +100,7 @@ export class LoginMachine {
   private challenge?: ChapChallenge;
   private declaredMrdsl = false;
   private leadingDone = false;
+  private readonly leadingKeys = new Map<string, string>();
   private pendingText: Buffer[] = [];
   private seenKeys = new Set<string>();
 
@@ -166,7 +167,10 @@ export class LoginMachine {
     const first = !this.leadingDone;
     this.leadingDone = true;
     const reply: TextPairs = [];
-    if (first) this.leading(keys, reply);
+    if (first) {
+      for (const k of LEADING_KEYS) if (keys.has(k)) this.leadingKeys.set(k, keys.get(k)!);
+      this.leading(keys, reply);
+    }
     this.stage = req.csg;
 
     if (req.csg === Stage.Security) {
@@ -183,7 +187,11 @@ export class LoginMachine {
         continue;
       }
       if (LEADING_KEYS.has(k)) {
-        if (!first) throw new LoginFailure(LoginStatus.InitiatorError, `${k} after the first login request`);
+        // libiscsi repeats its leading keys when CHAP was offered but not needed (as for a
+        // discovery session without CHAP); the same value again is harmless, a new one is not.
+        if (!first && this.leadingKeys.get(k) !== v) {
+          throw new LoginFailure(LoginStatus.InitiatorError, `${k} changed after the first login request`);
+        }
         continue;
       }
       if (OPERATIONAL_KEYS.has(k)) {

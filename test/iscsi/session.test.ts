@@ -423,3 +423,30 @@ test('a flood of immediate commands beyond twice the queue depth is rejected, no
   }
   assert.deepEqual(rejected, [0x06, 0x06]);
 });
+
+test('a silent initiator is pinged with NOP-In; answering keeps the session, silence ends it', async (t) => {
+  const { client, server, spy } = await setup(t, { connectionLimits: { nopInIntervalMs: 150, nopInTimeoutMs: 300 } });
+  const quiet = await client();
+  await ready(quiet);
+  const ping = await quiet.expect(Opcode.NopIn, 2000);
+  assert.equal(ping.bhs.readUInt32BE(16), 0xffffffff);
+  assert.notEqual(ping.bhs.readUInt32BE(20), 0xffffffff, 'the target wants an answer');
+  await quiet.closedByTarget(2000);
+  assert.equal(spy.lost.length, 1, 'the nexus is released');
+
+  const chatty = await client();
+  await ready(chatty);
+  const deadline = Date.now() + 1200;
+  while (Date.now() < deadline) {
+    const p = await chatty.next(100);
+    if (p && opcodeOf(p.bhs) === Opcode.NopIn) {
+      const { bhs } = chatty.header(Opcode.NopOut, { immediate: true });
+      bhs[1] = 0x80;
+      bhs.writeUInt32BE(0xffffffff, 16);
+      bhs.writeUInt32BE(p.bhs.readUInt32BE(20), 20);
+      chatty.send(bhs);
+    }
+  }
+  assert.equal(chatty.closed, false);
+  assert.equal(server.sessionCount(IQN), 1);
+});

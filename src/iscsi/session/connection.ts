@@ -62,6 +62,10 @@ export interface ConnectionLimits {
   /** Queued outgoing bytes above which we stop reading from the socket. */
   sendHighWater: number;
   loginTimeoutMs: number;
+  /** A session silent this long gets a NOP-In ping... */
+  nopInIntervalMs: number;
+  /** ...and is closed if nothing at all arrives within this much longer, so a vanished host's nexus is released. */
+  nopInTimeoutMs: number;
 }
 
 export const DEFAULT_CONNECTION_LIMITS: ConnectionLimits = Object.freeze({
@@ -70,6 +74,8 @@ export const DEFAULT_CONNECTION_LIMITS: ConnectionLimits = Object.freeze({
   writeBufferBudget: 128 * 1024 * 1024,
   sendHighWater: 32 * 1024 * 1024,
   loginTimeoutMs: 30_000,
+  nopInIntervalMs: 30_000,
+  nopInTimeoutMs: 30_000,
 });
 
 interface R2TState {
@@ -159,6 +165,10 @@ export class Connection {
   /** Writes whose solicited data must wait until buffered write data drops below the budget. */
   private readonly waitingForBuffer: Task[] = [];
 
+  private lastReceived = Date.now();
+  private pingSentAt = 0;
+  private pingTimer: NodeJS.Timeout | undefined;
+
   private corked = false;
   private readPaused = false;
 
@@ -203,6 +213,8 @@ export class Connection {
   private onData(chunk: Buffer): void {
     if (!this.isOpen) return;
     this.framer.push(chunk);
+    this.lastReceived = Date.now();
+    this.pingSentAt = 0;
     for (;;) {
       if (!this.isOpen) return;
       let pdu: Pdu | null;
@@ -321,6 +333,8 @@ export class Connection {
     this.digests = { headerDigest: result.params.headerDigest, dataDigest: result.params.dataDigest };
     this.framer.options = { ...this.digests, maxDataSegmentLength: result.params.maxRecvDataSegmentLength };
     this.state = 'ffp';
+    this.pingTimer = setInterval(() => this.checkAlive(), Math.min(this.limits.nopInIntervalMs, this.limits.nopInTimeoutMs) / 2);
+    this.pingTimer.unref();
     if (result.sessionType === 'Normal') {
       const target = this.host.findTarget(result.targetName!);
       const access = target?.access(result.initiatorName);
@@ -816,6 +830,25 @@ export class Connection {
     this.send(res, echo);
   }
 
+  /** Pings a silent initiator with a NOP-In that asks for an answer; ends the session if none comes. */
+  private checkAlive(): void {
+    if (this.state !== 'ffp') return;
+    const now = Date.now();
+    if (this.pingSentAt) {
+      if (now - this.pingSentAt >= this.limits.nopInTimeoutMs) this.terminate('no answer to NOP-In');
+      return;
+    }
+    if (now - this.lastReceived < this.limits.nopInIntervalMs) return;
+    const ping = newBhs(Opcode.NopIn);
+    ping[1] = 0x80;
+    ping.writeUInt32BE(RESERVED_TAG, 16);
+    ping.writeUInt32BE(this.allocateTtt(), 20);
+    // ITT 0xffffffff: StatSN is not advanced by this PDU (RFC 7143 11.19.1).
+    this.stampSequence(ping, false);
+    this.send(ping, EMPTY);
+    this.pingSentAt = now;
+  }
+
   private onTaskManagement(pdu: Pdu): void {
     const bhs = pdu.bhs;
     if (!this.acceptCmdSN(bhs)) return;
@@ -1050,6 +1083,7 @@ export class Connection {
   /** Drops tasks and tells the logical units the nexus is gone; runs once. */
   private releaseSession(): void {
     clearTimeout(this.loginTimer);
+    clearInterval(this.pingTimer);
     for (const task of this.tasks.values()) task.aborted = true;
     if (this.state === 'ffp' || this.state === 'login') this.host.connectionClosed(this);
   }

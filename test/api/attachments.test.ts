@@ -51,8 +51,15 @@ forEachDatabase('attachments API', (db) => {
     for (const key of ['target_portal', 'target_iqn', 'target_lun', 'auth_method', 'auth_username', 'auth_password']) {
       assert.ok(key in info, key);
     }
-    assert.match(updated.body.attachment.attached_at, /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}$/);
-    assert.equal(updated.body.attachment.attach_mode, 'rw');
+    // Cinder's answer is its reservation plus the connection info; the next read shows the host's update.
+    assert.equal(updated.body.attachment.status, 'reserved');
+    assert.equal(updated.body.attachment.attached_at, '');
+    assert.equal(updated.body.attachment.attach_mode, 'null');
+    const reread = (await s.request('GET', `attachments/${id}`, { version: '3.44' })).body.attachment;
+    assert.equal(reread.status, 'attaching');
+    assert.match(reread.attached_at, /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}$/);
+    assert.equal(reread.attach_mode, 'rw');
+    assert.deepEqual(reread.connection_info, info);
     assert.equal((await volumeOf(s, v.id)).status, 'attaching');
 
     assert.equal((await s.request('POST', `attachments/${id}/action`, { body: { 'os-complete': null }, version: '3.43' })).status, 404);
@@ -89,7 +96,13 @@ forEachDatabase('attachments API', (db) => {
     assert.equal(res.status, 200, res.text);
     assert.equal(res.body.attachment.connection_info.driver_volume_type, 'iscsi');
     assert.equal(res.body.attachment.attach_mode, 'rw');
+    // "reserved" until os-complete, as cinderclient shows it after attachment-create --connect.
+    assert.equal(res.body.attachment.status, 'reserved');
+    assert.equal(res.body.attachment.attached_at, '');
     assert.equal((await volumeOf(s, v.id)).status, 'attaching');
+    const shown = await s.request('GET', `attachments/${res.body.attachment.id}`, { version: '3.54' });
+    assert.equal(shown.body.attachment.status, 'attaching');
+    assert.deepEqual(shown.body.attachment.connection_info, res.body.attachment.connection_info);
   });
 
   test('mode is accepted from 3.54 only, and must be rw or ro', async (t) => {

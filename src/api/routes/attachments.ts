@@ -32,7 +32,11 @@ export function registerAttachmentRoutes(app: FastifyInstance, { storage }: Rout
       connector,
       ...(typeof a.mode === 'string' ? { mode: a.mode as AttachMode } : {}),
     });
-    return sendJson(reply, 200, { attachment: attachmentDetail(attachment) });
+    // Cinder answers with the reservation it made, given only the connection info the
+    // storage host returned; the host's own progress (attaching, attach time) shows from
+    // the next read on. Clients rely on seeing "reserved" until they complete.
+    const answered = connector ? { ...attachment, attachStatus: 'reserved' as const, attachTime: null } : attachment;
+    return sendJson(reply, 200, { attachment: attachmentDetail(answered) });
   });
 
   app.get<Params<'id'>>('/v3/attachments/:id', { config: API }, async (req, reply) => {
@@ -42,9 +46,13 @@ export function registerAttachmentRoutes(app: FastifyInstance, { storage }: Rout
 
   app.put<Params<'id'>>('/v3/attachments/:id', { config: API }, async (req, reply) => {
     validate(req, schemas.updateAttachment, req.body);
+    const ctx = contextOf(req);
     const connector = bodyObject(bodyObject(req.body).attachment).connector as Connector;
-    const attachment = await storage.updateAttachment(contextOf(req), req.params.id, connector);
-    return sendJson(reply, 200, { attachment: attachmentDetail(attachment) });
+    // As in Cinder, the answer is the attachment as it was before the storage host
+    // connected it, with the connection info that step produced.
+    const before = await storage.getAttachment(ctx, req.params.id);
+    const after = await storage.updateAttachment(ctx, req.params.id, connector);
+    return sendJson(reply, 200, { attachment: attachmentDetail({ ...before, connectionInfo: after.connectionInfo }) });
   });
 
   app.delete<Params<'id'>>('/v3/attachments/:id', { config: API }, async (req, reply) => {

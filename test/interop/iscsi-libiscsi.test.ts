@@ -29,6 +29,18 @@ test('iscsi-ls with discovery CHAP: refused without credentials, listed with the
   assert.match(listed.stdout, /Target:iqn\.2010-10\.org\.openstack:volume-/);
 });
 
+test('iscsi-ls with mutual CHAP on the discovery session', async (t) => {
+  const tool = requireTool(t, 'iscsi-ls');
+  if (!tool) return;
+  const fx = await startTarget(t, { server: { discoveryChap: CHAP, discoveryMutualChap: MUTUAL } });
+  const base = `iscsi://${CHAP.username}%${CHAP.password}@127.0.0.1:${fx.port}`;
+  const good = await run(tool, ['-i', LIBISCSI_INITIATOR, `${base}?target_user=${MUTUAL.username}&target_password=${MUTUAL.password}`]);
+  assert.equal(good.code, 0, good.stdout + good.stderr);
+  assert.match(good.stdout, /Target:iqn\.2010-10\.org\.openstack:volume-/);
+  const bad = await run(tool, ['-i', LIBISCSI_INITIATOR, `${base}?target_user=${MUTUAL.username}&target_password=not-the-one-1`]);
+  assert.notEqual(bad.code, 0);
+});
+
 test('iscsi-inq: standard INQUIRY and VPD 0x83 (page code given in decimal)', async (t) => {
   const tool = requireTool(t, 'iscsi-inq');
   if (!tool) return;

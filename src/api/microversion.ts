@@ -53,7 +53,7 @@ const SERVICE = 'volume';
 export function negotiate(header: string | string[] | undefined): ApiVersion {
   if (header === undefined) return MIN_VERSION;
   const joined = Array.isArray(header) ? header.join(',') : header;
-  // Same reading as microversion_parse: the first comma-separated element naming the service.
+  // Cinder's reading: the first comma-separated element that mentions the service.
   const element = joined
     .split(',')
     .map((part) => part.trim())

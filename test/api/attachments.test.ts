@@ -100,6 +100,8 @@ forEachDatabase('attachments API', (db) => {
     assert.equal(res.body.attachment.status, 'reserved');
     assert.equal(res.body.attachment.attached_at, '');
     assert.equal((await volumeOf(s, v.id)).status, 'attaching');
+    const noMode = await attach(s, { volume_uuid: (await createVolume(s)).id, connector: CONNECTOR, instance_uuid: SERVER_ID }, '3.54');
+    assert.equal(noMode.body.attachment.attach_mode, 'null');
     const shown = await s.request('GET', `attachments/${res.body.attachment.id}`, { version: '3.54' });
     assert.equal(shown.body.attachment.status, 'attaching');
     assert.deepEqual(shown.body.attachment.connection_info, res.body.attachment.connection_info);

@@ -33,9 +33,18 @@ export function registerAttachmentRoutes(app: FastifyInstance, { storage }: Rout
       ...(typeof a.mode === 'string' ? { mode: a.mode as AttachMode } : {}),
     });
     // Cinder answers with the reservation it made, given only the connection info the
-    // storage host returned; the host's own progress (attaching, attach time) shows from
-    // the next read on. Clients rely on seeing "reserved" until they complete.
-    const answered = connector ? { ...attachment, attachStatus: 'reserved' as const, attachTime: null } : attachment;
+    // storage host returned; the host's own progress (attaching, attach time, the mode it
+    // settled on) shows from the next read on. Clients rely on seeing "reserved" until they
+    // complete. The reservation's mode is "ro" for a read-only volume, else what was asked.
+    const requested: AttachMode = typeof a.mode === 'string' ? (a.mode as AttachMode) : 'null';
+    const answered = connector
+      ? {
+          ...attachment,
+          attachStatus: 'reserved' as const,
+          attachTime: null,
+          attachMode: attachment.attachMode === 'ro' ? ('ro' as const) : requested,
+        }
+      : attachment;
     return sendJson(reply, 200, { attachment: attachmentDetail(answered) });
   });
 

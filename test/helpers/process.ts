@@ -137,6 +137,7 @@ export async function spawnServe(
   return handle;
 }
 
+/** The tail of a service's output, for assertion messages. */
 export function describe(out: { stdout: string; stderr: string }): string {
   return `--- stdout ---\n${out.stdout.slice(-4000)}\n--- stderr ---\n${out.stderr.slice(-4000)}`;
 }
@@ -185,7 +186,7 @@ export interface RunResult {
 export function run(
   file: string,
   args: string[],
-  options: { env?: NodeJS.ProcessEnv; timeoutMs?: number; input?: string } = {},
+  options: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
 ): Promise<RunResult> {
   return new Promise((resolve, reject) => {
     const child = execFile(
@@ -199,6 +200,6 @@ export function run(
       },
     );
     // A closed stdin makes any unexpected prompt fail at once instead of hanging until the timeout.
-    child.stdin!.end(options.input ?? '');
+    child.stdin!.end();
   });
 }

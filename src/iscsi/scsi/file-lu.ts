@@ -4,7 +4,8 @@
 // touch an overlapping block range (see RangeLock).
 
 import { open, type FileHandle } from 'node:fs/promises';
-import { constants as fsConstants } from 'node:fs';
+import { constants as fsConstants, readSync, writeSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
 
 import { FileHoles } from './holes.js';
 import { type LuIdentity, standardInquiry, vpdPage, type PortIdentity } from './inquiry.js';
@@ -64,6 +65,20 @@ const MAX_UNMAP_DESCRIPTORS = 256;
  */
 const MAX_UNMAP_BYTES = 512 << 20;
 const ZERO_CHUNK_BYTES = 1 << 20;
+/**
+ * Reads and writes up to this size are done on the main thread. The file is opened
+ * without O_DIRECT, so when the page cache serves them they are memory copies, cheaper
+ * than the hand-off to libuv's thread pool and back. The bound caps how long a transfer
+ * that misses the cache can hold the event loop.
+ */
+const SYNC_IO_MAX_BYTES = 64 << 10;
+/**
+ * A synchronous transfer slower than this went to the disk (a cache miss, or writeback
+ * throttling): the unit then uses the thread pool for SYNC_IO_BACKOFF_MS, so a cold or
+ * congested volume blocks the event loop at most once per backoff period.
+ */
+const SYNC_IO_SLOW_MS = 0.5;
+const SYNC_IO_BACKOFF_MS = 100;
 const MAX_PENDING_UNIT_ATTENTIONS = 8;
 const RELATIVE_TARGET_PORT = 1;
 
@@ -124,6 +139,8 @@ export class FileLogicalUnit implements LogicalUnit {
   private closed = false;
   private syncing: Promise<void> | null = null;
   private nextSync: Promise<void> | null = null;
+  /** performance.now() before which small transfers go through the thread pool (see SYNC_IO_SLOW_MS). */
+  private poolUntil = 0;
 
   constructor(
     private readonly fh: FileHandle,
@@ -158,15 +175,19 @@ export class FileLogicalUnit implements LogicalUnit {
     return this.blocks;
   }
 
-  async execute(cmd: ScsiCommand): Promise<ScsiResponse> {
-    if (this.closed) return checkCondition(SenseKey.NOT_READY, [0x04, 0x00]);
-    const running = this.run(cmd).catch((e: unknown) => ioFailure(e, cmd.cdb[0]));
-    this.inFlight.add(running);
+  execute(cmd: ScsiCommand): Promise<ScsiResponse> {
+    if (this.closed) return Promise.resolve(checkCondition(SenseKey.NOT_READY, [0x04, 0x00]));
+    let result: ScsiResponse | Promise<ScsiResponse>;
     try {
-      return await running;
-    } finally {
-      this.inFlight.delete(running);
+      result = this.run(cmd);
+    } catch (e) {
+      return Promise.resolve(ioFailure(e, cmd.cdb[0]));
     }
+    // A command answered synchronously has nothing left for close() to wait for.
+    if (!(result instanceof Promise)) return Promise.resolve(result);
+    const running = result.catch((e: unknown) => ioFailure(e, cmd.cdb[0]));
+    this.inFlight.add(running);
+    return running.finally(() => this.inFlight.delete(running));
   }
 
   reset(kind: ResetKind, _nexus: ItNexus): void {
@@ -202,7 +223,7 @@ export class FileLogicalUnit implements LogicalUnit {
 
   // ---- command flow -------------------------------------------------------------
 
-  private async run(cmd: ScsiCommand): Promise<ScsiResponse> {
+  private run(cmd: ScsiCommand): ScsiResponse | Promise<ScsiResponse> {
     const cdb = cmd.cdb;
     if (cdb.length < 6) return invalidOpcode();
     const nexusId = cmd.nexus.id;
@@ -245,10 +266,50 @@ export class FileLogicalUnit implements LogicalUnit {
 
   /** LBA and block count of a read/write-type CDB, or the error to return. */
   private range(cdb: Buffer, lbaAt: number, lbaBytes: 4 | 8, countAt: number, countBytes: 1 | 2 | 4): Range | ScsiResponse {
-    const lba = lbaBytes === 8 ? cdb.readBigUInt64BE(lbaAt) : BigInt(cdb.readUInt32BE(lbaAt));
+    // Doubles are exact below 2^53, and any capacity a file can have is far below that,
+    // so an LBA whose high word is 2^21 or more is out of range without further ado.
+    const high = lbaBytes === 8 ? cdb.readUInt32BE(lbaAt) : 0;
+    if (high >= 0x200000) return lbaOutOfRange();
+    const lba = high * 0x100000000 + cdb.readUInt32BE(lbaBytes === 8 ? lbaAt + 4 : lbaAt);
     const count = countBytes === 4 ? cdb.readUInt32BE(countAt) : countBytes === 2 ? cdb.readUInt16BE(countAt) : cdb[countAt];
-    if (lba + BigInt(count) > BigInt(this.blocks)) return lbaOutOfRange();
-    return { lba: Number(lba), count };
+    if (lba + count > this.blocks) return lbaOutOfRange();
+    return { lba, count };
+  }
+
+  /** Whether a transfer of this size may run on the main thread now (see SYNC_IO_MAX_BYTES). */
+  private syncIo(length: number): boolean {
+    return length <= SYNC_IO_MAX_BYTES && (this.poolUntil === 0 || performance.now() >= this.poolUntil);
+  }
+
+  private timedSync(started: number): void {
+    const now = performance.now();
+    this.poolUntil = now - started > SYNC_IO_SLOW_MS ? now + SYNC_IO_BACKOFF_MS : 0;
+  }
+
+  private readBlocksSync(lba: number, count: number): Buffer {
+    const length = count * this.blockSize;
+    const buf = Buffer.allocUnsafe(length);
+    const position = lba * this.blockSize;
+    const started = performance.now();
+    let done = 0;
+    while (done < length) {
+      const n = readSync(this.fh.fd, buf, done, length - done, position + done);
+      if (n === 0) {
+        buf.fill(0, done);
+        break;
+      }
+      done += n;
+    }
+    this.timedSync(started);
+    return buf;
+  }
+
+  private writeBlocksSync(lba: number, data: Buffer): void {
+    const position = lba * this.blockSize;
+    const started = performance.now();
+    let done = 0;
+    while (done < data.length) done += writeSync(this.fh.fd, data, done, data.length - done, position + done);
+    this.timedSync(started);
   }
 
   private async readBlocks(lba: number, count: number): Promise<Buffer> {
@@ -314,13 +375,14 @@ export class FileLogicalUnit implements LogicalUnit {
     return count > this.identity.maxTransferBlocks ? invalidField(byte) : null;
   }
 
-  private async read(cmd: ScsiCommand, r: Range | ScsiResponse, countByte: number): Promise<ScsiResponse> {
+  private read(cmd: ScsiCommand, r: Range | ScsiResponse, countByte: number): ScsiResponse | Promise<ScsiResponse> {
     if (cmd.cdb[0] !== Op.READ_6 && cmd.cdb[1] >> 5) return invalidField(1, 7); // RDPROTECT: no protection information
     if (!('lba' in r)) return r;
     if (r.count === 0) return GOOD;
     const long = this.tooLong(r.count, countByte);
     if (long) return long;
-    return good(await this.readBlocks(r.lba, r.count));
+    if (this.syncIo(r.count * this.blockSize)) return good(this.readBlocksSync(r.lba, r.count));
+    return this.readBlocks(r.lba, r.count).then(good);
   }
 
   /**
@@ -344,7 +406,7 @@ export class FileLogicalUnit implements LogicalUnit {
     return data.length === need ? data : data.subarray(0, need);
   }
 
-  private async write(cmd: ScsiCommand, r: Range | ScsiResponse, countByte: number, verify = false): Promise<ScsiResponse> {
+  private write(cmd: ScsiCommand, r: Range | ScsiResponse, countByte: number, verify = false): ScsiResponse | Promise<ScsiResponse> {
     const cdb = cmd.cdb;
     const six = cdb[0] === Op.WRITE_6;
     if (!six && cdb[1] >> 5) return invalidField(1, 7); // WRPROTECT
@@ -356,8 +418,15 @@ export class FileLogicalUnit implements LogicalUnit {
     const data = this.writeData(cmd, r.count);
     if (data.length === 0) return done;
     // WRITE AND VERIFY asks for the data to be on the medium before it is checked.
-    await this.orderedWrite(r.lba, data, verify || (!six && (cdb[1] & 0x08) !== 0));
-    return done;
+    const fua = verify || (!six && (cdb[1] & 0x08) !== 0);
+    const end = r.lba + Math.ceil(data.length / this.blockSize);
+    // A write that finishes before returning cannot be overtaken, so it needs the range
+    // lock only to wait for an earlier overlapping write that is still running.
+    if (this.syncIo(data.length) && !this.writeOrder.overlaps(r.lba, end)) {
+      this.writeBlocksSync(r.lba, data);
+      return fua || !this.mode.wce ? this.flush().then(() => done) : done;
+    }
+    return this.orderedWrite(r.lba, data, fua).then(() => done);
   }
 
   private async verify(cmd: ScsiCommand, r: Range | ScsiResponse, countByte: number): Promise<ScsiResponse> {

@@ -26,6 +26,12 @@ export class RangeLock {
     };
   }
 
+  /** Whether a holder, running or waiting, covers any of blocks [start, end). */
+  overlaps(start: number, end: number): boolean {
+    for (const h of this.holders) if (h.start < end && start < h.end) return true;
+    return false;
+  }
+
   get size(): number {
     return this.holders.size;
   }

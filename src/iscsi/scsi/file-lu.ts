@@ -7,7 +7,7 @@ import { open, type FileHandle } from 'node:fs/promises';
 import { constants as fsConstants, readSync, writeSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 
-import { FileHoles } from './holes.js';
+import { FileHoles, type FileIdentity } from './holes.js';
 import { type LuIdentity, standardInquiry, vpdPage, type PortIdentity } from './inquiry.js';
 import { DEFAULT_MODE, type ModeState, ModePage, PAGE_ORDER, PageControl, modePage, selectPages } from './mode-pages.js';
 import { MaintenanceIn, Op, SaIn16 } from './opcodes.js';
@@ -113,8 +113,8 @@ export async function openFileLogicalUnit(opts: FileLogicalUnitOptions): Promise
   const readOnly = opts.readOnly ?? false;
   const fh = await open(opts.path, readOnly ? fsConstants.O_RDONLY : fsConstants.O_RDWR);
   try {
-    const { size } = await fh.stat();
-    return new FileLogicalUnit(fh, opts, blockSize, size);
+    const { size, dev, ino } = await fh.stat({ bigint: true });
+    return new FileLogicalUnit(fh, opts, blockSize, Number(size), { dev, ino });
   } catch (e) {
     await fh.close();
     throw e;
@@ -147,13 +147,14 @@ export class FileLogicalUnit implements LogicalUnit {
     opts: FileLogicalUnitOptions,
     blockSize: number,
     size: number,
+    file: FileIdentity,
   ) {
     this.path = opts.path;
     this.blockSize = blockSize;
     this.readOnly = opts.readOnly ?? false;
     this.thin = opts.thinProvisioning ?? true;
     this.blocks = Math.floor(size / blockSize);
-    this.holes = this.thin && !this.readOnly && opts.punchHoles !== false ? FileHoles.open(opts.path) : null;
+    this.holes = this.thin && !this.readOnly && opts.punchHoles !== false ? new FileHoles(opts.path, file) : null;
     this.reservations = new Reservations((nexusId, asc) => this.queueUnitAttention(nexusId, asc));
     this.identity = {
       serial: opts.serial,

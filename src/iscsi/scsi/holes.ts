@@ -23,8 +23,13 @@ for line in sys.stdin:
     rid, op, rest = line.rstrip('\n').split(' ', 2)
     try:
         if op == 'O':
-            fid, path = rest.split(' ', 1)
-            files[fid] = os.open(path, os.O_RDWR)
+            fid, dev, ino, path = rest.split(' ', 3)
+            fd = os.open(path, os.O_RDWR)
+            st = os.fstat(fd)
+            if st.st_dev != int(dev) or st.st_ino != int(ino):
+                os.close(fd)
+                raise OSError(errno.ESTALE, 'not the file the caller has open')
+            files[fid] = fd
             res = '0'
         elif op == 'C':
             os.close(files.pop(rest))
@@ -147,29 +152,54 @@ export interface Extent {
   end: number;
 }
 
-/** Hole operations on one file. Every method reports "not possible" instead of throwing. */
+/** The file the caller has open, which the helper must find at the path. */
+export interface FileIdentity {
+  dev: bigint;
+  ino: bigint;
+}
+
+/**
+ * Hole operations on one file. Every method reports "not possible" instead of throwing.
+ * The helper opens the file (and starts, if it is not running) only when a hole is
+ * first asked about, since most volumes are attached and detached without one.
+ */
 export class FileHoles {
   private punchable = true;
   private seekable = true;
-  private constructor(
-    private readonly id: number,
-    private readonly opened: Promise<boolean>,
-  ) {}
+  private opening: Promise<boolean> | null = null;
+  private readonly id = nextFile++;
+  private readonly path: string;
 
-  static open(path: string): FileHoles {
-    if (path.includes('\n')) return new FileHoles(0, Promise.resolve(false));
-    helper ??= new Helper();
-    const id = nextFile++;
-    const opened = helper.request('O', `${id} ${resolvePath(path)}`).then(
-      () => true,
-      () => false,
-    );
-    return new FileHoles(id, opened);
+  /**
+   * The path is resolved now, as the caller's working directory stands. The identity is
+   * checked when the helper opens it: if the path names another file by then (renamed or
+   * replaced), holes are never punched there, and callers write zeroes instead.
+   */
+  constructor(
+    path: string,
+    private readonly identity: FileIdentity,
+  ) {
+    this.path = resolvePath(path);
+  }
+
+  private opened(): Promise<boolean> {
+    if (!this.opening) {
+      if (this.path.includes('\n')) {
+        this.opening = Promise.resolve(false);
+      } else {
+        helper ??= new Helper();
+        this.opening = helper.request('O', `${this.id} ${this.identity.dev} ${this.identity.ino} ${this.path}`).then(
+          () => true,
+          () => false,
+        );
+      }
+    }
+    return this.opening;
   }
 
   /** Deallocates [offset, offset+length). False when that cannot be done here; the caller writes zeroes instead. */
   async punch(offset: number, length: number): Promise<boolean> {
-    if (!this.punchable || !(await this.opened)) return false;
+    if (!this.punchable || !(await this.opened())) return false;
     try {
       await helper!.request('P', `${this.id} ${offset} ${length}`);
       return true;
@@ -181,7 +211,7 @@ export class FileHoles {
 
   /** The extent that starts at offset, or null when the file system cannot tell. */
   async extent(offset: number): Promise<Extent | null> {
-    if (!this.seekable || !(await this.opened)) return null;
+    if (!this.seekable || !(await this.opened())) return null;
     try {
       const [data, hole] = (await helper!.request('S', `${this.id} ${offset}`)).map(Number);
       if (data === offset) return { mapped: true, end: hole };
@@ -193,7 +223,7 @@ export class FileHoles {
   }
 
   async close(): Promise<void> {
-    if (!(await this.opened)) return;
+    if (!this.opening || !(await this.opening)) return;
     await helper!.request('C', String(this.id)).catch(() => undefined);
   }
 }

@@ -106,12 +106,20 @@ test('cinder CLI: volumes, multiattach type and attachments', { concurrency: 3 }
   const volumeId = created.id!;
   await waitStatus(volumeId, 'available');
 
-  const listing = t.test('list, and show by id and by name, with and without the project in the URL', async () => {
-    const [listed, byName, projectless] = await Promise.all([
+  const listing = t.test('list and show by name, with and without the project in the URL, flags or environment', async () => {
+    // The same recipe through environment variables, as a shell profile would set it.
+    const fromEnv = run(cinder, ['list'], {
+      env: { ...env, OS_AUTH_TYPE: 'noauth', CINDER_ENDPOINT: svc.endpoint, OS_USER_ID: 'admin', OS_PROJECT_ID: svc.projectId, OS_VOLUME_API_VERSION: '3.44' },
+      timeoutMs: 60_000,
+    });
+    const [listed, byName, projectless, envListing] = await Promise.all([
       cli(['list']).then((tables) => records(tables[0])),
       cli(['show', name]).then((tables) => properties(tables[0])),
       cli(['list'], svc.endpoint).then((tables) => records(tables[0])),
+      fromEnv,
     ]);
+    assert.equal(envListing.code, 0, `cinder list configured by environment:\n${envListing.stderr}`);
+    assert.ok(records(parseTables(envListing.stdout)[0]).some((v) => v.ID === volumeId), 'listed with the environment recipe');
     assert.deepEqual(
       listed.filter((v) => v.ID === volumeId).map((v) => [v.Name, v.Size]),
       [[name, '1']],

@@ -414,20 +414,30 @@ async function realCinderTarget() {
   const env = { ...process.env, CINDER_STATE: state, CINDER_API_PORT: String(await freePort()) };
   progress(`starting real Cinder with ${script} (state ${state})`);
   const proc = spawn('bash', [script], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  proc.stdout.setEncoding('utf8').on('data', (c) => (output += c));
-  proc.stderr.setEncoding('utf8').on('data', (c) => (output += c));
-  const code = await new Promise((r) => proc.once('exit', r));
+  const scriptExited = new Promise((r) => proc.once('exit', r));
   const stop = async () => {
+    // Interrupted mid-start: the script must not start more services after the stop script ran.
+    if (proc.exitCode === null && proc.signalCode === null) {
+      proc.kill('SIGTERM');
+      await scriptExited;
+    }
     await new Promise((r) => spawn('bash', [stopScript], { env, stdio: 'ignore' }).once('exit', r));
     rmSync(state, { recursive: true, force: true });
   };
+  // Registered before the start completes, so Ctrl-C during those 20 s still cleans up.
+  const target = { name: 'real Cinder', stop };
+  targets.push(target);
+  let output = '';
+  proc.stdout.setEncoding('utf8').on('data', (c) => (output += c));
+  proc.stderr.setEncoding('utf8').on('data', (c) => (output += c));
+  const code = await scriptExited;
   const ready = /REAL_CINDER_READY endpoint=(\S+) project=(\S+)/.exec(output);
   if (code !== 0 || !ready) {
     await stop();
+    targets.splice(targets.indexOf(target), 1);
     return `${script} exited with ${code}: ${output.trim().split('\n').slice(-3).join(' | ')}`;
   }
-  return { name: 'real Cinder', endpoint: ready[1], project: ready[2], memory: () => realCinderMemory(state), stop };
+  return Object.assign(target, { endpoint: ready[1], project: ready[2], memory: () => realCinderMemory(state) });
 }
 
 // ---------------------------------------------------------------- report
@@ -518,7 +528,7 @@ try {
   if (typeof real === 'string') {
     reason = real;
   } else {
-    targets.push(real);
+    if (!targets.includes(real)) targets.push(real);
     progress(`real Cinder at ${real.endpoint}`);
     try {
       realResults = await measure(real, REAL_N);

@@ -9,6 +9,7 @@ import type { Logger } from 'pino';
 import type { AttachmentRow, Database, VolumeRow, VolumeUpdate } from '../db/schema.js';
 import { nowTimestamp } from '../db/schema.js';
 import { DEFAULT_VOLUME_TYPE } from '../db/migrations/0001_initial.js';
+import { prepared } from '../db/prepared.js';
 import { CinderError, errors } from '../errors.js';
 import { KeyedLock } from '../manager/keyed-lock.js';
 import type { VolumeRpc } from '../rpc/rpc.js';
@@ -67,6 +68,119 @@ function isEmptyConnector(connector: Connector | null | undefined): boolean {
   return !connector || Object.keys(connector).length === 0;
 }
 
+// The queries every attach/detach step runs, compiled once (see prepared()).
+const Q = {
+  volume: prepared(1, (db: Kysely<Database>, id: string) => db.selectFrom('volumes').selectAll().where('id', '=', id)),
+  liveCount: prepared(1, (db: Kysely<Database>, id: string) =>
+    db
+      .selectFrom('volume_attachment')
+      .select((eb) => eb.fn.countAll<string | number>().as('n'))
+      .where('volume_id', '=', id)
+      .where('deleted', '=', 0)
+      .where('attach_status', '!=', 'detached'),
+  ),
+  adminMeta: prepared(1, (db: Kysely<Database>, volumeId: string) =>
+    db.selectFrom('volume_admin_metadata').selectAll().where('volume_id', '=', volumeId),
+  ),
+  setAdminMeta: prepared(3, (db: Kysely<Database>, volumeId: string, key: string, value: string) =>
+    db
+      .insertInto('volume_admin_metadata')
+      .values({ volume_id: volumeId, key, value })
+      .onConflict((oc) => oc.columns(['volume_id', 'key']).doUpdateSet({ value })),
+  ),
+  deleteAdminMeta: prepared(2, (db: Kysely<Database>, volumeId: string, key: string) =>
+    db.deleteFrom('volume_admin_metadata').where('volume_id', '=', volumeId).where('key', '=', key),
+  ),
+  liveAttachments: prepared(1, (db: Kysely<Database>, volumeId: string) =>
+    db
+      .selectFrom('volume_attachment')
+      .selectAll()
+      .where('volume_id', '=', volumeId)
+      .where('deleted', '=', 0)
+      .orderBy('created_at', 'asc')
+      .orderBy('id', 'asc'),
+  ),
+  attachmentWithProject: prepared(1, (db: Kysely<Database>, id: string) =>
+    db
+      .selectFrom('volume_attachment as a')
+      .innerJoin('volumes as v', 'v.id', 'a.volume_id')
+      .selectAll('a')
+      .select('v.project_id')
+      .where('a.id', '=', id)
+      .where('a.deleted', '=', 0),
+  ),
+  attachment: prepared(1, (db: Kysely<Database>, id: string) => db.selectFrom('volume_attachment').selectAll().where('id', '=', id)),
+  liveAttachment: prepared(1, (db: Kysely<Database>, id: string) =>
+    db.selectFrom('volume_attachment').selectAll().where('id', '=', id).where('deleted', '=', 0),
+  ),
+  completeAttachment: prepared(2, (db: Kysely<Database>, now: string, id: string) =>
+    db.updateTable('volume_attachment').set({ attach_status: 'attached', updated_at: now }).where('id', '=', id).where('deleted', '=', 0),
+  ),
+  finishDetach: prepared(2, (db: Kysely<Database>, now: string, id: string) =>
+    db
+      .updateTable('volume_attachment')
+      .set({ attach_status: 'detached', detach_time: now, deleted: 1, deleted_at: now, updated_at: now })
+      .where('id', '=', id)
+      .where('deleted', '=', 0),
+  ),
+  recomputeStatus: prepared(2, (db: Kysely<Database>, now: string, volumeId: string) => {
+    const first = sql<string | null>`(select min(a.attach_status) from volume_attachment a where a.volume_id = volumes.id and a.deleted = 0 and a.attach_status not like 'error%')`;
+    return db
+      .updateTable('volumes')
+      .set({
+        attach_status: sql`coalesce(${first}, 'detached')`,
+        status: sql`case
+          when ${first} is null then
+            case when (migration_status is not null and migration_status not in ('success', 'error')) or status = 'uploading'
+              then status else 'available' end
+          when ${first} = 'attached' then 'in-use'
+          else ${first} end`,
+        updated_at: now,
+      })
+      .where('id', '=', volumeId);
+  }),
+};
+
+/** One event's conditional UPDATE, from its rule in states.ts: (db, updatedAt, volumeId). */
+function transitionUpdate(event: VolumeEvent) {
+  const rule = RULES[event];
+  return prepared(2, (db: Kysely<Database>, updatedAt: string, id: string) => {
+    const to = rule.to;
+    let status;
+    if (to.status === 'previous') status = sql<string>`coalesce(previous_status, 'available')`;
+    else if (to.status === 'by_attachments')
+      status = sql<string>`case when exists (select 1 from volume_attachment a where a.volume_id = volumes.id and a.deleted = 0 and a.attach_status != 'detached') then 'in-use' else 'available' end`;
+    else status = to.status;
+    const set: Record<string, unknown> = { status, updated_at: updatedAt };
+    if ('attachStatus' in to && to.attachStatus) set['attach_status'] = to.attachStatus;
+    if (rule.savePrevious) set['previous_status'] = sql`status`;
+    return db
+      .updateTable('volumes')
+      .set(set as VolumeUpdate)
+      .where('id', '=', id)
+      .where((eb) => {
+        const single = allowedFrom(rule, false);
+        const multi = allowedFrom(rule, true);
+        const conds = [
+          single === multi
+            ? eb('status', 'in', [...single])
+            : eb.or([
+                eb.and([eb('multiattach', '=', 0), eb('status', 'in', [...single])]),
+                eb.and([eb('multiattach', '=', 1), eb('status', 'in', [...multi])]),
+              ]),
+        ];
+        if (rule.attachStatusIn) conds.push(eb('attach_status', 'in', [...rule.attachStatusIn]));
+        if (rule.attachStatusNot) conds.push(eb('attach_status', '!=', rule.attachStatusNot));
+        if (rule.notMigrating) {
+          const names = NOT_MIGRATING.filter((s): s is string => s !== null);
+          conds.push(eb.or([eb('migration_status', 'is', null), eb('migration_status', 'in', names)]));
+        }
+        return eb.and(conds);
+      });
+  });
+}
+const TRANSITION_UPDATES = new Map((Object.keys(RULES) as VolumeEvent[]).map((event) => [event, transitionUpdate(event)]));
+
 export class Workflow implements BlockStorage {
   private readonly locks = new KeyedLock();
   private readonly pending = new Set<Promise<void>>();
@@ -112,15 +226,9 @@ export class Workflow implements BlockStorage {
   // ---------------------------------------------------------------- state machine
 
   private async volumeState(id: string): Promise<VolumeState | null> {
-    const row = await this.db.selectFrom('volumes').selectAll().where('id', '=', id).executeTakeFirst();
+    const [row] = (await Q.volume(this.db, id)).rows;
     if (!row) return null;
-    const live = await this.db
-      .selectFrom('volume_attachment')
-      .select((eb) => eb.fn.countAll<string | number>().as('n'))
-      .where('volume_id', '=', id)
-      .where('deleted', '=', 0)
-      .where('attach_status', '!=', 'detached')
-      .executeTakeFirstOrThrow();
+    const [live] = (await Q.liveCount(this.db, id)).rows;
     return {
       id,
       status: row.status as VolumeStatus,
@@ -128,7 +236,7 @@ export class Workflow implements BlockStorage {
       multiattach: row.multiattach === 1,
       migrationStatus: row.migration_status,
       previousStatus: row.previous_status,
-      liveAttachments: Number(live.n),
+      liveAttachments: Number(live!.n),
     };
   }
 
@@ -140,41 +248,10 @@ export class Workflow implements BlockStorage {
    */
   private async apply(event: VolumeEvent, id: string): Promise<readonly Effect[] | null> {
     const rule = RULES[event];
+    const update = TRANSITION_UPDATES.get(event)!;
     for (let attempt = 0; attempt < 5; attempt++) {
-      const to = rule.to;
-      let status;
-      if (to.status === 'previous') status = sql<string>`coalesce(previous_status, 'available')`;
-      else if (to.status === 'by_attachments')
-        status = sql<string>`case when exists (select 1 from volume_attachment a where a.volume_id = volumes.id and a.deleted = 0 and a.attach_status != 'detached') then 'in-use' else 'available' end`;
-      else status = to.status;
-      const set: Record<string, unknown> = { status, updated_at: nowTimestamp() };
-      if ('attachStatus' in to && to.attachStatus) set['attach_status'] = to.attachStatus;
-      if (rule.savePrevious) set['previous_status'] = sql`status`;
-      const result = await this.db
-        .updateTable('volumes')
-        .set(set as VolumeUpdate)
-        .where('id', '=', id)
-        .where((eb) => {
-          const single = allowedFrom(rule, false);
-          const multi = allowedFrom(rule, true);
-          const conds = [
-            single === multi
-              ? eb('status', 'in', [...single])
-              : eb.or([
-                  eb.and([eb('multiattach', '=', 0), eb('status', 'in', [...single])]),
-                  eb.and([eb('multiattach', '=', 1), eb('status', 'in', [...multi])]),
-                ]),
-          ];
-          if (rule.attachStatusIn) conds.push(eb('attach_status', 'in', [...rule.attachStatusIn]));
-          if (rule.attachStatusNot) conds.push(eb('attach_status', '!=', rule.attachStatusNot));
-          if (rule.notMigrating) {
-            const names = NOT_MIGRATING.filter((s): s is string => s !== null);
-            conds.push(eb.or([eb('migration_status', 'is', null), eb('migration_status', 'in', names)]));
-          }
-          return eb.and(conds);
-        })
-        .executeTakeFirst();
-      if (Number(result.numUpdatedRows) > 0) return rule.effects;
+      const result = await update(this.db, nowTimestamp(), id);
+      if (Number(result.numAffectedRows) > 0) return rule.effects;
       const state = await this.volumeState(id);
       if (!state) throw errors.volumeNotFound(id);
       const outcome = transition(event, state);
@@ -235,7 +312,7 @@ export class Workflow implements BlockStorage {
   // ---------------------------------------------------------------- loading
 
   private async volumeRow(ctx: RequestContext, id: string): Promise<VolumeRow> {
-    const row = await this.db.selectFrom('volumes').selectAll().where('id', '=', id).executeTakeFirst();
+    const [row] = (await Q.volume(this.db, id)).rows;
     if (!row || (!ctx.isAdmin && row.project_id !== ctx.projectId)) throw errors.volumeNotFound(id);
     return row;
   }
@@ -246,49 +323,29 @@ export class Workflow implements BlockStorage {
   }
 
   private async adminMeta(volumeId: string): Promise<Record<string, string>> {
-    const rows = await this.db.selectFrom('volume_admin_metadata').selectAll().where('volume_id', '=', volumeId).execute();
+    const { rows } = await Q.adminMeta(this.db, volumeId);
     return Object.fromEntries(rows.map((r) => [r.key, r.value]));
   }
 
-  private async setAdminMeta(volumeId: string, key: string, value: string | null, db: Kysely<Database> | Transaction<Database> = this.db) {
-    if (value === null) {
-      await db.deleteFrom('volume_admin_metadata').where('volume_id', '=', volumeId).where('key', '=', key).execute();
-      return;
-    }
-    await db
-      .insertInto('volume_admin_metadata')
-      .values({ volume_id: volumeId, key, value })
-      .onConflict((oc) => oc.columns(['volume_id', 'key']).doUpdateSet({ value }))
-      .execute();
+  private async setAdminMeta(volumeId: string, key: string, value: string | null): Promise<void> {
+    if (value === null) await Q.deleteAdminMeta(this.db, volumeId, key);
+    else await Q.setAdminMeta(this.db, volumeId, key, value);
   }
 
   private async liveAttachments(volumeId: string): Promise<AttachmentRow[]> {
-    return this.db
-      .selectFrom('volume_attachment')
-      .selectAll()
-      .where('volume_id', '=', volumeId)
-      .where('deleted', '=', 0)
-      .orderBy('created_at', 'asc')
-      .orderBy('id', 'asc')
-      .execute();
+    return (await Q.liveAttachments(this.db, volumeId)).rows;
   }
 
   private async attachmentRow(ctx: RequestContext, id: string): Promise<AttachmentRow> {
-    const row = await this.db
-      .selectFrom('volume_attachment as a')
-      .innerJoin('volumes as v', 'v.id', 'a.volume_id')
-      .selectAll('a')
-      .select('v.project_id')
-      .where('a.id', '=', id)
-      .where('a.deleted', '=', 0)
-      .executeTakeFirst();
+    const [row] = (await Q.attachmentWithProject(this.db, id)).rows;
     if (!row || (!ctx.isAdmin && row.project_id !== ctx.projectId)) throw errors.attachmentNotFound(id);
     const { project_id: _project, ...attachment } = row;
     return attachment;
   }
 
   private async attachmentRecord(id: string): Promise<AttachmentRecord> {
-    const row = await this.db.selectFrom('volume_attachment').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+    const [row] = (await Q.attachment(this.db, id)).rows;
+    if (!row) throw errors.attachmentNotFound(id);
     return toAttachmentRecord(row);
   }
 
@@ -629,13 +686,7 @@ export class Workflow implements BlockStorage {
 
   /** Cinder's finish_detach: the attachment is soft-deleted and the volume takes its status from what remains. */
   private async finishDetach(attachmentId: string, volumeId: string): Promise<void> {
-    const now = nowTimestamp();
-    await this.db
-      .updateTable('volume_attachment')
-      .set({ attach_status: 'detached', detach_time: now, deleted: 1, deleted_at: now, updated_at: now })
-      .where('id', '=', attachmentId)
-      .where('deleted', '=', 0)
-      .execute();
+    await Q.finishDetach(this.db, nowTimestamp(), attachmentId);
     await this.setAdminMeta(volumeId, 'attached_mode', null);
     await this.recomputeStatus(volumeId);
   }
@@ -649,21 +700,7 @@ export class Workflow implements BlockStorage {
    * another attachment cannot leave a stale answer behind.
    */
   private async recomputeStatus(volumeId: string): Promise<void> {
-    const first = sql<string | null>`(select min(a.attach_status) from volume_attachment a where a.volume_id = volumes.id and a.deleted = 0 and a.attach_status not like 'error%')`;
-    await this.db
-      .updateTable('volumes')
-      .set({
-        attach_status: sql`coalesce(${first}, 'detached')`,
-        status: sql`case
-          when ${first} is null then
-            case when (migration_status is not null and migration_status not in ('success', 'error')) or status = 'uploading'
-              then status else 'available' end
-          when ${first} = 'attached' then 'in-use'
-          else ${first} end`,
-        updated_at: nowTimestamp(),
-      })
-      .where('id', '=', volumeId)
-      .execute();
+    await Q.recomputeStatus(this.db, nowTimestamp(), volumeId);
   }
 
   async forceDetach(ctx: RequestContext, id: string, connector: Connector | null, attachmentId: string | null): Promise<void> {
@@ -786,7 +823,7 @@ export class Workflow implements BlockStorage {
 
   /** attachment_update's storage step and its bookkeeping; the caller holds the volume lock. */
   private async connectAttachment(attachmentId: string, volumeId: string, connector: Connector): Promise<void> {
-    const volume = await this.db.selectFrom('volumes').selectAll().where('id', '=', volumeId).executeTakeFirst();
+    const [volume] = (await Q.volume(this.db, volumeId)).rows;
     if (!volume) throw errors.volumeNotFound(volumeId);
     if (volume.status.includes('error')) {
       throw errors.invalidVolume(
@@ -838,12 +875,7 @@ export class Workflow implements BlockStorage {
   async completeAttachment(ctx: RequestContext, id: string): Promise<void> {
     const attachment = await this.attachmentRow(ctx, id);
     await this.locks.run(attachment.volume_id, async () => {
-      await this.db
-        .updateTable('volume_attachment')
-        .set({ attach_status: 'attached', updated_at: nowTimestamp() })
-        .where('id', '=', id)
-        .where('deleted', '=', 0)
-        .execute();
+      await Q.completeAttachment(this.db, nowTimestamp(), id);
       await this.apply('attachment_complete', attachment.volume_id);
     });
   }
@@ -853,12 +885,7 @@ export class Workflow implements BlockStorage {
     this.checkDeletionAllowed(ctx, [attachment]);
     const volumeId = attachment.volume_id;
     await this.locks.run(volumeId, async () => {
-      const current = await this.db
-        .selectFrom('volume_attachment')
-        .selectAll()
-        .where('id', '=', id)
-        .where('deleted', '=', 0)
-        .executeTakeFirst();
+      const [current] = (await Q.liveAttachment(this.db, id)).rows;
       // A concurrent delete of the same attachment got there first.
       if (!current) throw errors.attachmentNotFound(id);
       await this.releaseAttachment(current);

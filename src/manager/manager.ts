@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { Database } from '../db/schema.js';
 import { nowTimestamp } from '../db/schema.js';
+import { prepared } from '../db/prepared.js';
 import type { VolumeDriver } from '../drivers/driver.js';
 import { errors } from '../errors.js';
 import type { ChapCredentials, ExportSpec, InitiatorAccess, TargetHelper } from '../targets/target.js';
@@ -15,6 +16,59 @@ export interface ManagerOptions {
   /** os-vol-host-attr:host of the volumes this manager serves; others sharing the database are left alone. */
   volumeHost: string;
 }
+
+// The queries every connect and disconnect runs, compiled once (see prepared()).
+const Q = {
+  exportFacts: prepared(1, (db: Kysely<Database>, volumeId: string) =>
+    db.selectFrom('volumes').select(['provider_auth', 'provider_location']).where('id', '=', volumeId),
+  ),
+  setLocation: prepared(3, (db: Kysely<Database>, location: string, now: string, volumeId: string) =>
+    db.updateTable('volumes').set({ provider_location: location, updated_at: now }).where('id', '=', volumeId),
+  ),
+  saveConnection: prepared(
+    6,
+    (db: Kysely<Database>, volumeId: string, initiator: string, attachmentId: string, readOnly: number, connector: string, now: string) =>
+      db
+        .insertInto('volume_connections')
+        .values({ volume_id: volumeId, initiator, attachment_id: attachmentId, read_only: readOnly, connector, created_at: now })
+        .onConflict((oc) => oc.columns(['volume_id', 'initiator', 'attachment_id']).doUpdateSet({ read_only: readOnly, connector })),
+  ),
+  moveAttachment: prepared(3, (db: Kysely<Database>, volumeId: string, attachmentId: string, initiator: string) =>
+    db
+      .deleteFrom('volume_connections')
+      .where('volume_id', '=', volumeId)
+      .where('attachment_id', '=', attachmentId)
+      .where('initiator', '!=', initiator)
+      .returning('initiator'),
+  ),
+  grantsOf: prepared(2, (db: Kysely<Database>, volumeId: string, initiator: string) =>
+    db.selectFrom('volume_connections').select(['attachment_id', 'read_only']).where('volume_id', '=', volumeId).where('initiator', '=', initiator),
+  ),
+  releaseAttachment: prepared(2, (db: Kysely<Database>, volumeId: string, attachmentId: string) =>
+    db.deleteFrom('volume_connections').where('volume_id', '=', volumeId).where('attachment_id', '=', attachmentId).returning('initiator'),
+  ),
+  anyGrant: prepared(1, (db: Kysely<Database>, volumeId: string) =>
+    db.selectFrom('volume_connections').select(['initiator']).where('volume_id', '=', volumeId).limit(1),
+  ),
+  legacyGrants: prepared(1, (db: Kysely<Database>, volumeId: string) =>
+    db.selectFrom('volume_connections').selectAll().where('volume_id', '=', volumeId).where('attachment_id', '=', '').orderBy('created_at', 'desc'),
+  ),
+  adoptGrant: prepared(3, (db: Kysely<Database>, attachmentId: string, volumeId: string, initiator: string) =>
+    db
+      .updateTable('volume_connections')
+      .set({ attachment_id: attachmentId })
+      .where('volume_id', '=', volumeId)
+      .where('initiator', '=', initiator)
+      .where('attachment_id', '=', ''),
+  ),
+  connectionFacts: prepared(1, (db: Kysely<Database>, volumeId: string) =>
+    db
+      .selectFrom('volumes as v')
+      .leftJoin('volume_type_extra_specs as s', (join) => join.onRef('s.volume_type_id', '=', 'v.volume_type_id').on('s.key', '=', 'cacheable'))
+      .select(['v.provider_location', 'v.provider_auth', 'v.encrypted', 's.value as cacheable'])
+      .where('v.id', '=', volumeId),
+  ),
+};
 
 /**
  * A helper's failure may quote the command or config it wrote, which holds the CHAP
@@ -93,39 +147,13 @@ export class VolumeManager {
       const tid = await withoutSecret(chap.password, () => this.helper.createExport(spec));
       const location = formatProviderLocation({ portals: this.helper.portals(), tid, iqn, lun: this.helper.lun });
       // Usually the same as last time; a write saved is a commit saved.
-      if (location !== stored) {
-        await this.db
-          .updateTable('volumes')
-          .set({ provider_location: location, updated_at: nowTimestamp() })
-          .where('id', '=', volumeId)
-          .execute();
-      }
+      if (location !== stored) await Q.setLocation(this.db, location, nowTimestamp(), volumeId);
 
       const readOnly = opts.accessMode === 'ro' ? 1 : 0;
-      const connectorText = JSON.stringify(connector);
-      await this.db
-        .insertInto('volume_connections')
-        .values({
-          volume_id: volumeId,
-          initiator,
-          attachment_id: opts.attachmentId,
-          read_only: readOnly,
-          connector: connectorText,
-          created_at: nowTimestamp(),
-        })
-        .onConflict((oc) =>
-          oc.columns(['volume_id', 'initiator', 'attachment_id']).doUpdateSet({ read_only: readOnly, connector: connectorText }),
-        )
-        .execute();
+      await Q.saveConnection(this.db, volumeId, initiator, opts.attachmentId, readOnly, JSON.stringify(connector), nowTimestamp());
       // An attachment updated with another host's connector moves: the old host loses access.
       if (opts.attachmentId !== '') {
-        const moved = await this.db
-          .deleteFrom('volume_connections')
-          .where('volume_id', '=', volumeId)
-          .where('attachment_id', '=', opts.attachmentId)
-          .where('initiator', '!=', initiator)
-          .returning('initiator')
-          .execute();
+        const { rows: moved } = await Q.moveAttachment(this.db, volumeId, opts.attachmentId, initiator);
         for (const row of moved) await this.revokeIfUnused(volumeId, iqn, row.initiator);
       }
       await this.revokeIfUnused(volumeId, iqn, initiator);
@@ -142,12 +170,7 @@ export class VolumeManager {
     const initiator = connector?.['initiator'];
     if (typeof initiator !== 'string' || initiator === '') return Promise.resolve();
     return this.locks.run(volumeId, async () => {
-      const grants = await this.db
-        .selectFrom('volume_connections')
-        .select(['attachment_id'])
-        .where('volume_id', '=', volumeId)
-        .where('initiator', '=', initiator)
-        .execute();
+      const { rows: grants } = await Q.grantsOf(this.db, volumeId, initiator);
       const legacy = grants.filter((g) => g.attachment_id === '');
       let removed: string[];
       if (grants.length <= 1) removed = grants.map((g) => g.attachment_id);
@@ -171,12 +194,7 @@ export class VolumeManager {
   releaseAttachment(volumeId: string, attachmentId: string): Promise<void> {
     return this.locks.run(volumeId, async () => {
       const iqn = this.iqnOf(volumeId);
-      const released = await this.db
-        .deleteFrom('volume_connections')
-        .where('volume_id', '=', volumeId)
-        .where('attachment_id', '=', attachmentId)
-        .returning('initiator')
-        .execute();
+      const { rows: released } = await Q.releaseAttachment(this.db, volumeId, attachmentId);
       for (const row of released) await this.revokeIfUnused(volumeId, iqn, row.initiator);
       if (!(await this.hasGrants(volumeId)) && (await this.isExported(volumeId))) await this.helper.removeExport(volumeId, iqn);
     });
@@ -185,24 +203,12 @@ export class VolumeManager {
   /** Gives a legacy grant (made before os-attach created the attachment) to that attachment. */
   adoptLegacyConnection(volumeId: string, attachmentId: string, hostName: string | null): Promise<Connector | null> {
     return this.locks.run(volumeId, async () => {
-      const legacy = await this.db
-        .selectFrom('volume_connections')
-        .selectAll()
-        .where('volume_id', '=', volumeId)
-        .where('attachment_id', '=', '')
-        .orderBy('created_at', 'desc')
-        .execute();
+      const { rows: legacy } = await Q.legacyGrants(this.db, volumeId);
       const parsed = legacy.map((row) => ({ row, connector: JSON.parse(row.connector) as Connector }));
       const chosen =
         parsed.find((p) => hostName !== null && p.connector['host'] === hostName) ?? (parsed.length === 1 ? parsed[0] : undefined);
       if (!chosen) return null;
-      await this.db
-        .updateTable('volume_connections')
-        .set({ attachment_id: attachmentId })
-        .where('volume_id', '=', volumeId)
-        .where('initiator', '=', chosen.row.initiator)
-        .where('attachment_id', '=', '')
-        .execute();
+      await Q.adoptGrant(this.db, attachmentId, volumeId, chosen.row.initiator);
       return chosen.connector;
     });
   }
@@ -264,11 +270,7 @@ export class VolumeManager {
 
   /** The volume's CHAP account (created and stored on first use) and its recorded location. */
   private async persistedExport(volumeId: string): Promise<{ chap: ChapCredentials; location: string | null }> {
-    const row = await this.db
-      .selectFrom('volumes')
-      .select(['provider_auth', 'provider_location'])
-      .where('id', '=', volumeId)
-      .executeTakeFirst();
+    const [row] = (await Q.exportFacts(this.db, volumeId)).rows;
     if (!row) throw errors.volumeNotFound(volumeId);
     const existing = parseProviderAuth(row.provider_auth);
     if (existing) return { chap: existing, location: row.provider_location };
@@ -280,11 +282,8 @@ export class VolumeManager {
       .where('id', '=', volumeId)
       .where('provider_auth', 'is', null)
       .execute();
-    const stored = await this.db
-      .selectFrom('volumes')
-      .select(['provider_auth', 'provider_location'])
-      .where('id', '=', volumeId)
-      .executeTakeFirstOrThrow();
+    const [stored] = (await Q.exportFacts(this.db, volumeId)).rows;
+    if (!stored) throw errors.volumeNotFound(volumeId);
     const chap = parseProviderAuth(stored.provider_auth);
     if (!chap) throw new Error(`volume ${volumeId} has an unusable provider_auth`);
     return { chap, location: stored.provider_location };
@@ -292,12 +291,7 @@ export class VolumeManager {
 
   /** An initiator is read-only on the target only when every one of its connections is; null: it has none left. */
   private async accessFor(volumeId: string, initiator: string): Promise<InitiatorAccess | null> {
-    const rows = await this.db
-      .selectFrom('volume_connections')
-      .select(['read_only'])
-      .where('volume_id', '=', volumeId)
-      .where('initiator', '=', initiator)
-      .execute();
+    const { rows } = await Q.grantsOf(this.db, volumeId, initiator);
     return rows.length === 0 ? null : { initiator, readOnly: rows.every((r) => r.read_only === 1) };
   }
 
@@ -309,31 +303,22 @@ export class VolumeManager {
   }
 
   private async hasGrants(volumeId: string): Promise<boolean> {
-    const row = await this.db.selectFrom('volume_connections').select(['initiator']).where('volume_id', '=', volumeId).executeTakeFirst();
-    return row !== undefined;
+    const { rows } = await Q.anyGrant(this.db, volumeId);
+    return rows.length > 0;
   }
 
   private async isExported(volumeId: string): Promise<boolean> {
-    const row = await this.db.selectFrom('volumes').select(['provider_location']).where('id', '=', volumeId).executeTakeFirst();
+    const [row] = (await Q.exportFacts(this.db, volumeId)).rows;
     return Boolean(row?.provider_location);
   }
 
   /** connection_info assembled only from what the database now holds (the seed's "formatting" step). */
   private async connectionInfo(volumeId: string, connector: Connector, accessMode: 'rw' | 'ro'): Promise<ConnectionInfo> {
-    const row = await this.db
-      .selectFrom('volumes')
-      .select(['provider_location', 'provider_auth', 'encrypted', 'volume_type_id'])
-      .where('id', '=', volumeId)
-      .executeTakeFirstOrThrow();
+    const [row] = (await Q.connectionFacts(this.db, volumeId)).rows;
+    if (!row) throw errors.volumeNotFound(volumeId);
     const location = parseProviderLocation(row.provider_location);
     const chap = parseProviderAuth(row.provider_auth);
     if (!location || !chap || location.portals.length === 0) throw new Error(`volume ${volumeId} has no usable export recorded`);
-    const cacheable = await this.db
-      .selectFrom('volume_type_extra_specs')
-      .select(['value'])
-      .where('volume_type_id', '=', row.volume_type_id)
-      .where('key', '=', 'cacheable')
-      .executeTakeFirst();
     const data: Record<string, unknown> = {
       target_discovered: false,
       target_portal: location.portals[0],
@@ -353,7 +338,7 @@ export class VolumeManager {
       encrypted: row.encrypted === 1,
       qos_specs: null,
       access_mode: accessMode,
-      cacheable: cacheable?.value === '<is> True',
+      cacheable: row.cacheable === '<is> True',
     });
     return { driver_volume_type: 'iscsi', data };
   }

@@ -5,6 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
+import { forEachDatabase } from '../helpers/databases.js';
 import { findTool, requireTool } from '../helpers/env.js';
 import { run, startServeProcess } from '../helpers/process.js';
 
@@ -33,67 +34,70 @@ interface FlowReport {
 
 const row = (s: Step) => [s.step, s.status, s.attachments];
 
-test('cinderclient library: legacy and attachments flows', async (t) => {
-  const python = requireTool(t, '/usr/bin/python3');
-  if (!python) return;
-  const iscsiInq = findTool('iscsi-inq');
-  const svc = await startServeProcess(t);
-  const args = [SCRIPT, '--endpoint', svc.endpoint, '--project', svc.projectId];
-  if (iscsiInq) args.push('--iscsi-inq', iscsiInq);
-  const result = await run(python, args, { timeoutMs: 45_000 });
-  assert.equal(result.code, 0, `legacy_flow.py failed:\n${result.stderr}`);
-  const report = JSON.parse(result.stdout) as { legacy: FlowReport; attachments: FlowReport };
+// Both database engines: the flows change state through every conditional update there is.
+forEachDatabase('cinderclient library', (db) => {
+  test('legacy and attachments flows', async (t) => {
+    const python = requireTool(t, '/usr/bin/python3');
+    if (!python) return;
+    const iscsiInq = findTool('iscsi-inq');
+    const svc = await startServeProcess(t, ['--database', db().url]);
+    const args = [SCRIPT, '--endpoint', svc.endpoint, '--project', svc.projectId];
+    if (iscsiInq) args.push('--iscsi-inq', iscsiInq);
+    const result = await run(python, args, { timeoutMs: 45_000 });
+    assert.equal(result.code, 0, `legacy_flow.py failed:\n${result.stderr}`);
+    const report = JSON.parse(result.stdout) as { legacy: FlowReport; attachments: FlowReport };
 
-  await t.test('legacy six-call flow', () => {
-    const { steps, connection_info: info } = report.legacy;
-    assert.deepEqual(steps.map(row), [
-      ['created', 'available', 0],
-      ['reserve', 'attaching', 0],
-      ['initialize_connection', 'attaching', 0],
-      ['attach', 'in-use', 1],
-      ['begin_detaching', 'detaching', 1],
-      ['terminate_connection', 'detaching', 1],
-      ['detach', 'available', 0],
-    ]);
-    assert.equal(info.driver_volume_type, 'iscsi');
-    const data = info.data as Record<string, unknown>;
-    assert.equal(data.volume_id, report.legacy.volume_id);
-    assert.equal(data.auth_method, 'CHAP');
-    assert.equal(data.access_mode, 'rw');
-    for (const key of ['target_portal', 'target_iqn', 'target_lun', 'auth_username', 'auth_password']) {
-      assert.ok(data[key] !== undefined && data[key] !== '', `connection_info.data.${key}`);
-    }
-  });
+    await t.test('legacy six-call flow', () => {
+      const { steps, connection_info: info } = report.legacy;
+      assert.deepEqual(steps.map(row), [
+        ['created', 'available', 0],
+        ['reserve', 'attaching', 0],
+        ['initialize_connection', 'attaching', 0],
+        ['attach', 'in-use', 1],
+        ['begin_detaching', 'detaching', 1],
+        ['terminate_connection', 'detaching', 1],
+        ['detach', 'available', 0],
+      ]);
+      assert.equal(info.driver_volume_type, 'iscsi');
+      const data = info.data as Record<string, unknown>;
+      assert.equal(data.volume_id, report.legacy.volume_id);
+      assert.equal(data.auth_method, 'CHAP');
+      assert.equal(data.access_mode, 'rw');
+      for (const key of ['target_portal', 'target_iqn', 'target_lun', 'auth_username', 'auth_password']) {
+        assert.ok(data[key] !== undefined && data[key] !== '', `connection_info.data.${key}`);
+      }
+    });
 
-  await t.test('attachments flow at 3.44', () => {
-    const { steps, connection_info: info } = report.attachments;
-    assert.deepEqual(steps.map(row), [
-      ['created', 'available', 0],
-      ['attachment_create', 'reserved', 0],
-      ['attachment_update', 'attaching', 0],
-      ['attachment_complete', 'in-use', 1],
-      ['attachment_delete', 'available', 0],
-    ]);
-    // Real Cinder answers create and update with the attachment as it was reserved; only
-    // os-complete changes the status the client sees.
-    assert.equal(report.attachments.created_status, 'reserved', 'status in the POST /attachments answer');
-    assert.equal(report.attachments.updated_status, 'reserved', 'status in the PUT /attachments/{id} answer');
-    assert.equal(report.attachments.shown_status, 'attached');
-    assert.equal(report.attachments.volume_attachment?.server_id, report.attachments.instance_uuid);
-    assert.equal(report.attachments.volume_attachment?.host_name, 'interop-host');
-    // The attachments API returns connection_info flat: the driver's data plus its type.
-    assert.equal(info.driver_volume_type, 'iscsi');
-    assert.equal(info.auth_method, 'CHAP');
-    assert.ok(info.target_iqn, 'connection_info.target_iqn');
-  });
+    await t.test('attachments flow at 3.44', () => {
+      const { steps, connection_info: info } = report.attachments;
+      assert.deepEqual(steps.map(row), [
+        ['created', 'available', 0],
+        ['attachment_create', 'reserved', 0],
+        ['attachment_update', 'attaching', 0],
+        ['attachment_complete', 'in-use', 1],
+        ['attachment_delete', 'available', 0],
+      ]);
+      // Real Cinder answers create and update with the attachment as it was reserved; only
+      // os-complete changes the status the client sees.
+      assert.equal(report.attachments.created_status, 'reserved', 'status in the POST /attachments answer');
+      assert.equal(report.attachments.updated_status, 'reserved', 'status in the PUT /attachments/{id} answer');
+      assert.equal(report.attachments.shown_status, 'attached');
+      assert.equal(report.attachments.volume_attachment?.server_id, report.attachments.instance_uuid);
+      assert.equal(report.attachments.volume_attachment?.host_name, 'interop-host');
+      // The attachments API returns connection_info flat: the driver's data plus its type.
+      assert.equal(info.driver_volume_type, 'iscsi');
+      assert.equal(info.auth_method, 'CHAP');
+      assert.ok(info.target_iqn, 'connection_info.target_iqn');
+    });
 
-  await t.test('connection_info logs in while attached, and only then', (st) => {
-    if (!requireTool(st, 'iscsi-inq')) return;
-    const { legacy, attachments } = report;
-    assert.equal(legacy.iscsi.attached?.ok, true, `legacy, attached: ${legacy.iscsi.attached?.detail}`);
-    assert.equal(legacy.iscsi.after_terminate?.ok, false, 'legacy: refused after terminate_connection');
-    assert.equal(legacy.iscsi.after_detach?.ok, false, 'legacy: refused after detach');
-    assert.equal(attachments.iscsi.attached?.ok, true, `attachments, attached: ${attachments.iscsi.attached?.detail}`);
-    assert.equal(attachments.iscsi.after_delete?.ok, false, 'attachments: refused after delete');
+    await t.test('connection_info logs in while attached, and only then', (st) => {
+      if (!requireTool(st, 'iscsi-inq')) return;
+      const { legacy, attachments } = report;
+      assert.equal(legacy.iscsi.attached?.ok, true, `legacy, attached: ${legacy.iscsi.attached?.detail}`);
+      assert.equal(legacy.iscsi.after_terminate?.ok, false, 'legacy: refused after terminate_connection');
+      assert.equal(legacy.iscsi.after_detach?.ok, false, 'legacy: refused after detach');
+      assert.equal(attachments.iscsi.attached?.ok, true, `attachments, attached: ${attachments.iscsi.attached?.detail}`);
+      assert.equal(attachments.iscsi.after_delete?.ok, false, 'attachments: refused after delete');
+    });
   });
 });

@@ -89,18 +89,6 @@ const SYNC_IO_BACKOFF_MS = 100;
  * from it has been sent, which is soon, so it pins little memory.
  */
 const READ_SLAB_BYTES = 256 << 10;
-let readSlab = Buffer.alloc(0);
-let readSlabUsed = 0;
-
-function smallReadBuffer(length: number): Buffer {
-  if (readSlabUsed + length > readSlab.length) {
-    readSlab = Buffer.allocUnsafeSlow(READ_SLAB_BYTES);
-    readSlabUsed = 0;
-  }
-  const buf = readSlab.subarray(readSlabUsed, readSlabUsed + length);
-  readSlabUsed += length;
-  return buf;
-}
 const MAX_PENDING_UNIT_ATTENTIONS = 8;
 const RELATIVE_TARGET_PORT = 1;
 
@@ -1115,6 +1103,19 @@ function hasServiceAction(op: number): boolean {
 
 function truncate(data: Buffer, alloc: number): Buffer {
   return data.length > alloc ? data.subarray(0, alloc) : data;
+}
+
+let readSlab = Buffer.alloc(0);
+let readSlabUsed = 0;
+
+function smallReadBuffer(length: number): Buffer {
+  if (readSlabUsed + length > readSlab.length) {
+    readSlab = Buffer.allocUnsafeSlow(READ_SLAB_BYTES);
+    readSlabUsed = 0;
+  }
+  const buf = readSlab.subarray(readSlabUsed, readSlabUsed + length);
+  readSlabUsed += length;
+  return buf;
 }
 
 function firstDifference(a: Buffer, b: Buffer): number {

@@ -61,6 +61,15 @@ const Q = {
       .where('initiator', '=', initiator)
       .where('attachment_id', '=', ''),
   ),
+  exportUnused: prepared(1, (db: Kysely<Database>, volumeId: string) =>
+    db
+      .selectFrom('volumes as v')
+      .select((eb) => [
+        'v.provider_location',
+        eb.exists(eb.selectFrom('volume_connections as c').select('c.initiator').whereRef('c.volume_id', '=', 'v.id')).as('granted'),
+      ])
+      .where('v.id', '=', volumeId),
+  ),
   connectionFacts: prepared(1, (db: Kysely<Database>, volumeId: string) =>
     db
       .selectFrom('volumes as v')
@@ -196,7 +205,9 @@ export class VolumeManager {
       const iqn = this.iqnOf(volumeId);
       const { rows: released } = await Q.releaseAttachment(this.db, volumeId, attachmentId);
       for (const row of released) await this.revokeIfUnused(volumeId, iqn, row.initiator);
-      if (!(await this.hasGrants(volumeId)) && (await this.isExported(volumeId))) await this.helper.removeExport(volumeId, iqn);
+      // The export goes with its last connection; one read answers both questions.
+      const [row] = (await Q.exportUnused(this.db, volumeId)).rows;
+      if (row?.provider_location && !Number(row.granted)) await this.helper.removeExport(volumeId, iqn);
     });
   }
 

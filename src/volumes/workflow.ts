@@ -651,15 +651,17 @@ export class Workflow implements BlockStorage {
 
   async detach(ctx: RequestContext, id: string, attachmentId: string | null): Promise<void> {
     const row = await this.volumeRow(ctx, id);
-    const live = await this.liveAttachments(id);
-    this.checkDeletionAllowed(ctx, attachmentId ? live.filter((a) => a.id === attachmentId) : live);
-    if (row.status === 'maintenance') throw errors.invalidVolume('The volume cannot be detached in maintenance mode.');
-    await this.detachAttachment(id, attachmentId);
+    // Checked on the attachments read under the lock, which the detach then acts on.
+    await this.detachAttachment(id, attachmentId, (live) => {
+      this.checkDeletionAllowed(ctx, attachmentId ? live.filter((a) => a.id === attachmentId) : live);
+      if (row.status === 'maintenance') throw errors.invalidVolume('The volume cannot be detached in maintenance mode.');
+    });
   }
 
-  private async detachAttachment(id: string, attachmentId: string | null): Promise<void> {
+  private async detachAttachment(id: string, attachmentId: string | null, check?: (live: AttachmentRow[]) => void): Promise<void> {
     await this.locks.run(id, async () => {
       const live = await this.liveAttachments(id);
+      check?.(live);
       let target: AttachmentRow | undefined;
       if (attachmentId) {
         target = live.find((a) => a.id === attachmentId);

@@ -107,6 +107,6 @@ test('iscsi-test-cu: every test of the ALL tree matches conformance-expected.jso
     total.fail += c.fail;
     total.skip += c.skip;
   }
-  t.diagnostic(`${total.pass} passed, ${total.fail} failed, ${total.skip} skipped`);
+  t.diagnostic(`iscsi-test-cu totals: pass ${total.pass}, fail ${total.fail}, skip ${total.skip}`);
   assert.deepEqual(mismatches, []);
 });

@@ -49,7 +49,7 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
       database.db,
       driver,
       helper,
-      { targetPrefix: config.targetPrefix, volumeHost },
+      { targetPrefix: config.targetPrefix, volumeHost, syncCommitted: database.syncCommitted },
       logger.child({ component: 'manager' }),
     );
     workflow = new Workflow(

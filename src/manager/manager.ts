@@ -15,6 +15,12 @@ export interface ManagerOptions {
   targetPrefix: string;
   /** os-vol-host-attr:host of the volumes this manager serves; others sharing the database are left alone. */
   volumeHost: string;
+  /**
+   * Makes the commits so far durable (DatabaseHandle.syncCommitted). Called before a new
+   * CHAP account or target location is published: a host told them cannot be told
+   * again, so they must outlive a power loss of this host, which ordinary commits may not.
+   */
+  syncCommitted?: () => Promise<void>;
 }
 
 // The queries every connect and disconnect runs, compiled once (see prepared()).
@@ -150,7 +156,7 @@ export class VolumeManager {
       return Promise.reject(errors.invalidInput("Connector doesn't have required information: initiator"));
     }
     return this.locks.run(volumeId, async () => {
-      const { chap, location: stored } = await this.persistedExport(volumeId);
+      const { chap, location: stored, created } = await this.persistedExport(volumeId);
       const iqn = this.iqnOf(volumeId);
       const spec: ExportSpec = { volumeId, iqn, backingPath: this.driver.volumePath(volumeId), chap };
       const tid = await withoutSecret(chap.password, () => this.helper.createExport(spec));
@@ -166,6 +172,7 @@ export class VolumeManager {
         for (const row of moved) await this.revokeIfUnused(volumeId, iqn, row.initiator);
       }
       await this.revokeIfUnused(volumeId, iqn, initiator);
+      if (created || location !== stored) await this.options.syncCommitted?.();
       return this.connectionInfo(volumeId, connector, opts.accessMode);
     });
   }
@@ -280,11 +287,11 @@ export class VolumeManager {
   }
 
   /** The volume's CHAP account (created and stored on first use) and its recorded location. */
-  private async persistedExport(volumeId: string): Promise<{ chap: ChapCredentials; location: string | null }> {
+  private async persistedExport(volumeId: string): Promise<{ chap: ChapCredentials; location: string | null; created: boolean }> {
     const [row] = (await Q.exportFacts(this.db, volumeId)).rows;
     if (!row) throw errors.volumeNotFound(volumeId);
     const existing = parseProviderAuth(row.provider_auth);
-    if (existing) return { chap: existing, location: row.provider_location };
+    if (existing) return { chap: existing, location: row.provider_location, created: false };
     // Set only if still unset, then read back: two services racing on one volume end up
     // announcing the same account.
     await this.db
@@ -297,7 +304,7 @@ export class VolumeManager {
     if (!stored) throw errors.volumeNotFound(volumeId);
     const chap = parseProviderAuth(stored.provider_auth);
     if (!chap) throw new Error(`volume ${volumeId} has an unusable provider_auth`);
-    return { chap, location: stored.provider_location };
+    return { chap, location: stored.provider_location, created: true };
   }
 
   /** An initiator is read-only on the target only when every one of its connections is; null: it has none left. */

@@ -165,6 +165,24 @@ forEachDatabase('volume manager', (db) => {
     assert.equal(info.data['auth_password'], stored.password, 'the stored account is reused');
   });
 
+  test('a new CHAP account or location is synced to disk before connection_info leaves; a repeat is not', async (t) => {
+    const driver = new FileVolumeDriver({ dataDir: await tempDir(t) });
+    await driver.start();
+    const id = await volume();
+    const syncs: Array<{ provider_auth: string | null; provider_location: string | null }> = [];
+    const syncCommitted = async () => {
+      syncs.push(await handle.db.selectFrom('volumes').select(['provider_auth', 'provider_location']).where('id', '=', id).executeTakeFirstOrThrow());
+    };
+    const options = { targetPrefix: 'iqn.2010-10.org.openstack:', volumeHost: 'testhost@file#file', syncCommitted };
+    const mgr = new VolumeManager(handle.db, driver, new MemoryTarget(['127.0.0.1:3260']), options, createLogger('silent'));
+    const info = await mgr.initializeConnection(id, { initiator: 'iqn.a', host: 'a' }, { attachmentId: '', accessMode: 'rw' });
+    assert.equal(syncs.length, 1);
+    assert.equal(parseProviderAuth(syncs[0]!.provider_auth)?.password, info.data['auth_password'], 'the account was written before the sync');
+    assert.ok(syncs[0]!.provider_location, 'the location was written before the sync');
+    await mgr.initializeConnection(id, { initiator: 'iqn.b', host: 'b' }, { attachmentId: '', accessMode: 'rw' });
+    assert.equal(syncs.length, 1, 'the same account and location again need no sync');
+  });
+
   test('legacy terminate keeps an initiator another attachment of the volume still uses', async (t) => {
     const target = new MemoryTarget(['127.0.0.1:3260']);
     const mgr = await manager(t, target);

@@ -1,4 +1,5 @@
 import type { ListQuery, RequestContext, SortKey } from '../volumes/types.js';
+import { USER_ATTACHMENT_FILTERS, USER_VOLUME_FILTERS } from '../volumes/listing.js';
 import { ApiFault } from './faults.js';
 import type { ApiVersion } from './microversion.js';
 import { parseBoolParam } from './validation.js';
@@ -11,21 +12,6 @@ export type QueryParams = Record<string, string | string[] | undefined>;
 /** Cinder's osapi_max_limit: the page size when none is asked for, and the cap. */
 export const MAX_LIMIT = 1000;
 
-/** Filters a caller that is not an administrator may use (Cinder's resource_filters.json). */
-export const USER_VOLUME_FILTERS = [
-  'name',
-  'status',
-  'metadata',
-  'bootable',
-  'migration_status',
-  'availability_zone',
-  'group_id',
-  'size',
-  'created_at',
-  'updated_at',
-  'consumes_quota',
-];
-export const USER_ATTACHMENT_FILTERS = ['volume_id', 'status', 'instance_id', 'attach_status'];
 
 const TIME_FILTERS = ['created_at', 'updated_at'];
 const TIME_OPERATORS = ['gt', 'gte', 'eq', 'neq', 'lt', 'lte'];

@@ -31,10 +31,9 @@ const VOLUME_FILTERS: Record<string, VolumeColumn> = {
   host: 'host',
 };
 
-/** Keys a non-admin may filter on (Cinder's resource_filters.json); others are dropped for them. */
-const USER_VOLUME_FILTERS = new Set([
+/** Filters a caller that is not an administrator may use (Cinder's resource_filters.json); others are dropped for them. */
+export const USER_VOLUME_FILTERS: readonly string[] = [
   'name',
-  'display_name',
   'status',
   'metadata',
   'bootable',
@@ -45,7 +44,12 @@ const USER_VOLUME_FILTERS = new Set([
   'created_at',
   'updated_at',
   'consumes_quota',
-]);
+];
+export const USER_ATTACHMENT_FILTERS: readonly string[] = ['volume_id', 'status', 'instance_id', 'attach_status'];
+
+// display_name is the column behind `name`; Cinder accepts both spellings from users.
+const USER_VOLUME_FILTER_SET = new Set([...USER_VOLUME_FILTERS, 'display_name']);
+const USER_ATTACHMENT_FILTER_SET = new Set(USER_ATTACHMENT_FILTERS);
 
 const VOLUME_SORT: Record<string, VolumeColumn> = {
   id: 'id',
@@ -152,11 +156,11 @@ function compile<C extends string>(
 }
 
 export function compileVolumeFilters(filters: Record<string, unknown>, ctx: RequestContext) {
-  return compile(filters, VOLUME_FILTERS, USER_VOLUME_FILTERS, ctx);
+  return compile(filters, VOLUME_FILTERS, USER_VOLUME_FILTER_SET, ctx);
 }
 
 export function compileAttachmentFilters(filters: Record<string, unknown>, ctx: RequestContext) {
-  return compile(filters, ATTACHMENT_FILTERS, new Set(['volume_id', 'status', 'instance_id', 'attach_status']), ctx);
+  return compile(filters, ATTACHMENT_FILTERS, USER_ATTACHMENT_FILTER_SET, ctx);
 }
 
 export function conditionsExpression<DB, TB extends keyof DB>(

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
-import { USER_ATTACHMENT_FILTERS, USER_VOLUME_FILTERS, type QueryParams } from '../query.js';
+import { USER_ATTACHMENT_FILTERS, USER_VOLUME_FILTERS } from '../../volumes/listing.js';
+import type { QueryParams } from '../query.js';
 import { contextOf, sendJson, type RouteDeps } from './common.js';
 
 const API = { api: true } as const;

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { dialectOf, migrate, openDatabase } from '../../src/db/index.js';
 import { sqlitePath } from '../../src/db/sqlite/dialect.js';
-import { forEachDatabase } from '../helpers/databases.js';
+import { forEachDatabase, volumeRow } from '../helpers/databases.js';
 
 test('database URLs select their engine', () => {
   assert.equal(dialectOf('postgres://u@h/db'), 'postgres');
@@ -46,33 +46,7 @@ forEachDatabase('migrations', (db) => {
 
   test('a conditional UPDATE reports how many rows it changed on this engine', async () => {
     const [type] = await handle.db.selectFrom('volume_types').select('id').execute();
-    const row = {
-      id: '9c0a9a7e-2d61-4f7a-9a61-1d2f5e0b8c11',
-      project_id: 'p',
-      user_id: 'u',
-      display_name: null,
-      display_description: null,
-      size: 1,
-      status: 'available',
-      attach_status: 'detached',
-      previous_status: null,
-      migration_status: null,
-      availability_zone: 'nova',
-      volume_type_id: type!.id,
-      multiattach: 0,
-      bootable: 0,
-      encrypted: 0,
-      host: null,
-      snapshot_id: null,
-      source_volid: null,
-      group_id: null,
-      consistencygroup_id: null,
-      replication_status: null,
-      provider_location: null,
-      provider_auth: null,
-      created_at: '2026-01-01T00:00:00.000000',
-      updated_at: null,
-    };
+    const row = volumeRow(type!.id, { id: '9c0a9a7e-2d61-4f7a-9a61-1d2f5e0b8c11', created_at: '2026-01-01T00:00:00.000000' });
     await handle.db.insertInto('volumes').values(row).execute();
     const cas = () =>
       handle.db.updateTable('volumes').set({ status: 'attaching' }).where('id', '=', row.id).where('status', '=', 'available').executeTakeFirst();

@@ -3,12 +3,13 @@
 // test file, dropped afterwards. PostgreSQL is required in CI (CI=true): unreachable
 // there is a failure. Elsewhere its suites are skipped with the reason shown.
 
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe } from 'node:test';
 import pg from 'pg';
+import { nowTimestamp, type NewVolumeRow } from '../../src/db/schema.js';
 import { POSTGRES_ADMIN_URL } from './env.js';
 
 export type DialectName = 'sqlite' | 'postgres';
@@ -78,4 +79,39 @@ export function forEachDatabase(title: string, body: (db: () => TestDatabase) =>
       });
     });
   }
+}
+
+/**
+ * A volume row with every column set, as a test that works below the workflow inserts it:
+ * an available, detached 1 GiB volume of project "p", on the `__DEFAULT__` type unless told.
+ */
+export function volumeRow(volumeTypeId: string, overrides: Partial<NewVolumeRow> = {}): NewVolumeRow {
+  return {
+    id: randomUUID(),
+    project_id: 'p',
+    user_id: 'u',
+    display_name: null,
+    display_description: null,
+    size: 1,
+    status: 'available',
+    attach_status: 'detached',
+    previous_status: null,
+    migration_status: null,
+    availability_zone: 'nova',
+    volume_type_id: volumeTypeId,
+    multiattach: 0,
+    bootable: 0,
+    encrypted: 0,
+    host: null,
+    snapshot_id: null,
+    source_volid: null,
+    group_id: null,
+    consistencygroup_id: null,
+    replication_status: null,
+    provider_location: null,
+    provider_auth: null,
+    created_at: nowTimestamp(),
+    updated_at: null,
+    ...overrides,
+  };
 }

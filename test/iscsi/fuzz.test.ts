@@ -7,21 +7,15 @@ import { encodePdu, newBhs } from '../../src/iscsi/pdu/pdu.js';
 import { encodeText } from '../../src/iscsi/pdu/text.js';
 import { IQN, LIBISCSI_INITIATOR, startTarget } from './interop-fixture.js';
 import { RawInitiator, read10, write10, TEST_UNIT_READY } from './raw-initiator.js';
+import { xorshift32 } from '../helpers/prng.js';
 
 const DURATION_MS = Number(process.env.ISCSI_FUZZ_MS ?? 3000);
 const WORKERS = 4;
 
-/** xorshift32: the seed is printed on failure so a run can be replayed with ISCSI_FUZZ_SEED. */
+/** Numbers in [0, 1); the seed is printed on failure so a run can be replayed with ISCSI_FUZZ_SEED. */
 function rng(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    return x / 0x100000000;
-  };
+  const next = xorshift32(seed);
+  return () => next() / 0x100000000;
 }
 
 function template(rand: () => number, itt: number, cmdSN: number): Buffer {

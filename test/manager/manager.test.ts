@@ -2,14 +2,13 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, test } from 'node:test';
 import { openDatabase, type DatabaseHandle } from '../../src/db/index.js';
-import { nowTimestamp } from '../../src/db/schema.js';
 import { FileVolumeDriver } from '../../src/drivers/file/driver.js';
 import { generateSecret, parseProviderAuth } from '../../src/manager/chap.js';
 import { VolumeManager } from '../../src/manager/manager.js';
 import { formatProviderLocation, parseProviderLocation } from '../../src/manager/provider-location.js';
 import { createLogger } from '../../src/observability/log.js';
 import type { ExportSpec, InitiatorAccess, TargetHelper } from '../../src/targets/target.js';
-import { forEachDatabase } from '../helpers/databases.js';
+import { forEachDatabase, volumeRow } from '../helpers/databases.js';
 import { tempDir } from '../helpers/env.js';
 
 test('CHAP secrets: Cinder lengths and alphabet, one character of each group at least', () => {
@@ -88,33 +87,7 @@ forEachDatabase('volume manager', (db) => {
     const type = await handle.db.selectFrom('volume_types').select('id').executeTakeFirstOrThrow();
     await handle.db
       .insertInto('volumes')
-      .values({
-        id,
-        project_id: 'p',
-        user_id: 'u',
-        display_name: null,
-        display_description: null,
-        size: 1,
-        status: 'available',
-        attach_status: 'detached',
-        previous_status: null,
-        migration_status: null,
-        availability_zone: 'nova',
-        volume_type_id: type.id,
-        multiattach: 0,
-        bootable: 0,
-        encrypted: 0,
-        host: null,
-        snapshot_id: null,
-        source_volid: null,
-        group_id: null,
-        consistencygroup_id: null,
-        replication_status: null,
-        provider_location: null,
-        provider_auth: null,
-        created_at: nowTimestamp(),
-        updated_at: null,
-      })
+      .values(volumeRow(type.id, { id }))
       .execute();
     return id;
   }

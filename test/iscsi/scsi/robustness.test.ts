@@ -3,20 +3,8 @@ import assert from 'node:assert/strict';
 
 import { Op } from '../../../src/iscsi/scsi/opcodes.js';
 import type { ScsiResponse } from '../../../src/iscsi/scsi/types.js';
+import { xorshift32 } from '../../helpers/prng.js';
 import { A, B, assertGood, command, fixture, pattern, read10, run, write10 } from './helpers.js';
-
-/** xorshift32: the same sequence on every run, so a failure can be replayed. */
-function prng(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    return x;
-  };
-}
 
 const KNOWN = Object.values(Op);
 const STATUSES = new Set([0x00, 0x02, 0x18]);
@@ -30,7 +18,7 @@ function check(res: ScsiResponse, what: string): void {
 
 test('twenty thousand random and mutated CDBs get well-formed answers, never a throw or a hang', async (t) => {
   const { lu } = await fixture(t, 4096);
-  const next = prng(0x5eed1234);
+  const next = xorshift32(0x5eed1234);
   const known = pattern(8, 42);
   assertGood(await run(lu, write10(100, 8), { data: known }));
   const deadline = Date.now() + 5000;

@@ -8,17 +8,20 @@ import { reportLuns } from './report-luns.js';
 import { good, invalidField, logicalUnitNotSupported } from './sense.js';
 import type { LogicalUnit, ScsiCommand, ScsiResponse } from './types.js';
 
-export function executeForTarget(luns: ReadonlyMap<number, LogicalUnit>, cmd: ScsiCommand): Promise<ScsiResponse> {
+export function executeForTarget(
+  luns: ReadonlyMap<number, LogicalUnit>,
+  cmd: ScsiCommand,
+): ScsiResponse | Promise<ScsiResponse> {
   const cdb = cmd.cdb;
-  if (cdb.length >= 12 && cdb[0] === Op.REPORT_LUNS) return Promise.resolve(reportLuns(luns.keys(), cdb));
+  if (cdb.length >= 12 && cdb[0] === Op.REPORT_LUNS) return reportLuns(luns.keys(), cdb);
   const lu = luns.get(cmd.lun);
   if (lu) return lu.execute(cmd);
   if (cdb.length >= 6 && cdb[0] === Op.INQUIRY) {
-    if (cdb[1] & 0x03 || cdb[2] !== 0) return Promise.resolve(logicalUnitNotSupported());
+    if (cdb[1] & 0x03 || cdb[2] !== 0) return logicalUnitNotSupported();
     const data = noLunInquiry();
     const alloc = cdb.readUInt16BE(3);
-    return Promise.resolve(good(data.length > alloc ? data.subarray(0, alloc) : data));
+    return good(data.length > alloc ? data.subarray(0, alloc) : data);
   }
-  if (cdb.length === 0) return Promise.resolve(invalidField(0));
-  return Promise.resolve(logicalUnitNotSupported());
+  if (cdb.length === 0) return invalidField(0);
+  return logicalUnitNotSupported();
 }

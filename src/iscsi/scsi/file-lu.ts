@@ -187,16 +187,16 @@ export class FileLogicalUnit implements LogicalUnit {
     return this.blocks;
   }
 
-  execute(cmd: ScsiCommand): Promise<ScsiResponse> {
-    if (this.closed) return Promise.resolve(checkCondition(SenseKey.NOT_READY, [0x04, 0x00]));
+  execute(cmd: ScsiCommand): ScsiResponse | Promise<ScsiResponse> {
+    if (this.closed) return checkCondition(SenseKey.NOT_READY, [0x04, 0x00]);
     let result: ScsiResponse | Promise<ScsiResponse>;
     try {
       result = this.run(cmd);
     } catch (e) {
-      return Promise.resolve(ioFailure(e, cmd.cdb[0]));
+      return ioFailure(e, cmd.cdb[0]);
     }
     // A command answered synchronously has nothing left for close() to wait for.
-    if (!(result instanceof Promise)) return Promise.resolve(result);
+    if (!(result instanceof Promise)) return result;
     const running = result.catch((e: unknown) => ioFailure(e, cmd.cdb[0]));
     this.inFlight.add(running);
     return running.finally(() => this.inFlight.delete(running));

@@ -52,7 +52,8 @@ export type ResetKind = 'lun-reset' | 'target-warm-reset' | 'target-cold-reset' 
 
 /** A logical unit as the transport sees it. */
 export interface LogicalUnit {
-  execute(cmd: ScsiCommand): Promise<ScsiResponse>;
+  /** A plain response when the command finished at once (most reads and writes hit the page cache). */
+  execute(cmd: ScsiCommand): ScsiResponse | Promise<ScsiResponse>;
   /** Task management: clears what SAM says the reset clears and queues the unit attentions it must raise. */
   reset(kind: ResetKind, nexus: ItNexus): void;
   /** The nexus went away (logout, dropped connection): releases RESERVE(6) reservations it held. */

@@ -41,7 +41,7 @@ export interface ConnectionHost {
   findTarget(iqn: string): TargetRecord | undefined;
   /** SendTargets answer for this initiator; `current` is the session's target in a normal session. */
   sendTargets(initiatorName: string, value: string, current?: string): TextPairs;
-  execute(luns: ReadonlyMap<number, LogicalUnit>, cmd: ScsiCommand): Promise<ScsiResponse>;
+  execute(luns: ReadonlyMap<number, LogicalUnit>, cmd: ScsiCommand): ScsiResponse | Promise<ScsiResponse>;
   /** Whether logins from this address are currently refused after repeated failures. */
   loginThrottled(address: string): boolean;
   loginFailed(address: string): void;
@@ -170,6 +170,8 @@ export class Connection {
   private pingTimer: NodeJS.Timeout | undefined;
 
   private corked = false;
+  /** Set while a batch of received bytes is handled; its replies are flushed when it ends. */
+  private handlingInput = false;
   private readPaused = false;
 
   constructor(
@@ -215,6 +217,16 @@ export class Connection {
     this.framer.push(chunk);
     this.lastReceived = Date.now();
     this.pingSentAt = 0;
+    this.handlingInput = true;
+    try {
+      this.handleFramedPdus();
+    } finally {
+      this.handlingInput = false;
+      this.flush();
+    }
+  }
+
+  private handleFramedPdus(): void {
     for (;;) {
       if (!this.isOpen) return;
       let pdu: Pdu | null;
@@ -661,13 +673,15 @@ export class Connection {
       readOnly: this.readOnly,
     };
     if (task.dataOut) cmd.dataOut = task.dataOut;
-    let pending: Promise<ScsiResponse>;
+    let result: ScsiResponse | Promise<ScsiResponse>;
     try {
-      pending = this.host.execute(this.target!.luns, cmd);
+      result = this.host.execute(this.target!.luns, cmd);
     } catch (err) {
-      pending = Promise.reject(err);
+      result = Promise.reject(err);
     }
-    pending.then(
+    // Most commands are answered from the page cache at once; a promise would only add a turn.
+    if (!(result instanceof Promise)) return this.complete(task, result);
+    result.then(
       (res) => this.complete(task, res),
       (err: unknown) => {
         this.host.logger.warn({ conn: this.id, err }, 'SCSI command failed in the logical unit');
@@ -1036,8 +1050,9 @@ export class Connection {
   // ---- output -------------------------------------------------------------
 
   /**
-   * Queues a PDU. Writes are corked and released once per event-loop turn, so every
-   * PDU produced in that turn leaves in one vectored write.
+   * Queues a PDU. Writes are corked and released together, so that the replies to one
+   * batch of received commands, or the completions of one event-loop turn, leave in one
+   * vectored write.
    */
   private send(bhs: Buffer, data: Buffer): void {
     if (this.state === 'closed') return;
@@ -1045,12 +1060,13 @@ export class Connection {
     if (!this.corked) {
       this.corked = true;
       this.socket.cork();
-      setImmediate(this.flush);
+      if (!this.handlingInput) setImmediate(this.flush);
     }
     for (const part of parts) this.socket.write(part);
   }
 
   private readonly flush = (): void => {
+    if (!this.corked) return;
     this.corked = false;
     this.socket.uncork();
     if (this.socket.writableLength > this.limits.sendHighWater && !this.readPaused) {

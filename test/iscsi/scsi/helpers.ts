@@ -67,7 +67,7 @@ export function command(c: Buffer, opts: Send = {}): ScsiCommand {
   return cmd;
 }
 
-export function run(lu: FileLogicalUnit, c: Buffer, opts: Send = {}): Promise<ScsiResponse> {
+export async function run(lu: FileLogicalUnit, c: Buffer, opts: Send = {}): Promise<ScsiResponse> {
   return lu.execute(command(c, opts));
 }
 

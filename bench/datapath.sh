@@ -2,12 +2,19 @@
 # bench/datapath.sh - our iSCSI target against tgtd, side by side, in one run.
 #
 # Usage: bench/datapath.sh [--quick] [-h]
-#   --quick   three ~0.7 s repetitions per test instead of five ~2 s ones (about a minute in all)
+#   --quick   three ~0.7 s repetitions per test instead of five ~2 s ones (about 1.5 minutes in all)
 #
-# It creates two files of the same size and content, serves one with tgtd (Debian "tgt") and the
-# other with our target (bench/datapath-target.mjs over the compiled dist/), both on loopback
-# with CHAP, then runs every test against both targets back to back and prints a Markdown
-# table: test | tgtd | ours | ratio | tgtd CPU% | our CPU%. Build first: npx tsc -p .
+# It creates three files of the same size and content and serves them on loopback with CHAP:
+# two with tgtd (Debian "tgt"), once as shipped and once tuned, and one with our target
+# (bench/datapath-target.mjs over the compiled dist/). It runs every test against the three
+# back to back and prints a Markdown table with each target's figure, our ratio to each tgtd
+# and each target's CPU use. Build first: npx tsc -p .
+#
+#   tgtd        tgtd with its defaults, as Debian ships it and as Cinder's tgtadm helper runs it:
+#               MaxRecvDataSegmentLength 8192, so writes arrive in 8 KiB Data-Out PDUs. The goal
+#               (ours >= tgtd on every row, >= 1.5x on sequential write) is judged against it.
+#   tgtd tuned  the same with MaxRecvDataSegmentLength 262144, the value our target declares:
+#               the stricter comparison, printed beside it and summarised on its own line.
 #
 # Environment (defaults in brackets):
 #   BENCH_SECS [2, quick 0.7]  duration of one repetition (iscsi-perf rounds it up to whole seconds)
@@ -68,6 +75,7 @@ stop_tgtd() {
   [ -n "$TGT_PID" ] || return 0
   local adm="tgtadm -C $TGT_CTRL"
   timeout 10 $adm --lld iscsi --mode target --op delete --force --tid 1 >/dev/null 2>&1
+  timeout 10 $adm --lld iscsi --mode target --op delete --force --tid 2 >/dev/null 2>&1
   timeout 10 $adm --mode system --op delete >/dev/null 2>&1
   for _ in $(seq 20); do kill -0 "$TGT_PID" 2>/dev/null || break; sleep 0.1; done
   # tgtd ignores SIGTERM; if the orderly exit above did not happen, nothing else will.
@@ -110,14 +118,15 @@ pick_port() {
 prefill() {
   head -c 1048576 /dev/urandom >"$TMP/chunk" || return 1
   yes "$TMP/chunk" | head -n "$SIZE_MIB" | xargs cat >"$TMP/tgtd.img" || return 1
+  cp --sparse=never "$TMP/tgtd.img" "$TMP/tuned.img" || return 1
   cp --sparse=never "$TMP/tgtd.img" "$TMP/ours.img" || return 1
   rm -f "$TMP/chunk"
   # Written back now rather than during the first tests.
-  sync "$TMP/tgtd.img" "$TMP/ours.img"
+  sync "$TMP/tgtd.img" "$TMP/tuned.img" "$TMP/ours.img"
 }
 prefill || die "cannot write the backing files in $TMP"
 start_tgtd() {
-  local port iqn adm
+  local port adm tid iqn
   for attempt in 1 2 3; do
     port=$(pick_port) || die "no free port for tgtd"
     # A private management socket so that no other tgtd on this host (e.g. Cinder's, on -C 0) is touched.
@@ -139,17 +148,20 @@ start_tgtd() {
     stop_tgtd
   done
   [ -n "$TGT_PID" ] || { cat "$TMP/tgtd.log" >&2; die "tgtd did not start"; }
-  iqn="iqn.2010-10.org.openstack:volume-$(cat /proc/sys/kernel/random/uuid)"
   adm="tgtadm -C $TGT_CTRL --lld iscsi"
-  $adm --mode target --op new --tid 1 --targetname "$iqn" &&
-  $adm --mode logicalunit --op new --tid 1 --lun 1 --backing-store "$TMP/tgtd.img" &&
-  $adm --mode logicalunit --op update --tid 1 --lun 1 --params thin_provisioning=1 &&
-  # tgtd's default of 8192 would split every write into 8 KiB Data-Out PDUs; compare like with like.
-  $adm --mode target --op update --tid 1 --name MaxRecvDataSegmentLength --value 262144 &&
-  $adm --mode target --op bind --tid 1 --initiator-address 127.0.0.1 &&
-  $adm --mode account --op new --user "$CHAP_USER" --password "$CHAP_PASS" &&
-  $adm --mode account --op bind --tid 1 --user "$CHAP_USER" || die "tgtadm failed to configure tgtd"
-  TGT_URL="iscsi://$CHAP_USER%$CHAP_PASS@127.0.0.1:$port/$iqn/1"
+  $adm --mode account --op new --user "$CHAP_USER" --password "$CHAP_PASS" || die "tgtadm failed to add the CHAP account"
+  # Target 1 keeps tgtd's defaults; target 2 raises MaxRecvDataSegmentLength from 8192 to the
+  # 262144 our target declares, so that writes reach it in PDUs as large as ours get.
+  for tid in 1 2; do
+    iqn="iqn.2010-10.org.openstack:volume-$(cat /proc/sys/kernel/random/uuid)"
+    $adm --mode target --op new --tid $tid --targetname "$iqn" &&
+    $adm --mode logicalunit --op new --tid $tid --lun 1 --backing-store "$TMP/$([ $tid = 1 ] && echo tgtd || echo tuned).img" &&
+    $adm --mode logicalunit --op update --tid $tid --lun 1 --params thin_provisioning=1 &&
+    { [ $tid = 1 ] || $adm --mode target --op update --tid $tid --name MaxRecvDataSegmentLength --value 262144; } &&
+    $adm --mode target --op bind --tid $tid --initiator-address 127.0.0.1 &&
+    $adm --mode account --op bind --tid $tid --user "$CHAP_USER" || die "tgtadm failed to configure tgtd target $tid"
+    URL[$([ $tid = 1 ] && echo tgtd || echo tuned)]="iscsi://$CHAP_USER%$CHAP_PASS@127.0.0.1:$port/$iqn/1"
+  done
 }
 
 start_ours() {
@@ -164,28 +176,34 @@ start_ours() {
     sleep 0.1
   done
   [ -n "${ready:-}" ] || { tail -20 "$TMP/ours.log" >&2; die "our target did not report READY"; }
-  OURS_URL=${ready#READY }
+  URL[ours]=${ready#READY }
 }
 
+# Per target: its URL, the process whose CPU it uses, and its LUN's block size.
+declare -A URL PID BLOCK
+TARGETS="tgtd tuned ours"
 start_tgtd
+PID[tgtd]=$TGT_PID; PID[tuned]=$TGT_PID
 if [ -n "${BENCH_OURS_URL:-}" ]; then
-  OURS_URL=$BENCH_OURS_URL
-  OURS_CPU_PID=${BENCH_OURS_PID:-}
+  URL[ours]=$BENCH_OURS_URL
+  PID[ours]=${BENCH_OURS_PID:-}
 else
   start_ours
-  OURS_CPU_PID=$OURS_PID
+  PID[ours]=$OURS_PID
 fi
 
 # Both LUNs must look the same to the initiator, or the figures compare different work.
 capacity() { timeout 20 iscsi-readcapacity16 -i "$INITIATOR" "$1" 2>/dev/null; }
-TGT_CAP=$(capacity "$TGT_URL"); OURS_CAP=$(capacity "$OURS_URL")
 size_of() { printf '%s\n' "$1" | awk -F: '/^Total size/ {print $2+0}'; }
 block_of() { printf '%s\n' "$1" | awk -F: '/^LOGICAL BLOCK LENGTH/ {print $2+0}'; }
-[ -n "$(size_of "$TGT_CAP")" ] || die "tgtd's LUN does not answer READ CAPACITY(16)"
-[ -n "$(size_of "$OURS_CAP")" ] || die "our LUN does not answer READ CAPACITY(16) at ${OURS_URL/$CHAP_PASS/***}"
-[ "$(size_of "$TGT_CAP")" = "$(size_of "$OURS_CAP")" ] ||
-  log "warning: LUN sizes differ (tgtd $(size_of "$TGT_CAP"), ours $(size_of "$OURS_CAP"))"
-TGT_BLOCK=$(block_of "$TGT_CAP"); OURS_BLOCK=$(block_of "$OURS_CAP")
+for who in $TARGETS; do
+  cap=$(capacity "${URL[$who]}")
+  [ -n "$(size_of "$cap")" ] || die "the $who LUN does not answer READ CAPACITY(16) at ${URL[$who]/$CHAP_PASS/***}"
+  [ "$who" = tgtd ] || [ "$(size_of "$cap")" = "$TGT_SIZE" ] ||
+    log "warning: LUN sizes differ (tgtd $TGT_SIZE, $who $(size_of "$cap"))"
+  [ "$who" = tgtd ] && TGT_SIZE=$(size_of "$cap")
+  BLOCK[$who]=$(block_of "$cap")
+done
 
 # ---------- measuring ----------
 ticks() { [ -n "$1" ] && awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo ""; }
@@ -282,7 +300,8 @@ for t in $TESTS; do spec "$t" >/dev/null || die "unknown test $t (known: $ALL_TE
 
 # Our target runs on a JIT: without a warm-up the first rows would measure V8 compiling the
 # hot path. tgtd gets the same treatment, which also brings its file into the same state.
-for url in "$TGT_URL" "$OURS_URL"; do
+for who in $TARGETS; do
+  url=${URL[$who]}
   qemu_run "$url" write 1M 8 256 >/dev/null
   qemu_run "$url" write 4k 8 8192 >/dev/null
   qemu_run "$url" read 4k 8 8192 >/dev/null
@@ -290,54 +309,72 @@ done
 
 LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
 START=$(date +%s)
-log "tgtd pid $TGT_PID, ours pid ${OURS_CPU_PID:-unknown}; ${SIZE_MIB} MiB LUNs; ${REPS} x ~${SECS}s per test and target; load $LOAD_START"
+log "tgtd pid $TGT_PID, ours pid ${PID[ours]:-unknown}; ${SIZE_MIB} MiB LUNs; ${REPS} x ~${SECS}s per test and target; load $LOAD_START"
 
 ROWS=()
 COSTS=()
 MISSED=()
+MISSED_TUNED=()
 OURS_DIED=0
+# Meets the goal: ratio >= 1, and >= 1.5 on sequential write.
+meets() { # test ratio
+  local need=1
+  case $1 in seq_write_*) need=1.5 ;; esac
+  awk -v r="${2:-0}" -v n="$need" 'BEGIN {exit !(r >= n)}'
+}
 for t in $TESTS; do
   if [ "$OURS_DIED" = 0 ] && [ -n "$OURS_PID" ] && ! kill -0 "$OURS_PID" 2>/dev/null; then
     OURS_DIED=1
     log "our target exited before $t; the last lines of its output:"
     tail -20 "$TMP/ours.log" >&2
   fi
-  tv=(); tc=(); tk=(); ov=(); oc=(); ok=(); rv=()
-  # Alternate which target goes first, so a burst of other load on the host lands on both.
+  declare -A VALS=() CPUS=() COSTS_OF=() RATIOS=()
+  # Rotate which target goes first, so a burst of other load on the host lands on all of them.
   for r in $(seq "$REPS"); do
-    if [ $((r % 2)) = 1 ]; then order="tgtd ours"; else order="ours tgtd"; fi
-    pair_t=""; pair_o=""
+    case $((r % 3)) in
+      1) order="tgtd tuned ours" ;;
+      2) order="ours tgtd tuned" ;;
+      0) order="tuned ours tgtd" ;;
+    esac
+    declare -A PAIR=()
     for who in $order; do
-      if [ "$who" = tgtd ]; then measure "$t" "$TGT_URL" "$TGT_PID" "$TGT_BLOCK"
-      else measure "$t" "$OURS_URL" "${OURS_CPU_PID:-}" "$OURS_BLOCK"; fi
+      measure "$t" "${URL[$who]}" "${PID[$who]:-}" "${BLOCK[$who]}"
       [ -n "$VALUE" ] || continue
-      if [ "$who" = tgtd ]; then tv+=("$VALUE"); pair_t=$VALUE; [ -n "$CPU" ] && tc+=("$CPU") && tk+=("$COST")
-      else ov+=("$VALUE"); pair_o=$VALUE; [ -n "$CPU" ] && oc+=("$CPU") && ok+=("$COST"); fi
+      VALS[$who]+="$VALUE "; PAIR[$who]=$VALUE
+      [ -n "$CPU" ] && CPUS[$who]+="$CPU " && COSTS_OF[$who]+="$COST "
     done
-    if [ -n "$pair_t" ] && [ -n "$pair_o" ]; then
-      rv+=("$(awk -v a="$pair_t" -v b="$pair_o" 'BEGIN {if (a > 0) printf "%.3f", b / a}')")
-    fi
+    # Ratios within one repetition, whose runs were back to back.
+    for ref in tgtd tuned; do
+      [ -n "${PAIR[$ref]:-}" ] && [ -n "${PAIR[ours]:-}" ] &&
+        RATIOS[$ref]+="$(awk -v a="${PAIR[$ref]}" -v b="${PAIR[ours]}" 'BEGIN {if (a > 0) printf "%.3f", b / a}') "
+    done
   done
-  T=$(median "${tv[@]}"); O=$(median "${ov[@]}"); TC=$(median "${tc[@]}"); OC=$(median "${oc[@]}")
-  # The ratio is the median of each repetition's back-to-back ratio, not a ratio of medians:
-  # load that comes and goes between repetitions then cancels out.
-  ratio=$(median "${rv[@]}"); [ -n "$ratio" ] && ratio=$(awk -v r="$ratio" 'BEGIN {printf "%.2f", r}')
-  need_ratio=1; case $t in seq_write_*) need_ratio=1.5 ;; esac
-  awk -v r="${ratio:-0}" -v n="$need_ratio" 'BEGIN {exit !(r >= n)}' || MISSED+=("$t")
-  ROWS+=("| $(label "$t") | ${T:-failed} | ${O:-failed} | ${ratio:-–} | ${TC:-?} | ${OC:-?} |")
-  COSTS+=("| $(short_label "$t") | $(median "${tk[@]}") | $(median "${ok[@]}") |")
-  log "$t: tgtd ${T:-failed} (${tv[*]:-}), ours ${O:-failed} (${ov[*]:-}), ratios ${rv[*]:-none}, load $(cut -d' ' -f1 /proc/loadavg)"
+  # shellcheck disable=SC2086  # the lists are space-separated on purpose
+  {
+    T=$(median ${VALS[tgtd]:-}); U=$(median ${VALS[tuned]:-}); O=$(median ${VALS[ours]:-})
+    TC=$(median ${CPUS[tgtd]:-}); UC=$(median ${CPUS[tuned]:-}); OC=$(median ${CPUS[ours]:-})
+    # The median of the per-repetition ratios, not a ratio of medians: load that comes and
+    # goes between repetitions then cancels out.
+    RT=$(median ${RATIOS[tgtd]:-}); RU=$(median ${RATIOS[tuned]:-})
+    COSTS+=("| $(short_label "$t") | $(median ${COSTS_OF[tgtd]:-}) | $(median ${COSTS_OF[tuned]:-}) | $(median ${COSTS_OF[ours]:-}) |")
+  }
+  [ -n "$RT" ] && RT=$(awk -v r="$RT" 'BEGIN {printf "%.2f", r}')
+  [ -n "$RU" ] && RU=$(awk -v r="$RU" 'BEGIN {printf "%.2f", r}')
+  meets "$t" "$RT" || MISSED+=("$t")
+  meets "$t" "$RU" || MISSED_TUNED+=("$t")
+  ROWS+=("| $(label "$t") | ${T:-failed} | ${U:-failed} | ${O:-failed} | ${RT:-–} | ${RU:-–} | ${TC:-?} | ${UC:-?} | ${OC:-?} |")
+  log "$t: tgtd ${T:-failed} (${VALS[tgtd]:-}), tuned ${U:-failed} (${VALS[tuned]:-}), ours ${O:-failed} (${VALS[ours]:-}); ratios to tgtd ${RATIOS[tgtd]:-none}, to tuned ${RATIOS[tuned]:-none}; load $(cut -d' ' -f1 /proc/loadavg)"
 done
 LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
 
-echo "| test | tgtd | ours | ratio | tgtd CPU% | our CPU% |"
-echo "| --- | ---: | ---: | ---: | ---: | ---: |"
+echo "| test | tgtd | tgtd tuned | ours | ours / tgtd | ours / tuned | tgtd CPU% | tuned CPU% | our CPU% |"
+echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
 printf '%s\n' "${ROWS[@]}"
 echo
 # CPU per request moves far less with other load on the host than throughput does, so it
 # shows whether a change made the target cheaper even when the rows above are noisy.
-echo "| CPU time per request, µs | tgtd | ours |"
-echo "| --- | ---: | ---: |"
+echo "| CPU time per request, µs | tgtd | tgtd tuned | ours |"
+echo "| --- | ---: | ---: | ---: |"
 printf '%s\n' "${COSTS[@]}"
 echo
 echo "host: $(nproc) cores, load average $LOAD_START at the start, $LOAD_END at the end; ${REPS} x ~${SECS}s per cell, median; $(($(date +%s) - START)) s of measuring"
@@ -345,4 +382,9 @@ if [ ${#MISSED[@]} -eq 0 ]; then
   echo "goal met: ours >= tgtd on every row and >= 1.5x on sequential write"
 else
   echo "goal missed on: ${MISSED[*]} (needs ratio >= 1, and >= 1.5 for seq write)"
+fi
+if [ ${#MISSED_TUNED[@]} -eq 0 ]; then
+  echo "against tgtd tuned: also >= 1 on every row and >= 1.5x on sequential write"
+else
+  echo "against tgtd tuned: below the same bar on ${MISSED_TUNED[*]}"
 fi

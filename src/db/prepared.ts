@@ -1,4 +1,4 @@
-import type { CompiledQuery, Compilable, Kysely, QueryResult } from 'kysely';
+import type { CompiledQuery, Compilable, Kysely, QueryResult, Transaction } from 'kysely';
 
 /** Stands in for one argument while the query is compiled; Kysely passes it through as a parameter. */
 class Slot {
@@ -9,6 +9,21 @@ interface Compiled {
   query: CompiledQuery<unknown>;
   /** For each compiled parameter: the argument it takes, or -1 for a constant of the query. */
   slots: number[];
+}
+
+/** The database each transaction opened by inTransaction belongs to. */
+const databaseOf = new WeakMap<object, object>();
+
+/**
+ * Runs `work` in one transaction: its writes cost one commit instead of one each. Prepared
+ * queries run on the transaction use the queries compiled for its database, where a
+ * transaction opened otherwise would compile them again.
+ */
+export function inTransaction<DB, T>(db: Kysely<DB>, work: (trx: Transaction<DB>) => Promise<T>): Promise<T> {
+  return db.transaction().execute((trx) => {
+    databaseOf.set(trx, databaseOf.get(db) ?? db);
+    return work(trx);
+  });
 }
 
 /**
@@ -35,7 +50,8 @@ export function prepared<DB, A extends unknown[], R>(
     return compiled;
   };
   return (db, ...args) => {
-    const { query, slots } = byDatabase.get(db) ?? compile(db);
+    const root = (databaseOf.get(db) as Kysely<DB> | undefined) ?? db;
+    const { query, slots } = byDatabase.get(root) ?? compile(root);
     const parameters = slots.map((slot, i) => (slot < 0 ? query.parameters[i] : args[slot]));
     return db.executeQuery({ ...query, parameters } as CompiledQuery<R>);
   };

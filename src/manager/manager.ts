@@ -25,8 +25,16 @@ export interface ManagerOptions {
 
 // The queries every connect and disconnect runs, compiled once (see prepared()).
 const Q = {
+  /** Everything connection_info is made of, read once per connect. */
   exportFacts: prepared(1, (db: Kysely<Database>, volumeId: string) =>
-    db.selectFrom('volumes').select(['provider_auth', 'provider_location']).where('id', '=', volumeId),
+    db
+      .selectFrom('volumes as v')
+      .leftJoin('volume_type_extra_specs as s', (join) => join.onRef('s.volume_type_id', '=', 'v.volume_type_id').on('s.key', '=', 'cacheable'))
+      .select(['v.provider_location', 'v.provider_auth', 'v.encrypted', 's.value as cacheable'])
+      .where('v.id', '=', volumeId),
+  ),
+  claimAuth: prepared(2, (db: Kysely<Database>, auth: string, volumeId: string) =>
+    db.updateTable('volumes').set({ provider_auth: auth }).where('id', '=', volumeId).where('provider_auth', 'is', null),
   ),
   setLocation: prepared(3, (db: Kysely<Database>, location: string, now: string, volumeId: string) =>
     db.updateTable('volumes').set({ provider_location: location, updated_at: now }).where('id', '=', volumeId),
@@ -67,21 +75,16 @@ const Q = {
       .where('initiator', '=', initiator)
       .where('attachment_id', '=', ''),
   ),
-  exportUnused: prepared(1, (db: Kysely<Database>, volumeId: string) =>
+  /** The volume's location and every grant it still has (one row with a null initiator when none). */
+  remainingGrants: prepared(1, (db: Kysely<Database>, volumeId: string) =>
     db
       .selectFrom('volumes as v')
-      .select((eb) => [
-        'v.provider_location',
-        eb.exists(eb.selectFrom('volume_connections as c').select('c.initiator').whereRef('c.volume_id', '=', 'v.id')).as('granted'),
-      ])
+      .leftJoin('volume_connections as c', 'c.volume_id', 'v.id')
+      .select(['v.provider_location', 'c.initiator', 'c.read_only'])
       .where('v.id', '=', volumeId),
   ),
-  connectionFacts: prepared(1, (db: Kysely<Database>, volumeId: string) =>
-    db
-      .selectFrom('volumes as v')
-      .leftJoin('volume_type_extra_specs as s', (join) => join.onRef('s.volume_type_id', '=', 'v.volume_type_id').on('s.key', '=', 'cacheable'))
-      .select(['v.provider_location', 'v.provider_auth', 'v.encrypted', 's.value as cacheable'])
-      .where('v.id', '=', volumeId),
+  deleteGrant: prepared(3, (db: Kysely<Database>, volumeId: string, initiator: string, attachmentId: string) =>
+    db.deleteFrom('volume_connections').where('volume_id', '=', volumeId).where('initiator', '=', initiator).where('attachment_id', '=', attachmentId),
   ),
 };
 
@@ -156,7 +159,7 @@ export class VolumeManager {
       return Promise.reject(errors.invalidInput("Connector doesn't have required information: initiator"));
     }
     return this.locks.run(volumeId, async () => {
-      const { chap, location: stored, created } = await this.persistedExport(volumeId);
+      const { chap, location: stored, created, facts } = await this.persistedExport(volumeId);
       const iqn = this.iqnOf(volumeId);
       const spec: ExportSpec = { volumeId, iqn, backingPath: this.driver.volumePath(volumeId), chap };
       const tid = await withoutSecret(chap.password, () => this.helper.createExport(spec));
@@ -173,7 +176,8 @@ export class VolumeManager {
       }
       await this.revokeIfUnused(volumeId, iqn, initiator);
       if (created || location !== stored) await this.options.syncCommitted?.();
-      return this.connectionInfo(volumeId, connector, opts.accessMode);
+      // The account was read back from the database and the location is the one stored.
+      return connectionInfo(volumeId, { location, chap, encrypted: facts.encrypted, cacheable: facts.cacheable }, connector, opts.accessMode);
     });
   }
 
@@ -187,19 +191,11 @@ export class VolumeManager {
     if (typeof initiator !== 'string' || initiator === '') return Promise.resolve();
     return this.locks.run(volumeId, async () => {
       const { rows: grants } = await Q.grantsOf(this.db, volumeId, initiator);
-      const legacy = grants.filter((g) => g.attachment_id === '');
-      let removed: string[];
-      if (grants.length <= 1) removed = grants.map((g) => g.attachment_id);
-      else removed = legacy.map((g) => g.attachment_id);
-      if (removed.length > 0) {
-        await this.db
-          .deleteFrom('volume_connections')
-          .where('volume_id', '=', volumeId)
-          .where('initiator', '=', initiator)
-          .where('attachment_id', 'in', removed)
-          .execute();
-      }
-      await this.revokeIfUnused(volumeId, this.iqnOf(volumeId), initiator);
+      const removed = grants.length <= 1 ? grants : grants.filter((g) => g.attachment_id === '');
+      for (const grant of removed) await Q.deleteGrant(this.db, volumeId, initiator, grant.attachment_id);
+      // Under the volume's lock nothing else changes its grants: what is left is known.
+      const left = grants.filter((g) => !removed.includes(g));
+      await this.setAccess(this.iqnOf(volumeId), initiator, left);
     });
   }
 
@@ -211,10 +207,13 @@ export class VolumeManager {
     return this.locks.run(volumeId, async () => {
       const iqn = this.iqnOf(volumeId);
       const { rows: released } = await Q.releaseAttachment(this.db, volumeId, attachmentId);
-      for (const row of released) await this.revokeIfUnused(volumeId, iqn, row.initiator);
-      // The export goes with its last connection; one read answers both questions.
-      const [row] = (await Q.exportUnused(this.db, volumeId)).rows;
-      if (row?.provider_location && !Number(row.granted)) await this.helper.removeExport(volumeId, iqn);
+      // One read answers what each released initiator keeps and whether the export goes.
+      const { rows: remaining } = await Q.remainingGrants(this.db, volumeId);
+      for (const initiator of new Set(released.map((row) => row.initiator))) {
+        await this.setAccess(iqn, initiator, remaining.filter((row) => row.initiator === initiator));
+      }
+      // The export goes with its last connection.
+      if (remaining[0]?.provider_location && remaining.every((row) => row.initiator === null)) await this.helper.removeExport(volumeId, iqn);
     });
   }
 
@@ -286,38 +285,37 @@ export class VolumeManager {
     return { restored, failed };
   }
 
-  /** The volume's CHAP account (created and stored on first use) and its recorded location. */
-  private async persistedExport(volumeId: string): Promise<{ chap: ChapCredentials; location: string | null; created: boolean }> {
+  /**
+   * The volume's CHAP account (created and stored on first use), its recorded location,
+   * and the rest of what connection_info is made of.
+   */
+  private async persistedExport(
+    volumeId: string,
+  ): Promise<{ chap: ChapCredentials; location: string | null; created: boolean; facts: { encrypted: number; cacheable: string | null } }> {
     const [row] = (await Q.exportFacts(this.db, volumeId)).rows;
     if (!row) throw errors.volumeNotFound(volumeId);
     const existing = parseProviderAuth(row.provider_auth);
-    if (existing) return { chap: existing, location: row.provider_location, created: false };
+    if (existing) return { chap: existing, location: row.provider_location, created: false, facts: row };
     // Set only if still unset, then read back: two services racing on one volume end up
     // announcing the same account.
-    await this.db
-      .updateTable('volumes')
-      .set({ provider_auth: formatProviderAuth(generateChap()) })
-      .where('id', '=', volumeId)
-      .where('provider_auth', 'is', null)
-      .execute();
+    await Q.claimAuth(this.db, formatProviderAuth(generateChap()), volumeId);
     const [stored] = (await Q.exportFacts(this.db, volumeId)).rows;
     if (!stored) throw errors.volumeNotFound(volumeId);
     const chap = parseProviderAuth(stored.provider_auth);
     if (!chap) throw new Error(`volume ${volumeId} has an unusable provider_auth`);
-    return { chap, location: stored.provider_location, created: true };
-  }
-
-  /** An initiator is read-only on the target only when every one of its connections is; null: it has none left. */
-  private async accessFor(volumeId: string, initiator: string): Promise<InitiatorAccess | null> {
-    const { rows } = await Q.grantsOf(this.db, volumeId, initiator);
-    return rows.length === 0 ? null : { initiator, readOnly: rows.every((r) => r.read_only === 1) };
+    return { chap, location: stored.provider_location, created: true, facts: stored };
   }
 
   /** Brings the target's entry for one initiator in line with its remaining connections. */
   private async revokeIfUnused(volumeId: string, iqn: string, initiator: string): Promise<void> {
-    const access = await this.accessFor(volumeId, initiator);
-    if (access) await this.helper.allowInitiator(iqn, access);
-    else await this.helper.removeInitiator(iqn, initiator);
+    const { rows } = await Q.grantsOf(this.db, volumeId, initiator);
+    await this.setAccess(iqn, initiator, rows);
+  }
+
+  /** An initiator is read-only on the target only when every one of its connections is; with none left it goes. */
+  private async setAccess(iqn: string, initiator: string, grants: readonly { read_only: number | null }[]): Promise<void> {
+    if (grants.length === 0) await this.helper.removeInitiator(iqn, initiator);
+    else await this.helper.allowInitiator(iqn, { initiator, readOnly: grants.every((g) => g.read_only === 1) });
   }
 
   private async hasGrants(volumeId: string): Promise<boolean> {
@@ -329,35 +327,38 @@ export class VolumeManager {
     const [row] = (await Q.exportFacts(this.db, volumeId)).rows;
     return Boolean(row?.provider_location);
   }
+}
 
-  /** connection_info assembled only from what the database now holds (the seed's "formatting" step). */
-  private async connectionInfo(volumeId: string, connector: Connector, accessMode: 'rw' | 'ro'): Promise<ConnectionInfo> {
-    const [row] = (await Q.connectionFacts(this.db, volumeId)).rows;
-    if (!row) throw errors.volumeNotFound(volumeId);
-    const location = parseProviderLocation(row.provider_location);
-    const chap = parseProviderAuth(row.provider_auth);
-    if (!location || !chap || location.portals.length === 0) throw new Error(`volume ${volumeId} has no usable export recorded`);
-    const data: Record<string, unknown> = {
-      target_discovered: false,
-      target_portal: location.portals[0],
-      target_iqn: location.iqn,
-      target_lun: location.lun,
-    };
-    if (location.portals.length > 1 || connector['multipath'] === true) {
-      data['target_portals'] = location.portals;
-      data['target_iqns'] = location.portals.map(() => location.iqn);
-      data['target_luns'] = location.portals.map(() => location.lun);
-    }
-    Object.assign(data, {
-      volume_id: volumeId,
-      auth_method: 'CHAP',
-      auth_username: chap.username,
-      auth_password: chap.password,
-      encrypted: row.encrypted === 1,
-      qos_specs: null,
-      access_mode: accessMode,
-      cacheable: row.cacheable === '<is> True',
-    });
-    return { driver_volume_type: 'iscsi', data };
+/** connection_info assembled only from what the database holds (the seed's "formatting" step). */
+function connectionInfo(
+  volumeId: string,
+  stored: { location: string; chap: ChapCredentials; encrypted: number; cacheable: string | null },
+  connector: Connector,
+  accessMode: 'rw' | 'ro',
+): ConnectionInfo {
+  const location = parseProviderLocation(stored.location);
+  const { chap } = stored;
+  if (!location || location.portals.length === 0) throw new Error(`volume ${volumeId} has no usable export recorded`);
+  const data: Record<string, unknown> = {
+    target_discovered: false,
+    target_portal: location.portals[0],
+    target_iqn: location.iqn,
+    target_lun: location.lun,
+  };
+  if (location.portals.length > 1 || connector['multipath'] === true) {
+    data['target_portals'] = location.portals;
+    data['target_iqns'] = location.portals.map(() => location.iqn);
+    data['target_luns'] = location.portals.map(() => location.lun);
   }
+  Object.assign(data, {
+    volume_id: volumeId,
+    auth_method: 'CHAP',
+    auth_username: chap.username,
+    auth_password: chap.password,
+    encrypted: stored.encrypted === 1,
+    qos_specs: null,
+    access_mode: accessMode,
+    cacheable: stored.cacheable === '<is> True',
+  });
+  return { driver_volume_type: 'iscsi', data };
 }

@@ -9,7 +9,7 @@ import type { Logger } from 'pino';
 import type { AttachmentRow, Database, VolumeRow, VolumeUpdate } from '../db/schema.js';
 import { nowTimestamp } from '../db/schema.js';
 import { DEFAULT_VOLUME_TYPE } from '../db/migrations/0001_initial.js';
-import { prepared } from '../db/prepared.js';
+import { inTransaction, prepared } from '../db/prepared.js';
 import { CinderError, errors } from '../errors.js';
 import { KeyedLock } from '../manager/keyed-lock.js';
 import type { VolumeRpc } from '../rpc/rpc.js';
@@ -68,19 +68,48 @@ function isEmptyConnector(connector: Connector | null | undefined): boolean {
   return !connector || Object.keys(connector).length === 0;
 }
 
+const SUMMARY_COLUMNS = ['project_id', 'status', 'multiattach', 'migration_status'] as const;
+
 // The queries every attach/detach step runs, compiled once (see prepared()).
 const Q = {
   volume: prepared(1, (db: Kysely<Database>, id: string) => db.selectFrom('volumes').selectAll().where('id', '=', id)),
-  liveCount: prepared(1, (db: Kysely<Database>, id: string) =>
+  /** The few columns the attach/detach steps look at, where the whole row costs several times more to read. */
+  volumeSummary: prepared(1, (db: Kysely<Database>, id: string) => db.selectFrom('volumes').select(SUMMARY_COLUMNS).where('id', '=', id)),
+  /** The summary and the volume's read-only flags, which decide an attachment's mode. */
+  attachFacts: prepared(1, (db: Kysely<Database>, id: string) =>
     db
-      .selectFrom('volume_attachment')
-      .select((eb) => eb.fn.countAll<string | number>().as('n'))
-      .where('volume_id', '=', id)
-      .where('deleted', '=', 0)
-      .where('attach_status', '!=', 'detached'),
+      .selectFrom('volumes')
+      .select(SUMMARY_COLUMNS)
+      .select((eb) =>
+        (['readonly', 'attached_mode'] as const).map((key) =>
+          eb
+            .selectFrom('volume_admin_metadata as m')
+            .select('m.value')
+            .whereRef('m.volume_id', '=', 'volumes.id')
+            .where('m.key', '=', key)
+            .as(key),
+        ),
+      )
+      .where('id', '=', id),
   ),
-  adminMeta: prepared(1, (db: Kysely<Database>, volumeId: string) =>
-    db.selectFrom('volume_admin_metadata').selectAll().where('volume_id', '=', volumeId),
+  state: prepared(1, (db: Kysely<Database>, id: string) =>
+    db
+      .selectFrom('volumes as v')
+      .select((eb) => [
+        'v.status',
+        'v.attach_status',
+        'v.multiattach',
+        'v.migration_status',
+        'v.previous_status',
+        eb
+          .selectFrom('volume_attachment as a')
+          .select((count) => count.fn.countAll<string | number>().as('n'))
+          .whereRef('a.volume_id', '=', 'v.id')
+          .where('a.deleted', '=', 0)
+          .where('a.attach_status', '!=', 'detached')
+          .as('live'),
+      ])
+      .where('v.id', '=', id),
   ),
   setAdminMeta: prepared(3, (db: Kysely<Database>, volumeId: string, key: string, value: string) =>
     db
@@ -109,9 +138,84 @@ const Q = {
       .where('a.id', '=', id)
       .where('a.deleted', '=', 0),
   ),
-  attachment: prepared(1, (db: Kysely<Database>, id: string) => db.selectFrom('volume_attachment').selectAll().where('id', '=', id)),
-  liveAttachment: prepared(1, (db: Kysely<Database>, id: string) =>
-    db.selectFrom('volume_attachment').selectAll().where('id', '=', id).where('deleted', '=', 0),
+  /** What deciding whether a caller may act on an attachment needs. */
+  attachmentAccess: prepared(1, (db: Kysely<Database>, id: string) =>
+    db
+      .selectFrom('volume_attachment as a')
+      .innerJoin('volumes as v', 'v.id', 'a.volume_id')
+      .select(['a.volume_id', 'a.instance_uuid', 'a.connection_info', 'v.project_id'])
+      .where('a.id', '=', id)
+      .where('a.deleted', '=', 0),
+  ),
+  isLive: prepared(1, (db: Kysely<Database>, id: string) =>
+    db.selectFrom('volume_attachment').select('id').where('id', '=', id).where('deleted', '=', 0),
+  ),
+  insertAttachment: prepared(
+    8,
+    (
+      db: Kysely<Database>,
+      id: string,
+      volumeId: string,
+      instanceUuid: string | null,
+      attachedHost: string | null,
+      mountpoint: string | null,
+      attachStatus: string,
+      attachMode: string,
+      createdAt: string,
+    ) =>
+      db
+        .insertInto('volume_attachment')
+        .values({
+          id,
+          volume_id: volumeId,
+          instance_uuid: instanceUuid,
+          attached_host: attachedHost,
+          mountpoint,
+          attach_time: null,
+          detach_time: null,
+          attach_status: attachStatus,
+          attach_mode: attachMode,
+          connector: null,
+          connection_info: null,
+          created_at: createdAt,
+          updated_at: null,
+          deleted_at: null,
+        })
+        .returningAll(),
+  ),
+  connectAttachment: prepared(
+    8,
+    (
+      db: Kysely<Database>,
+      connector: string,
+      connectionInfo: string,
+      attachedHost: string,
+      mountpoint: string,
+      attachMode: string,
+      attachTime: string,
+      updatedAt: string,
+      id: string,
+    ) =>
+      db
+        .updateTable('volume_attachment')
+        .set({
+          attach_status: 'attaching',
+          connector,
+          connection_info: connectionInfo,
+          attached_host: attachedHost,
+          mountpoint,
+          attach_mode: attachMode,
+          attach_time: attachTime,
+          updated_at: updatedAt,
+        })
+        .where('id', '=', id)
+        .returningAll(),
+  ),
+  markAttached: prepared(4, (db: Kysely<Database>, attachTime: string, connector: string | null, updatedAt: string, id: string) =>
+    db
+      .updateTable('volume_attachment')
+      .set({ attach_status: 'attached', attach_time: attachTime, connector, updated_at: updatedAt })
+      .where('id', '=', id),
   ),
   completeAttachment: prepared(2, (db: Kysely<Database>, now: string, id: string) =>
     db.updateTable('volume_attachment').set({ attach_status: 'attached', updated_at: now }).where('id', '=', id).where('deleted', '=', 0),
@@ -225,10 +329,9 @@ export class Workflow implements BlockStorage {
 
   // ---------------------------------------------------------------- state machine
 
-  private async volumeState(id: string): Promise<VolumeState | null> {
-    const [row] = (await Q.volume(this.db, id)).rows;
+  private async volumeState(id: string, db: Kysely<Database> = this.db): Promise<VolumeState | null> {
+    const [row] = (await Q.state(db, id)).rows;
     if (!row) return null;
-    const [live] = (await Q.liveCount(this.db, id)).rows;
     return {
       id,
       status: row.status as VolumeStatus,
@@ -236,7 +339,7 @@ export class Workflow implements BlockStorage {
       multiattach: row.multiattach === 1,
       migrationStatus: row.migration_status,
       previousStatus: row.previous_status,
-      liveAttachments: Number(live!.n),
+      liveAttachments: Number(row.live),
     };
   }
 
@@ -244,15 +347,16 @@ export class Workflow implements BlockStorage {
    * One event as one conditional UPDATE. When no row matches, the state read back
    * decides the answer: Cinder's error naming the actual state, or a silent no-op. If
    * the volume moved into an acceptable state meanwhile, the UPDATE is tried again.
-   * Resolves to the backend work the move starts, or null when it was a no-op.
+   * Resolves to the backend work the move starts, or null when it was a no-op. `db` is a
+   * transaction when the move is committed together with the step's other writes.
    */
-  private async apply(event: VolumeEvent, id: string): Promise<readonly Effect[] | null> {
+  private async apply(event: VolumeEvent, id: string, db: Kysely<Database> = this.db): Promise<readonly Effect[] | null> {
     const rule = RULES[event];
     const update = TRANSITION_UPDATES.get(event)!;
     for (let attempt = 0; attempt < 5; attempt++) {
-      const result = await update(this.db, nowTimestamp(), id);
+      const result = await update(db, nowTimestamp(), id);
       if (Number(result.numAffectedRows) > 0) return rule.effects;
-      const state = await this.volumeState(id);
+      const state = await this.volumeState(id, db);
       if (!state) throw errors.volumeNotFound(id);
       const outcome = transition(event, state);
       if (outcome.kind === 'rejected') throw outcome.error;
@@ -322,18 +426,37 @@ export class Workflow implements BlockStorage {
     return record!;
   }
 
-  private async adminMeta(volumeId: string): Promise<Record<string, string>> {
-    const { rows } = await Q.adminMeta(this.db, volumeId);
-    return Object.fromEntries(rows.map((r) => [r.key, r.value]));
+  /** The parts of the volume the attach/detach steps check, if the caller may see it. */
+  private async volumeSummary(ctx: RequestContext, id: string) {
+    const [row] = (await Q.volumeSummary(this.db, id)).rows;
+    if (!row || (!ctx.isAdmin && row.project_id !== ctx.projectId)) throw errors.volumeNotFound(id);
+    return row;
   }
 
-  private async setAdminMeta(volumeId: string, key: string, value: string | null): Promise<void> {
-    if (value === null) await Q.deleteAdminMeta(this.db, volumeId, key);
-    else await Q.setAdminMeta(this.db, volumeId, key, value);
+  private async attachFacts(ctx: RequestContext, id: string) {
+    const [row] = (await Q.attachFacts(this.db, id)).rows;
+    if (!row || (!ctx.isAdmin && row.project_id !== ctx.projectId)) throw errors.volumeNotFound(id);
+    return row;
+  }
+
+  /**
+   * An action that is one state move. Administrators may act on any volume, and the move
+   * itself answers "not found", so only other callers need the volume read first.
+   */
+  private async applyFor(ctx: RequestContext, event: VolumeEvent, id: string): Promise<readonly Effect[] | null> {
+    if (!ctx.isAdmin) await this.volumeSummary(ctx, id);
+    return this.apply(event, id);
   }
 
   private async liveAttachments(volumeId: string): Promise<AttachmentRow[]> {
     return (await Q.liveAttachments(this.db, volumeId)).rows;
+  }
+
+  /** The attachment's volume and what the deletion-safety rule looks at, if the caller may see it. */
+  private async attachmentAccess(ctx: RequestContext, id: string) {
+    const [row] = (await Q.attachmentAccess(this.db, id)).rows;
+    if (!row || (!ctx.isAdmin && row.project_id !== ctx.projectId)) throw errors.attachmentNotFound(id);
+    return row;
   }
 
   private async attachmentRow(ctx: RequestContext, id: string): Promise<AttachmentRow> {
@@ -341,12 +464,6 @@ export class Workflow implements BlockStorage {
     if (!row || (!ctx.isAdmin && row.project_id !== ctx.projectId)) throw errors.attachmentNotFound(id);
     const { project_id: _project, ...attachment } = row;
     return attachment;
-  }
-
-  private async attachmentRecord(id: string): Promise<AttachmentRecord> {
-    const [row] = (await Q.attachment(this.db, id)).rows;
-    if (!row) throw errors.attachmentNotFound(id);
-    return toAttachmentRecord(row);
   }
 
   private requireAdmin(ctx: RequestContext, rule: string): void {
@@ -357,10 +474,14 @@ export class Workflow implements BlockStorage {
    * OSSA-2023-003: a user may not pull an attachment a compute host is using (it has an
    * instance and connection_info) out from under it; only a service (Nova) may.
    */
-  private checkDeletionAllowed(ctx: RequestContext, attachments: AttachmentRow[]): void {
-    if (ctx.isService || this.options.noauthTrustsCallers) return;
+  private checkDeletionAllowed(ctx: RequestContext, attachments: Pick<AttachmentRow, 'instance_uuid' | 'connection_info'>[]): void {
+    if (this.isService(ctx)) return;
     const inUse = attachments.find((a) => a.instance_uuid && a.connection_info);
     if (inUse) throw errors.novaUsingAttachment(inUse.instance_uuid!);
+  }
+
+  private isService(ctx: RequestContext): boolean {
+    return ctx.isService || this.options.noauthTrustsCallers;
   }
 
   // ---------------------------------------------------------------- volumes
@@ -468,8 +589,7 @@ export class Workflow implements BlockStorage {
 
   async deleteVolume(ctx: RequestContext, id: string, opts: { force: boolean; cascade: boolean }): Promise<void> {
     if (opts.force) this.requireAdmin(ctx, 'volume:force_delete');
-    await this.volumeRow(ctx, id);
-    const effects = await this.apply(opts.force ? 'force_delete' : 'delete', id);
+    const effects = await this.applyFor(ctx, opts.force ? 'force_delete' : 'delete', id);
     if (effects) this.runEffects(effects, id, {});
   }
 
@@ -500,7 +620,7 @@ export class Workflow implements BlockStorage {
     if (row.status !== 'available') {
       throw errors.invalidVolume(`Volume ${id} status must be available to update readonly flag, but current status is: ${row.status}.`);
     }
-    await this.setAdminMeta(id, 'readonly', readonly ? 'True' : 'False');
+    await Q.setAdminMeta(this.db, id, 'readonly', readonly ? 'True' : 'False');
   }
 
   async setMetadata(ctx: RequestContext, id: string, metadata: Record<string, string>, replace: boolean): Promise<Record<string, string>> {
@@ -530,20 +650,17 @@ export class Workflow implements BlockStorage {
   // ---------------------------------------------------------------- legacy actions
 
   async reserve(ctx: RequestContext, id: string): Promise<void> {
-    await this.volumeRow(ctx, id);
-    await this.apply('reserve', id);
+    await this.applyFor(ctx, 'reserve', id);
   }
 
   async unreserve(ctx: RequestContext, id: string): Promise<void> {
-    await this.volumeRow(ctx, id);
-    await this.apply('unreserve', id);
+    await this.applyFor(ctx, 'unreserve', id);
   }
 
   async initializeConnection(ctx: RequestContext, id: string, connector: Connector): Promise<ConnectionInfo> {
-    const row = await this.volumeRow(ctx, id);
-    if (row.status === 'maintenance') throw errors.invalidVolume('The volume connection cannot be initialized in maintenance mode.');
-    const meta = await this.adminMeta(id);
-    const accessMode = (meta['attached_mode'] as 'rw' | 'ro' | undefined) ?? (meta['readonly'] === 'True' ? 'ro' : 'rw');
+    const volume = await this.attachFacts(ctx, id);
+    if (volume.status === 'maintenance') throw errors.invalidVolume('The volume connection cannot be initialized in maintenance mode.');
+    const accessMode = (volume.attached_mode as 'rw' | 'ro' | null) ?? (volume.readonly === 'True' ? 'ro' : 'rw');
     try {
       return await this.rpc.initializeConnection(id, connector, { attachmentId: '', accessMode });
     } catch (err) {
@@ -554,11 +671,10 @@ export class Workflow implements BlockStorage {
   async attach(ctx: RequestContext, id: string, req: LegacyAttachRequest): Promise<void> {
     if (req.instanceUuid && !UUID_RE.test(req.instanceUuid)) throw errors.badRequest(`Expected a UUID but received ${req.instanceUuid}.`);
     await this.locks.run(id, async () => {
-      const volume = await this.volumeRow(ctx, id);
+      const volume = await this.attachFacts(ctx, id);
       if (volume.status === 'maintenance') throw errors.invalidVolume('The volume cannot be attached in maintenance mode.');
-      const meta = await this.adminMeta(id);
-      if (meta['readonly'] === 'True' && req.mode !== 'ro') throw errors.badRequest(`Invalid attaching mode '${req.mode}' for volume ${id}.`);
-      const attachedMode = meta['attached_mode'];
+      if (volume.readonly === 'True' && req.mode !== 'ro') throw errors.badRequest(`Invalid attaching mode '${req.mode}' for volume ${id}.`);
+      const attachedMode = volume.attached_mode;
       if (volume.status === 'attaching' && attachedMode && attachedMode !== req.mode) {
         throw errors.invalidVolume('being attached by different mode');
       }
@@ -583,60 +699,37 @@ export class Workflow implements BlockStorage {
         throw errors.invalidVolume('volume is already attached and multiple attachments are not enabled');
       }
       const attachmentId = randomUUID();
-      const now = nowTimestamp();
-      await this.db
-        .insertInto('volume_attachment')
-        .values({
-          id: attachmentId,
-          volume_id: id,
-          instance_uuid: req.instanceUuid ?? null,
-          attached_host: hostName,
-          mountpoint: req.mountpoint,
-          attach_time: null,
-          detach_time: null,
-          attach_status: 'attaching',
-          attach_mode: req.mode,
-          connector: null,
-          connection_info: null,
-          created_at: now,
-          updated_at: null,
-          deleted_at: null,
-        })
-        .execute();
-      await this.setAdminMeta(id, 'attached_mode', req.mode);
+      await inTransaction(this.db, async (trx) => {
+        const instance = req.instanceUuid ?? null;
+        await Q.insertAttachment(trx, attachmentId, id, instance, hostName, req.mountpoint, 'attaching', req.mode, nowTimestamp());
+        if (attachedMode !== req.mode) await Q.setAdminMeta(trx, id, 'attached_mode', req.mode);
+      });
       const connector = await this.rpc.adoptLegacyConnection(id, attachmentId, hostName);
       try {
-        await this.apply('attach', id);
+        await inTransaction(this.db, async (trx) => {
+          await this.apply('attach', id, trx);
+          const now = nowTimestamp();
+          await Q.markAttached(trx, now, connector ? JSON.stringify(connector) : null, now, attachmentId);
+        });
       } catch (err) {
         await this.db.updateTable('volume_attachment').set({ attach_status: 'error_attaching' }).where('id', '=', attachmentId).execute();
         throw err;
       }
-      await this.db
-        .updateTable('volume_attachment')
-        .set({
-          attach_status: 'attached',
-          attach_time: nowTimestamp(),
-          connector: connector ? JSON.stringify(connector) : null,
-          updated_at: nowTimestamp(),
-        })
-        .where('id', '=', attachmentId)
-        .execute();
     });
   }
 
   async beginDetaching(ctx: RequestContext, id: string): Promise<void> {
-    await this.volumeRow(ctx, id);
-    await this.apply('begin_detaching', id);
+    await this.applyFor(ctx, 'begin_detaching', id);
   }
 
   async rollDetaching(ctx: RequestContext, id: string): Promise<void> {
-    await this.volumeRow(ctx, id);
-    await this.apply('roll_detaching', id);
+    await this.applyFor(ctx, 'roll_detaching', id);
   }
 
   async terminateConnection(ctx: RequestContext, id: string, connector: Connector | null, _force: boolean): Promise<void> {
-    await this.volumeRow(ctx, id);
-    this.checkDeletionAllowed(ctx, await this.liveAttachments(id));
+    // Read first: the backend step below must not run for a volume that is not there.
+    await this.volumeSummary(ctx, id);
+    if (!this.isService(ctx)) this.checkDeletionAllowed(ctx, await this.liveAttachments(id));
     await this.terminate(id, connector);
   }
 
@@ -650,7 +743,7 @@ export class Workflow implements BlockStorage {
   }
 
   async detach(ctx: RequestContext, id: string, attachmentId: string | null): Promise<void> {
-    const row = await this.volumeRow(ctx, id);
+    const row = await this.volumeSummary(ctx, id);
     // Checked on the attachments read under the lock, which the detach then acts on.
     await this.detachAttachment(id, attachmentId, (live) => {
       this.checkDeletionAllowed(ctx, attachmentId ? live.filter((a) => a.id === attachmentId) : live);
@@ -672,25 +765,31 @@ export class Workflow implements BlockStorage {
         target = live[0];
         if (!target) return this.recomputeStatus(id);
       }
-      await this.releaseAttachment(target);
+      await this.releaseAttachment(id, target.id);
       await this.finishDetach(target.id, id);
     });
   }
 
-  private async releaseAttachment(attachment: AttachmentRow): Promise<void> {
+  private async releaseAttachment(volumeId: string, attachmentId: string): Promise<void> {
     try {
-      await this.rpc.releaseAttachment(attachment.volume_id, attachment.id);
+      await this.rpc.releaseAttachment(volumeId, attachmentId);
     } catch (err) {
-      await this.db.updateTable('volume_attachment').set({ attach_status: 'error_detaching' }).where('id', '=', attachment.id).execute();
-      throw this.backendError(err, 'Unable to terminate volume connection from backend.', attachment.volume_id);
+      await this.db.updateTable('volume_attachment').set({ attach_status: 'error_detaching' }).where('id', '=', attachmentId).execute();
+      throw this.backendError(err, 'Unable to terminate volume connection from backend.', volumeId);
     }
   }
 
-  /** Cinder's finish_detach: the attachment is soft-deleted and the volume takes its status from what remains. */
+  /**
+   * Cinder's finish_detach: the attachment is soft-deleted and the volume takes its status
+   * from what remains, in one commit.
+   */
   private async finishDetach(attachmentId: string, volumeId: string): Promise<void> {
-    await Q.finishDetach(this.db, nowTimestamp(), attachmentId);
-    await this.setAdminMeta(volumeId, 'attached_mode', null);
-    await this.recomputeStatus(volumeId);
+    await inTransaction(this.db, async (trx) => {
+      const now = nowTimestamp();
+      await Q.finishDetach(trx, now, attachmentId);
+      await Q.deleteAdminMeta(trx, volumeId, 'attached_mode');
+      await Q.recomputeStatus(trx, now, volumeId);
+    });
   }
 
   /**
@@ -762,56 +861,46 @@ export class Workflow implements BlockStorage {
   // ---------------------------------------------------------------- attachments API
 
   async createAttachment(ctx: RequestContext, req: CreateAttachmentRequest): Promise<AttachmentRecord> {
-    const volume = await this.volumeRow(ctx, req.volumeId);
-    const volumeId = volume.id;
+    const volume = await this.attachFacts(ctx, req.volumeId);
+    const volumeId = req.volumeId;
     if (volume.status.includes('error')) {
       throw errors.invalidVolume(
         `Volume attachments can not be created if the volume is in an error state. The Volume ${volumeId} currently has a status of: ${volume.status} `,
       );
     }
-    try {
-      await this.apply('attachment_reserve', volumeId);
-    } catch (err) {
-      if (!(await this.sameInstanceOverride(err, volumeId, req.instanceUuid ?? null))) throw err;
-    }
-    const meta = await this.adminMeta(volumeId);
-    const mode: AttachMode = meta['readonly'] === 'True' ? 'ro' : (req.mode ?? 'null');
+    const mode: AttachMode = volume.readonly === 'True' ? 'ro' : (req.mode ?? 'null');
     const attachmentId = randomUUID();
-    await this.db
-      .insertInto('volume_attachment')
-      .values({
-        id: attachmentId,
-        volume_id: volumeId,
-        instance_uuid: req.instanceUuid ?? null,
-        attached_host: null,
-        mountpoint: null,
-        attach_time: null,
-        detach_time: null,
-        attach_status: 'reserved',
-        attach_mode: mode,
-        connector: null,
-        connection_info: null,
-        created_at: nowTimestamp(),
-        updated_at: null,
-        deleted_at: null,
-      })
-      .execute();
+    const instance = req.instanceUuid ?? null;
+    const insert = async (db: Kysely<Database>) => {
+      const { rows } = await Q.insertAttachment(db, attachmentId, volumeId, instance, null, null, 'reserved', mode, nowTimestamp());
+      return rows[0]!;
+    };
+    let attachment: AttachmentRow;
+    try {
+      // The reservation and its attachment row are one commit.
+      attachment = await inTransaction(this.db, async (trx) => {
+        await this.apply('attachment_reserve', volumeId, trx);
+        return insert(trx);
+      });
+    } catch (err) {
+      if (!(await this.sameInstanceOverride(err, volumeId, instance))) throw err;
+      attachment = await insert(this.db);
+    }
     if (!isEmptyConnector(req.connector)) {
       try {
-        await this.locks.run(volumeId, () => this.connectAttachment(attachmentId, volumeId, req.connector!));
+        attachment = await this.locks.run(volumeId, () => this.connectAttachment(attachmentId, volumeId, req.connector!));
       } catch (err) {
         // Cinder removes the half-made attachment before reporting the failure.
         await this.locks.run(volumeId, async () => {
-          const row = await this.db.selectFrom('volume_attachment').selectAll().where('id', '=', attachmentId).executeTakeFirstOrThrow();
           await this.rpc.releaseAttachment(volumeId, attachmentId).catch(() => undefined);
-          await this.finishDetach(row.id, volumeId);
+          await this.finishDetach(attachmentId, volumeId);
         });
         if (err instanceof CinderError && (err.code === 'INVALID_VOLUME' || err.code === 'POLICY')) throw err;
         if (err instanceof CinderError) throw errors.backend(`Unable to create attachment for volume (${err.message}).`);
         throw this.backendError(err, 'Unable to create attachment for volume.', volumeId);
       }
     }
-    return this.attachmentRecord(attachmentId);
+    return toAttachmentRecord(attachment);
   }
 
   /** LP#1694530: a server moving between hosts needs a second reservation of its volume. */
@@ -823,9 +912,12 @@ export class Workflow implements BlockStorage {
     return live.some((a) => a.instance_uuid === instanceUuid);
   }
 
-  /** attachment_update's storage step and its bookkeeping; the caller holds the volume lock. */
-  private async connectAttachment(attachmentId: string, volumeId: string, connector: Connector): Promise<void> {
-    const [volume] = (await Q.volume(this.db, volumeId)).rows;
+  /**
+   * attachment_update's storage step and its bookkeeping; the caller holds the volume lock.
+   * Resolves to the attachment as it now stands.
+   */
+  private async connectAttachment(attachmentId: string, volumeId: string, connector: Connector): Promise<AttachmentRow> {
+    const [volume] = (await Q.volumeSummary(this.db, volumeId)).rows;
     if (!volume) throw errors.volumeNotFound(volumeId);
     if (volume.status.includes('error')) {
       throw errors.invalidVolume(
@@ -844,53 +936,55 @@ export class Workflow implements BlockStorage {
     const flat = { ...info.data, driver_volume_type: info.driver_volume_type, attachment_id: attachmentId };
     const host = connector['host'];
     const mountpoint = connector['mountpoint'];
-    await this.db
-      .updateTable('volume_attachment')
-      .set({
-        attach_status: 'attaching',
-        connector: JSON.stringify({ ...connector, mode }),
-        connection_info: JSON.stringify(flat),
-        attached_host: typeof host === 'string' ? host : '',
-        mountpoint: typeof mountpoint === 'string' ? mountpoint : 'na',
-        attach_mode: mode,
-        attach_time: nowTimestamp(),
-        updated_at: nowTimestamp(),
-      })
-      .where('id', '=', attachmentId)
-      .execute();
-    await this.apply('attachment_connect', volumeId);
-  }
-
-  async updateAttachment(ctx: RequestContext, id: string, connector: Connector): Promise<AttachmentRecord> {
-    const attachment = await this.attachmentRow(ctx, id);
-    if (typeof connector['host'] !== 'string') throw errors.backend('Unable to update the attachment.');
-    try {
-      await this.locks.run(attachment.volume_id, () => this.connectAttachment(id, attachment.volume_id, connector));
-    } catch (err) {
-      if (err instanceof CinderError && err.code === 'POLICY') throw err;
-      if (err instanceof CinderError) throw errors.backend(`Unable to update attachment.(${err.message}).`);
-      throw this.backendError(err, 'Unable to update the attachment.', attachment.volume_id);
-    }
-    return this.attachmentRecord(id);
-  }
-
-  async completeAttachment(ctx: RequestContext, id: string): Promise<void> {
-    const attachment = await this.attachmentRow(ctx, id);
-    await this.locks.run(attachment.volume_id, async () => {
-      await Q.completeAttachment(this.db, nowTimestamp(), id);
-      await this.apply('attachment_complete', attachment.volume_id);
+    // The attachment's new state and the volume's are one commit.
+    return inTransaction(this.db, async (trx) => {
+      const now = nowTimestamp();
+      const { rows } = await Q.connectAttachment(
+        trx,
+        JSON.stringify({ ...connector, mode }),
+        JSON.stringify(flat),
+        typeof host === 'string' ? host : '',
+        typeof mountpoint === 'string' ? mountpoint : 'na',
+        mode,
+        now,
+        now,
+        attachmentId,
+      );
+      await this.apply('attachment_connect', volumeId, trx);
+      return rows[0]!;
     });
   }
 
+  async updateAttachment(ctx: RequestContext, id: string, connector: Connector): Promise<AttachmentRecord> {
+    const { volume_id: volumeId } = await this.attachmentAccess(ctx, id);
+    if (typeof connector['host'] !== 'string') throw errors.backend('Unable to update the attachment.');
+    try {
+      return toAttachmentRecord(await this.locks.run(volumeId, () => this.connectAttachment(id, volumeId, connector)));
+    } catch (err) {
+      if (err instanceof CinderError && err.code === 'POLICY') throw err;
+      if (err instanceof CinderError) throw errors.backend(`Unable to update attachment.(${err.message}).`);
+      throw this.backendError(err, 'Unable to update the attachment.', volumeId);
+    }
+  }
+
+  async completeAttachment(ctx: RequestContext, id: string): Promise<void> {
+    const { volume_id: volumeId } = await this.attachmentAccess(ctx, id);
+    await this.locks.run(volumeId, () =>
+      inTransaction(this.db, async (trx) => {
+        await Q.completeAttachment(trx, nowTimestamp(), id);
+        await this.apply('attachment_complete', volumeId, trx);
+      }),
+    );
+  }
+
   async deleteAttachment(ctx: RequestContext, id: string): Promise<AttachmentRecord[]> {
-    const attachment = await this.attachmentRow(ctx, id);
+    const attachment = await this.attachmentAccess(ctx, id);
     this.checkDeletionAllowed(ctx, [attachment]);
     const volumeId = attachment.volume_id;
     await this.locks.run(volumeId, async () => {
-      const [current] = (await Q.liveAttachment(this.db, id)).rows;
       // A concurrent delete of the same attachment got there first.
-      if (!current) throw errors.attachmentNotFound(id);
-      await this.releaseAttachment(current);
+      if ((await Q.isLive(this.db, id)).rows.length === 0) throw errors.attachmentNotFound(id);
+      await this.releaseAttachment(volumeId, id);
       await this.finishDetach(id, volumeId);
     });
     return (await this.liveAttachments(volumeId)).map(toAttachmentRecord);

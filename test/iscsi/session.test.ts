@@ -7,7 +7,7 @@ import { IscsiServer, parsePortal, type IscsiServerOptions } from '../../src/isc
 import { openFileLogicalUnit } from '../../src/iscsi/scsi/file-lu.js';
 import type { ItNexus, LogicalUnit, ResetKind, ScsiCommand } from '../../src/iscsi/scsi/types.js';
 import { Opcode, LoginStatus } from '../../src/iscsi/pdu/constants.js';
-import { newBhs, opcodeOf } from '../../src/iscsi/pdu/pdu.js';
+import { encodePdu, newBhs, NO_DIGESTS, opcodeOf } from '../../src/iscsi/pdu/pdu.js';
 import { tempDir } from '../helpers/env.js';
 import { RawInitiator, read10, write10, TEST_UNIT_READY } from './raw-initiator.js';
 
@@ -118,6 +118,7 @@ test('writes through immediate data, unsolicited Data-Out and R2T all land, and 
   assert.ok(w.pdus.filter((p) => opcodeOf(p.bhs) === Opcode.R2T).length >= 4, 'bursts of 64 KiB need several R2Ts');
   const lastWrite = spy.commands.at(-1)!;
   assert.equal(lastWrite.dataOut!.length, data.length);
+  assert.ok(lastWrite.dataOut!.parts.length > 1, 'write data is handed over in the pieces it arrived in, not copied together');
   assert.equal(lastWrite.readOnly, false);
 
   const r = await c.scsi(read10(100, data.length / 512), { read: data.length });
@@ -127,6 +128,37 @@ test('writes through immediate data, unsolicited Data-Out and R2T all land, and 
   assert.equal(dataIns.length, Math.ceil(data.length / 8192), 'Data-In respects the initiator MaxRecvDataSegmentLength');
   assert.ok(dataIns.every((p, i) => p.bhs.readUInt32BE(36) === i), 'DataSN counts from 0');
   assert.equal(r.pdus.filter((p) => opcodeOf(p.bhs) === Opcode.ScsiResponse).length, 0, 'status is collapsed into the last Data-In');
+});
+
+test('write data dribbled a few bytes per segment lands intact, merged rather than kept in a thousand pieces', async (t) => {
+  const { client, spy } = await setup(t);
+  const c = await client();
+  await ready(c);
+  const data = randomBytes(96 * 1024);
+  const { bhs, itt } = c.header(Opcode.ScsiCommand);
+  bhs[1] = 0x80 | 0x20 | 0x01; // final, write, simple task
+  bhs.writeUInt32BE(data.length, 20);
+  write10(300, data.length / 512).copy(bhs, 32);
+  c.send(bhs);
+  const r2t = await c.expect(Opcode.R2T);
+  assert.equal(r2t.bhs.readUInt32BE(44), data.length, 'one burst covers the write');
+  const out = newBhs(Opcode.DataOut);
+  out[1] = 0x80;
+  out.writeUInt32BE(itt, 16);
+  out.writeUInt32BE(r2t.bhs.readUInt32BE(20), 20);
+  const wire = Buffer.concat(encodePdu({ bhs: out, ahs: Buffer.alloc(0), data }, NO_DIGESTS));
+  // A pause after each piece makes the target read it on its own.
+  for (let at = 0; at < wire.length; at += 64) {
+    c.writeRaw(wire.subarray(at, at + 64));
+    await new Promise((resolve) => setTimeout(resolve, 1));
+  }
+  const res = await c.expect(Opcode.ScsiResponse);
+  assert.equal(res.bhs[3], 0);
+  const dataOut = spy.commands.at(-1)!.dataOut!;
+  assert.equal(dataOut.parts.length, 1, 'more than a thousand pieces are merged into one buffer');
+  assert.ok(dataOut.flat().equals(data));
+  const r = await c.scsi(read10(300, data.length / 512), { read: data.length });
+  assert.ok(r.data.equals(data));
 });
 
 test('residual counts: underflow when the initiator expects more, overflow when less', async (t) => {

@@ -1,7 +1,8 @@
 // Splits a TCP byte stream into PDUs. Pure: it holds only the bytes it was given,
 // so it is tested by cutting hand-made streams at every byte boundary. A PDU that
 // arrived inside one chunk is returned as views of that chunk (no copy); one that
-// straddles chunks is assembled with a single copy.
+// straddles chunks is assembled with a single copy, unless the session takes its data
+// segment as the pieces it arrived in (see DataSink).
 
 import { BHS_LENGTH, DIGEST_LENGTH } from './constants.js';
 import { crc32c } from './crc32c.js';
@@ -28,11 +29,11 @@ export interface FramerOptions extends DigestSettings {
 }
 
 /**
- * Chooses where a PDU's data segment should land, given its header; undefined means
- * "assemble it as usual". Lets a session copy write data once, straight into the
- * command's buffer, instead of assembling the PDU and copying again.
+ * Whether the session takes this PDU's data segment as views of the chunks it arrived
+ * in (Pdu.parts) rather than assembled. Write data is headed for one vectored file
+ * write, which can take the pieces as they are.
  */
-export type DataSink = (bhs: Buffer, dataLength: number) => Buffer | undefined;
+export type DataSink = (bhs: Buffer, dataLength: number) => boolean;
 
 export class PduFramer {
   /** Digest and size settings may change between PDUs (they switch on after login). */
@@ -84,17 +85,14 @@ export class PduFramer {
 
     // Only worth it when the PDU straddles chunks (otherwise it is a free view), and
     // only without a data digest, which is checked over the assembled bytes.
-    if (this.dataSink && dataLength && !dataDigest && first.length - this.head < total) {
-      const dest = this.dataSink(bhsPeek, dataLength);
-      if (dest && dest.length === dataLength) {
-        const header = this.take(dataStart);
-        if (headerDigest && crc32c(header, 0, 0, headerLength) !== header.readUInt32LE(headerLength)) {
-          throw new FramingError('header digest mismatch');
-        }
-        this.takeInto(dest);
-        this.take(total - dataStart - dataLength);
-        return { bhs: header.subarray(0, BHS_LENGTH), ahs: header.subarray(BHS_LENGTH, headerLength), data: dest };
+    if (this.dataSink && dataLength && !dataDigest && first.length - this.head < total && this.dataSink(bhsPeek, dataLength)) {
+      const header = this.take(dataStart);
+      if (headerDigest && crc32c(header, 0, 0, headerLength) !== header.readUInt32LE(headerLength)) {
+        throw new FramingError('header digest mismatch');
       }
+      const parts = this.takeViews(dataLength);
+      this.take(total - dataStart - dataLength);
+      return { bhs: header.subarray(0, BHS_LENGTH), ahs: header.subarray(BHS_LENGTH, headerLength), data: EMPTY, parts };
     }
 
     const pduBytes = this.take(total);
@@ -128,21 +126,23 @@ export class PduFramer {
     return out;
   }
 
-  /** Consumes dest.length bytes into dest. */
-  private takeInto(dest: Buffer): void {
-    let filled = 0;
-    while (filled < dest.length) {
+  /** Consumes n bytes as views of the chunks that hold them. */
+  private takeViews(n: number): Buffer[] {
+    const views: Buffer[] = [];
+    let taken = 0;
+    while (taken < n) {
       const chunk = this.chunks[0]!;
-      const len = Math.min(chunk.length - this.head, dest.length - filled);
-      chunk.copy(dest, filled, this.head, this.head + len);
-      filled += len;
+      const len = Math.min(chunk.length - this.head, n - taken);
+      views.push(chunk.subarray(this.head, this.head + len));
+      taken += len;
       this.head += len;
       if (this.head === chunk.length) {
         this.chunks.shift();
         this.head = 0;
       }
     }
-    this.buffered -= dest.length;
+    this.buffered -= n;
+    return views;
   }
 
   /** Consumes n bytes: a view when they lie in one chunk, one copy otherwise. */

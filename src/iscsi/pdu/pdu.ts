@@ -9,8 +9,10 @@ export interface Pdu {
   bhs: Buffer;
   /** Additional header segments, or an empty buffer. */
   ahs: Buffer;
-  /** Data segment without padding or digest. */
+  /** Data segment without padding or digest; empty when `parts` holds it. */
   data: Buffer;
+  /** The data segment as views of the received chunks, when the session asked for it so (framer DataSink). */
+  parts?: Buffer[];
 }
 
 export interface DigestSettings {

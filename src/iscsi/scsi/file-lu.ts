@@ -4,9 +4,10 @@
 // touch an overlapping block range (see RangeLock).
 
 import { open, type FileHandle } from 'node:fs/promises';
-import { constants as fsConstants, readSync, writeSync } from 'node:fs';
+import { constants as fsConstants, readSync, writevSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 
+import { type DataOut, sliceParts } from './data-out.js';
 import { FileHoles, type FileIdentity } from './holes.js';
 import { type LuIdentity, standardInquiry, vpdPage, type PortIdentity } from './inquiry.js';
 import { DEFAULT_MODE, type ModeState, ModePage, PAGE_ORDER, PageControl, modePage, selectPages } from './mode-pages.js';
@@ -322,11 +323,16 @@ export class FileLogicalUnit implements LogicalUnit {
     return buf;
   }
 
-  private writeBlocksSync(lba: number, data: Buffer): void {
+  private writeBlocksSync(lba: number, data: DataOut): void {
     const position = lba * this.blockSize;
     const started = performance.now();
+    let parts = data.parts;
     let done = 0;
-    while (done < data.length) done += writeSync(this.fh.fd, data, done, data.length - done, position + done);
+    for (;;) {
+      done += writevSync(this.fh.fd, parts as Buffer[], position + done);
+      if (done >= data.length) break;
+      parts = sliceParts(data.parts, done, data.length);
+    }
     this.timedSync(started);
   }
 
@@ -347,17 +353,20 @@ export class FileLogicalUnit implements LogicalUnit {
     return buf;
   }
 
-  private async writeBlocks(lba: number, data: Buffer): Promise<void> {
+  private async writeBlocks(lba: number, data: Buffer | DataOut): Promise<void> {
     const position = lba * this.blockSize;
+    const all = Buffer.isBuffer(data) ? [data] : data.parts;
+    let parts = all;
     let done = 0;
-    while (done < data.length) {
-      const { bytesWritten } = await this.fh.write(data, done, data.length - done, position + done);
-      done += bytesWritten;
+    for (;;) {
+      done += (await this.fh.writev(parts as Buffer[], position + done)).bytesWritten;
+      if (done >= data.length) return;
+      parts = sliceParts(all, done, data.length);
     }
   }
 
   /** Writes under the range lock; durable before returning when FUA is set or the write cache is off. */
-  private async orderedWrite(lba: number, data: Buffer, fua: boolean): Promise<void> {
+  private async orderedWrite(lba: number, data: DataOut, fua: boolean): Promise<void> {
     const unlock = await this.writeOrder.acquire(lba, lba + Math.ceil(data.length / this.blockSize));
     try {
       await this.writeBlocks(lba, data);
@@ -409,9 +418,9 @@ export class FileLogicalUnit implements LogicalUnit {
    * bytes the initiator sent are written (FCP-4 9.4.2 a; libiscsi's residual tests check
    * exactly this), and the transport reports the overflow residual.
    */
-  private writeData(cmd: ScsiCommand, blocks: number): Buffer {
+  private writeData(cmd: ScsiCommand, blocks: number): DataOut | undefined {
     const length = Math.min(blocks * this.blockSize, cmd.expectedLength, cmd.dataOut?.length ?? 0);
-    return cmd.dataOut ? cmd.dataOut.subarray(0, length) : Buffer.alloc(0);
+    return length > 0 ? cmd.dataOut!.head(length) : undefined;
   }
 
   /** Exactly `blocks` blocks of Data-Out for commands that compare against it, or the error to return. */
@@ -421,7 +430,7 @@ export class FileLogicalUnit implements LogicalUnit {
     if (!data || data.length < need || cmd.expectedLength < need) {
       return checkCondition(SenseKey.ILLEGAL_REQUEST, ASC.INVALID_FIELD_IN_INFORMATION_UNIT);
     }
-    return data.length === need ? data : data.subarray(0, need);
+    return data.head(need).flat();
   }
 
   private write(cmd: ScsiCommand, r: Range | ScsiResponse, countByte: number, verify = false): ScsiResponse | Promise<ScsiResponse> {
@@ -434,7 +443,7 @@ export class FileLogicalUnit implements LogicalUnit {
     const long = this.tooLong(r.count, countByte);
     if (long) return long;
     const data = this.writeData(cmd, r.count);
-    if (data.length === 0) return done;
+    if (!data) return done;
     // WRITE AND VERIFY asks for the data to be on the medium before it is checked.
     const fua = verify || (!six && (cdb[1] & 0x08) !== 0);
     const end = r.lba + Math.ceil(data.length / this.blockSize);
@@ -480,7 +489,7 @@ export class FileLogicalUnit implements LogicalUnit {
     if (!('lba' in r)) return r;
     if (r.count > MAX_COMPARE_AND_WRITE_BLOCKS) return invalidField(13);
     const half = r.count * this.blockSize;
-    const data = cmd.dataOut;
+    const data = cmd.dataOut?.flat();
     // Data-Out must be exactly the verify and write instances; anything else (as when a
     // 256-block request wraps the one-byte field to 0) means the CDB cannot be right.
     if ((data?.length ?? 0) !== 2 * half || cmd.expectedLength !== 2 * half) return invalidField(13);
@@ -581,7 +590,7 @@ export class FileLogicalUnit implements LogicalUnit {
     if (ndob) {
       block = Buffer.alloc(this.blockSize);
     } else {
-      const data = cmd.dataOut;
+      const data = cmd.dataOut?.flat();
       if (!data || data.length !== this.blockSize || cmd.expectedLength !== this.blockSize) return invalidField(sixteen ? 10 : 7);
       block = data;
     }
@@ -606,7 +615,7 @@ export class FileLogicalUnit implements LogicalUnit {
     if (cdb[1] & 0x01) return invalidField(1, 0); // ANCHOR
     const listLength = cdb.readUInt16BE(7);
     if (listLength === 0) return GOOD;
-    const params = cmd.dataOut;
+    const params = cmd.dataOut?.flat();
     if (listLength < 8 || !params || params.length < listLength) return parameterListLengthError();
     const descriptorBytes = params.readUInt16BE(2);
     if (descriptorBytes % 16 !== 0 || 8 + descriptorBytes > listLength) return parameterListLengthError();
@@ -764,7 +773,7 @@ export class FileLogicalUnit implements LogicalUnit {
     if (cdb[1] & 0x01) return checkCondition(SenseKey.ILLEGAL_REQUEST, ASC.SAVING_PARAMETERS_NOT_SUPPORTED);
     if (!(cdb[1] & 0x10)) return invalidField(1, 4); // PF: only SPC page format is understood
     if (length === 0) return GOOD;
-    const params = cmd.dataOut;
+    const params = cmd.dataOut?.flat();
     const headerLength = ten ? 8 : 4;
     if (!params || params.length < length || length < headerLength) return parameterListLengthError();
     const list = params.subarray(0, length);
@@ -879,7 +888,7 @@ export class FileLogicalUnit implements LogicalUnit {
 
   private persistentReserveOut(cmd: ScsiCommand): ScsiResponse {
     if (this.reservations.blockedBySpc2(cmd.nexus.id)) return reservationConflict();
-    return this.reservations.persistentOut(cmd.cdb, cmd.dataOut, cmd.nexus);
+    return this.reservations.persistentOut(cmd.cdb, cmd.dataOut?.flat(), cmd.nexus);
   }
 
   private persistentReserveIn(cmd: ScsiCommand): ScsiResponse {

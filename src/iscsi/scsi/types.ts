@@ -3,6 +3,8 @@
 // execute(), and turns the answer into Data-In / SCSI Response PDUs. Nothing here
 // knows about volumes or databases.
 
+import type { DataOut } from './data-out.js';
+
 /** One I_T nexus: an initiator port talking to a target port. Reservations and unit attentions are kept per nexus. */
 export interface ItNexus {
   /** Stable while the session lives: initiator name + ISID + target portal group tag. */
@@ -28,7 +30,7 @@ export interface ScsiCommand {
   expectedLength: number;
   direction: DataDirection;
   /** All write data, gathered by the transport (immediate + unsolicited + solicited); may be shorter than expectedLength. */
-  dataOut?: Buffer;
+  dataOut?: DataOut;
   /** The nexus may only read: write-type commands answer DATA PROTECT and MODE SENSE shows WP. */
   readOnly: boolean;
 }

@@ -10,6 +10,7 @@ import { encodePdu, isFinal, isImmediate, ittOf, newBhs, NO_DIGESTS, opcodeOf, t
 import { encodeText, parseText, TextFormatError, type TextPairs } from '../pdu/text.js';
 import { LoginMachine, type LoginEnvironment, type SessionType } from '../login/login.js';
 import type { SessionParams } from '../login/negotiation.js';
+import { DataOut, totalLength } from '../scsi/data-out.js';
 import { DataDirection, type ItNexus, type LogicalUnit, type ResetKind, type ScsiCommand, type ScsiResponse } from '../scsi/types.js';
 import { snAdd, snInWindow, snLessThan } from './serial.js';
 import { checkCondition, SenseKey, type Asc } from '../scsi/sense.js';
@@ -97,9 +98,15 @@ interface Task {
   counted: boolean;
   executing: boolean;
   aborted: boolean;
-  dataOut?: Buffer;
-  // Write-data gathering, while !executing:
+  /** Immediate data of a write still waiting for room in the write-buffer budget. */
+  waitingImmediate?: Buffer[];
+  // Write-data gathering, while !executing. `parts` is set from the start of gathering:
+  // the data in order as received, or after an out-of-order or very fragmented arrival,
+  // the single buffer `buf` the rest is copied into.
+  parts?: Buffer[];
   buf?: Buffer;
+  /** Its edtl counts against the connection's write-buffer budget. */
+  budgeted: boolean;
   received: number;
   unsolicitedEnd: number;
   unsolicitedNext: number;
@@ -125,6 +132,11 @@ const MAX_TEXT_BYTES = 65536;
 const GOOD = 0x00;
 const CONDITION_MET = 0x04;
 const ABORTED_ITT_MEMORY = 256;
+/**
+ * Pieces one write may gather before they are merged into one buffer. A 1 MiB write
+ * arrives in a few dozen socket reads; only an initiator dribbling bytes gets near this.
+ */
+const MAX_WRITE_PARTS = 1024;
 
 let nextConnectionId = 1;
 
@@ -160,8 +172,6 @@ export class Connection {
   private textInBytes = 0;
   private textOut: { ttt: number; rest: Buffer } | undefined;
 
-  /** A write command's buffer, allocated while its immediate data was being framed. */
-  private staged: { itt: number; buf: Buffer } | undefined;
   /** Writes whose solicited data must wait until buffered write data drops below the budget. */
   private readonly waitingForBuffer: Task[] = [];
 
@@ -182,7 +192,7 @@ export class Connection {
     this.remoteAddress = socket.remoteAddress ?? 'unknown';
     this.framer = new PduFramer({ headerDigest: false, dataDigest: false, maxDataSegmentLength: LOGIN_MAX_DATA });
     this.login = new LoginMachine(host.loginEnv);
-    this.framer.dataSink = (bhs, length) => this.placeData(bhs, length);
+    this.framer.dataSink = (bhs) => this.takesDataAsParts(bhs);
     socket.setNoDelay(true);
     socket.setKeepAlive(true, 30_000);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
@@ -445,8 +455,6 @@ export class Connection {
 
   private onScsiCommand(pdu: Pdu): void {
     const bhs = pdu.bhs;
-    const staged = this.staged;
-    this.staged = undefined;
     if (this.sessionType === 'Discovery' || !this.target || !this.nexus) {
       this.sendReject(RejectReason.ProtocolError, bhs);
       return;
@@ -463,7 +471,7 @@ export class Connection {
       return this.sendReject(RejectReason.ImmediateCommandReject, bhs);
     }
     if (read && write) return this.sendReject(RejectReason.CommandNotSupported, bhs); // bidirectional
-    if (!write && pdu.data.length) return this.sendReject(RejectReason.InvalidPduField, bhs);
+    if (!write && (pdu.data.length || pdu.parts)) return this.sendReject(RejectReason.InvalidPduField, bhs);
     let cdb = bhs.subarray(32, 48);
     if (pdu.ahs.length >= 4 && pdu.ahs[2] === 1) {
       // Extended CDB AHS: AHSLength counts the reserved byte, then the CDB bytes beyond 16.
@@ -482,6 +490,7 @@ export class Connection {
       counted: !isImmediate(bhs),
       executing: false,
       aborted: false,
+      budgeted: false,
       received: 0,
       unsolicitedEnd: 0,
       unsolicitedNext: 0,
@@ -491,32 +500,31 @@ export class Connection {
       r2ts: new Map(),
     };
     if (write) {
-      const imm = pdu.data;
-      if (imm.length && !this.params.immediateData) return this.sendReject(RejectReason.ProtocolError, bhs);
-      if (imm.length > edtl || imm.length > this.params.firstBurstLength) {
+      const imm = pdu.parts ?? (pdu.data.length ? [pdu.data] : []);
+      const immLength = pdu.parts ? totalLength(pdu.parts) : pdu.data.length;
+      if (immLength && !this.params.immediateData) return this.sendReject(RejectReason.ProtocolError, bhs);
+      if (immLength > edtl || immLength > this.params.firstBurstLength) {
         return this.sendReject(RejectReason.InvalidPduField, bhs);
       }
       if (edtl > this.limits.maxCommandBytes) return this.sendReject(RejectReason.LongOperationReject, bhs);
       this.tasks.set(itt, task);
       if (task.counted) this.inFlight++;
-      if (imm.length === edtl) {
-        task.dataOut = imm;
+      if (immLength === edtl) {
+        task.parts = imm;
+        task.received = immLength;
         this.execute(task);
         return;
       }
       const final = (flags & 0x80) !== 0;
-      task.unsolicitedEnd = final || this.params.initialR2T ? imm.length : Math.min(this.params.firstBurstLength, edtl);
-      task.received = imm.length;
-      task.unsolicitedNext = imm.length;
+      task.unsolicitedEnd = final || this.params.initialR2T ? immLength : Math.min(this.params.firstBurstLength, edtl);
+      task.unsolicitedNext = immLength;
       task.nextR2TOffset = task.unsolicitedEnd;
-      if (staged && staged.itt === itt && imm.buffer === staged.buf.buffer && imm.byteOffset === staged.buf.byteOffset) {
-        this.startGathering(task, staged.buf);
-      } else if (task.unsolicitedEnd > imm.length || this.hasBufferRoom(edtl)) {
+      if (task.unsolicitedEnd > immLength || this.hasBufferRoom(edtl)) {
         // Unsolicited data is coming whatever we do, so that case cannot wait for the budget.
-        this.startGathering(task, imm);
+        this.startGathering(task, imm, immLength);
       } else {
         // Solicited data only: hold the R2Ts until buffered writes drain below the budget.
-        task.dataOut = imm;
+        task.waitingImmediate = imm;
         this.waitingForBuffer.push(task);
       }
       return;
@@ -530,14 +538,11 @@ export class Connection {
     return this.bufferedWriteBytes === 0 || this.bufferedWriteBytes + bytes <= this.limits.writeBufferBudget;
   }
 
-  /** Gives a write its buffer (seeded with the immediate data, or already holding it) and asks for the rest. */
-  private startGathering(task: Task, bufOrImmediate: Buffer): void {
-    if (bufOrImmediate.length === task.edtl) {
-      task.buf = bufOrImmediate;
-    } else {
-      task.buf = Buffer.allocUnsafe(task.edtl);
-      bufOrImmediate.copy(task.buf);
-    }
+  /** Counts a write against the buffer budget, seeded with its immediate data, and asks for the rest. */
+  private startGathering(task: Task, immediate: Buffer[], immediateLength: number): void {
+    task.parts = immediate;
+    task.received = immediateLength;
+    task.budgeted = true;
     this.bufferedWriteBytes += task.edtl;
     this.issueR2Ts(task);
   }
@@ -546,10 +551,32 @@ export class Connection {
     while (this.waitingForBuffer.length && this.hasBufferRoom(this.waitingForBuffer[0]!.edtl)) {
       const task = this.waitingForBuffer.shift()!;
       if (this.tasks.get(task.itt) !== task || task.aborted) continue;
-      const imm = task.dataOut!;
-      task.dataOut = undefined;
-      this.startGathering(task, imm);
+      const imm = task.waitingImmediate!;
+      task.waitingImmediate = undefined;
+      this.startGathering(task, imm, totalLength(imm));
     }
+  }
+
+  /**
+   * Adds Data-Out that checkDataOut accepted. In-order pieces are kept as they are; the
+   * first piece out of order, or one too many, moves the task to one buffer of its full
+   * length, which everything after is copied into.
+   */
+  private gather(task: Task, offset: number, pieces: Buffer[], length: number): void {
+    const parts = task.parts!;
+    if (!task.buf && offset === task.received && parts.length + pieces.length <= MAX_WRITE_PARTS) {
+      for (const piece of pieces) parts.push(piece);
+    } else {
+      if (!task.buf) {
+        task.buf = Buffer.allocUnsafe(task.edtl);
+        let at = 0;
+        for (const part of parts) at += part.copy(task.buf, at);
+        task.parts = [task.buf];
+      }
+      let at = offset;
+      for (const piece of pieces) at += piece.copy(task.buf, at);
+    }
+    task.received += length;
   }
 
   private issueR2Ts(task: Task): void {
@@ -582,36 +609,31 @@ export class Connection {
     const bhs = pdu.bhs;
     const itt = ittOf(bhs);
     const task = this.tasks.get(itt);
-    if (!task || !task.buf || task.executing) {
+    if (!task || !task.parts || task.executing) {
       // Data for a task we aborted may still be in flight; anything else is an error.
       if (this.abortedItts.includes(itt)) return;
       return this.sendReject(RejectReason.InvalidPduField, bhs);
     }
-    const data = pdu.data;
-    const problem = this.checkDataOut(task, bhs, data.length);
+    const pieces = pdu.parts ?? [pdu.data];
+    const length = pdu.parts ? totalLength(pdu.parts) : pdu.data.length;
+    const problem = this.checkDataOut(task, bhs, length);
     if (problem === 'reject') return this.sendReject(RejectReason.InvalidPduField, bhs);
     if (problem) return this.failTask(task, problem);
-    const offset = bhs.readUInt32BE(40);
-    // The framer may already have put the data in place (see placeData).
-    if (data.buffer !== task.buf.buffer || data.byteOffset !== task.buf.byteOffset + offset) data.copy(task.buf, offset);
+    this.gather(task, bhs.readUInt32BE(40), pieces, length);
     const ttt = bhs.readUInt32BE(20);
     if (ttt === RESERVED_TAG) {
-      task.unsolicitedNext += data.length;
+      task.unsolicitedNext += length;
       task.unsolicitedDataSN++;
     } else {
       const r2t = task.r2ts.get(ttt)!;
-      r2t.received += data.length;
+      r2t.received += length;
       r2t.dataSN++;
       if (r2t.received === r2t.length) {
         task.r2ts.delete(ttt);
         this.issueR2Ts(task);
       }
     }
-    task.received += data.length;
-    if (task.received === task.edtl) {
-      task.dataOut = task.buf;
-      this.execute(task);
-    }
+    if (task.received === task.edtl) this.execute(task);
   }
 
   /**
@@ -640,26 +662,12 @@ export class Connection {
 
   /**
    * The framer's data sink: write data that arrives split over several socket reads is
-   * copied once, straight into the command's buffer. Anything doubtful returns
-   * undefined and takes the ordinary path, where it is checked and answered.
+   * taken as those pieces, for one vectored file write, instead of being assembled.
    */
-  private placeData(bhs: Buffer, length: number): Buffer | undefined {
-    if (this.state !== 'ffp') return undefined;
+  private takesDataAsParts(bhs: Buffer): boolean {
+    if (this.state !== 'ffp') return false;
     const op = opcodeOf(bhs);
-    if (op === Opcode.DataOut) {
-      const task = this.tasks.get(ittOf(bhs));
-      if (!task || !task.buf || task.executing || this.checkDataOut(task, bhs, length) !== null) return undefined;
-      const offset = bhs.readUInt32BE(40);
-      return task.buf.subarray(offset, offset + length);
-    }
-    if (op === Opcode.ScsiCommand && (bhs[1]! & 0x20)) {
-      const edtl = bhs.readUInt32BE(20);
-      if (edtl <= length || edtl > this.limits.maxCommandBytes || !this.hasBufferRoom(edtl)) return undefined;
-      const buf = Buffer.allocUnsafe(edtl);
-      this.staged = { itt: ittOf(bhs), buf };
-      return buf.subarray(0, length);
-    }
-    return undefined;
+    return op === Opcode.DataOut || (op === Opcode.ScsiCommand && (bhs[1]! & 0x20) !== 0);
   }
 
   private execute(task: Task): void {
@@ -672,7 +680,7 @@ export class Connection {
       direction: task.write ? DataDirection.Write : task.read ? DataDirection.Read : DataDirection.None,
       readOnly: this.readOnly,
     };
-    if (task.dataOut) cmd.dataOut = task.dataOut;
+    if (task.parts) cmd.dataOut = task.buf ? DataOut.of(task.buf) : DataOut.fromParts(task.parts);
     let result: ScsiResponse | Promise<ScsiResponse>;
     try {
       result = this.host.execute(this.target!.luns, cmd);
@@ -694,8 +702,10 @@ export class Connection {
     if (this.tasks.get(task.itt) !== task) return;
     this.tasks.delete(task.itt);
     if (task.counted) this.inFlight--;
-    if (task.buf) {
+    if (task.budgeted) {
+      task.budgeted = false;
       this.bufferedWriteBytes -= task.edtl;
+      task.parts = undefined;
       task.buf = undefined;
       if (this.state === 'ffp') this.startWaitingWrites();
     }

@@ -6,6 +6,7 @@ import type { TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 
 import { tempDir } from '../../helpers/env.js';
+import { DataOut } from '../../../src/iscsi/scsi/data-out.js';
 import { openFileLogicalUnit, type FileLogicalUnit, type FileLogicalUnitOptions } from '../../../src/iscsi/scsi/file-lu.js';
 import { parseSense } from '../../../src/iscsi/scsi/sense.js';
 import { DataDirection, type ItNexus, type ScsiCommand, type ScsiResponse } from '../../../src/iscsi/scsi/types.js';
@@ -63,7 +64,7 @@ export function command(c: Buffer, opts: Send = {}): ScsiCommand {
     direction: opts.data ? DataDirection.Write : DataDirection.Read,
     readOnly: opts.readOnly ?? false,
   };
-  if (opts.data) cmd.dataOut = opts.data;
+  if (opts.data) cmd.dataOut = DataOut.of(opts.data);
   return cmd;
 }
 

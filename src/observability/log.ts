@@ -1,29 +1,58 @@
-import { pino, type Logger } from 'pino';
+import { destination as fileDestination, pino, type DestinationStream, type Logger } from 'pino';
 
 // Secrets travel in connection_info, connectors' CHAP fields, provider_auth and
-// request headers; every path a log call might carry them on is censored here so
+// request headers; every key a log call might carry them under is censored here so
 // a careless log line cannot leak one.
-export const REDACTED_PATHS = [
-  'auth_password',
-  '*.auth_password',
-  '*.*.auth_password',
-  'password',
-  '*.password',
-  '*.*.password',
-  'chap',
-  '*.chap',
-  'providerAuth',
-  '*.providerAuth',
-  'provider_auth',
-  '*.provider_auth',
-  'req.headers["x-auth-token"]',
-  'req.headers["x-service-token"]',
-  'headers["x-auth-token"]',
-  'headers["x-service-token"]',
-];
+const SECRET_KEYS = new Set(['auth_password', 'password', 'chap', 'providerAuth', 'provider_auth', 'x-auth-token', 'x-service-token']);
+const CENSOR = '***';
+/** How deep into a logged object secrets are looked for: connection_info.data.auth_password is three levels down. */
+const SECRET_DEPTH = 3;
 
-export function createLogger(level: string = process.env.CINDERBLOCK_LOG_LEVEL ?? 'info'): Logger {
-  return pino({ level, redact: { paths: REDACTED_PATHS, censor: '***' } });
+function isWalkable(value: unknown): value is Record<string, unknown> | unknown[] {
+  if (value === null || typeof value !== 'object') return false;
+  if (Array.isArray(value)) return true;
+  const proto = Object.getPrototypeOf(value) as unknown;
+  return proto === Object.prototype || proto === null;
+}
+
+/**
+ * `value` with every secret-named key censored, down to SECRET_DEPTH levels. An object
+ * holding no secret is returned as it is, so the usual line (a request: method, URL,
+ * status, time) costs a few key lookups; pino's path-based redaction ran its wildcard
+ * paths over every value of every line.
+ */
+export function censorSecrets<T>(value: T, depth = SECRET_DEPTH): T {
+  if (depth === 0 || !isWalkable(value)) return value;
+  let copy: Record<string, unknown> | unknown[] | null = null;
+  const entries = Array.isArray(value) ? value.entries() : Object.entries(value);
+  for (const [key, inner] of entries) {
+    const censored = typeof key === 'string' && SECRET_KEYS.has(key) ? CENSOR : censorSecrets(inner, depth - 1);
+    if (censored === inner) continue;
+    copy ??= Array.isArray(value) ? [...value] : { ...value };
+    (copy as Record<string | number, unknown>)[key] = censored;
+  }
+  return (copy ?? value) as T;
+}
+
+/**
+ * Lines go to stdout without blocking the request that logs them: a write is in flight
+ * at most once, lines logged meanwhile go out together with the next, and whatever is
+ * still buffered is written synchronously when the process exits.
+ */
+export function createLogger(
+  level: string = process.env.CINDERBLOCK_LOG_LEVEL ?? 'info',
+  destination: DestinationStream = fileDestination({ dest: 1, sync: false }),
+): Logger {
+  return pino(
+    {
+      level,
+      formatters: { log: censorSecrets },
+      // A child logger's bindings bypass the log formatter; pino's redaction covers their
+      // top level. Paths without wildcards cost nothing on lines that lack those keys.
+      redact: { paths: [...SECRET_KEYS], censor: CENSOR },
+    },
+    destination,
+  );
 }
 
 export type { Logger };

@@ -113,6 +113,9 @@ export type ConnectionRow = Selectable<VolumeConnectionsTable>;
 export type VolumeTypeRow = Selectable<VolumeTypesTable>;
 
 let lastMicros = 0;
+// Date and time to the second, formatted once per second rather than at every write.
+let formattedSecond = -1;
+let secondText = '';
 
 /**
  * Current time in the stored form: naive UTC with six fractional digits, as Cinder
@@ -123,8 +126,12 @@ export function nowTimestamp(): string {
   let micros = Date.now() * 1000;
   if (micros <= lastMicros) micros = lastMicros + 1;
   lastMicros = micros;
-  const iso = new Date(Math.floor(micros / 1000)).toISOString();
-  return `${iso.slice(0, 19)}.${String(micros % 1_000_000).padStart(6, '0')}`;
+  const second = Math.floor(micros / 1_000_000);
+  if (second !== formattedSecond) {
+    formattedSecond = second;
+    secondText = new Date(second * 1000).toISOString().slice(0, 19);
+  }
+  return `${secondText}.${String(micros % 1_000_000).padStart(6, '0')}`;
 }
 
 export function parseTimestamp(value: string | null): Date | null {

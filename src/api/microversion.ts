@@ -21,7 +21,7 @@ export class ApiVersion {
 
   /** True when this version is at least `min` ("3.27"). */
   atLeast(min: string | ApiVersion): boolean {
-    return this.compare(typeof min === 'string' ? ApiVersion.parse(min) : min) >= 0;
+    return this.compare(typeof min === 'string' ? minimum(min) : min) >= 0;
   }
 
   toString(): string {
@@ -31,6 +31,14 @@ export class ApiVersion {
 
 // Cinder's own pattern: no leading zeros, minor may be 0.
 const VERSION_FORMAT = /^([1-9]\d*)\.([1-9]\d*|0)$/;
+
+// The minimums routes and actions name are a handful of constants, checked on every request.
+const minimums = new Map<string, ApiVersion>();
+function minimum(text: string): ApiVersion {
+  let version = minimums.get(text);
+  if (!version) minimums.set(text, (version = ApiVersion.parse(text)));
+  return version;
+}
 
 export const MIN_VERSION = new ApiVersion(3, 0);
 /**
@@ -46,12 +54,28 @@ export const MAX_VERSION_UPDATED = '2022-08-31T00:00:00Z';
 export const HEADER = 'openstack-api-version';
 const SERVICE = 'volume';
 
+// Clients send the same few headers again and again; the accepted ones are remembered
+// (up to a bound, so odd headers cannot grow it without end).
+const NEGOTIATED_LIMIT = 64;
+const negotiated = new Map<string, ApiVersion>();
+
 /**
  * Reads OpenStack-API-Version. An out-of-range version is still repeated in the
  * 406's headers, as Cinder does, so the fault carries it.
  */
 export function negotiate(header: string | string[] | undefined): ApiVersion {
   if (header === undefined) return MIN_VERSION;
+  if (typeof header === 'string') {
+    const known = negotiated.get(header);
+    if (known) return known;
+    const version = parseHeader(header);
+    if (negotiated.size < NEGOTIATED_LIMIT) negotiated.set(header, version);
+    return version;
+  }
+  return parseHeader(header);
+}
+
+function parseHeader(header: string | string[]): ApiVersion {
   const joined = Array.isArray(header) ? header.join(',') : header;
   // Cinder's reading: the first comma-separated element that mentions the service.
   const element = joined

@@ -3,9 +3,9 @@
 // reads never wait for each other, and writes wait only for earlier commands that
 // touch an overlapping block range (see RangeLock).
 
-import { open, type FileHandle } from 'node:fs/promises';
-import { constants as fsConstants, readSync, writevSync } from 'node:fs';
+import fs, { closeSync, constants as fsConstants, fstat, fstatSync, openSync, read, readSync, writev, writevSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
+import { promisify } from 'node:util';
 
 import { type DataOut, sliceParts } from './data-out.js';
 import { FileHoles, type FileIdentity } from './holes.js';
@@ -122,15 +122,24 @@ export async function openFileLogicalUnit(opts: FileLogicalUnitOptions): Promise
   if (blockSize !== 512 && blockSize !== 4096) throw new RangeError(`unsupported block size ${blockSize}`);
   if (!/^[0-9a-fA-F]{32}$/.test(opts.deviceId)) throw new RangeError('deviceId must be 32 hex digits');
   const readOnly = opts.readOnly ?? false;
-  const fh = await open(opts.path, readOnly ? fsConstants.O_RDONLY : fsConstants.O_RDWR);
+  // Opening and sizing a local file takes microseconds on this thread; through the thread
+  // pool each step is a round trip, and the attach path opens a unit on every export.
+  const fd = openSync(opts.path, readOnly ? fsConstants.O_RDONLY : fsConstants.O_RDWR);
   try {
-    const { size, dev, ino } = await fh.stat({ bigint: true });
-    return new FileLogicalUnit(fh, opts, blockSize, Number(size), { dev, ino });
+    const { size, dev, ino } = fstatSync(fd, { bigint: true });
+    return new FileLogicalUnit(fd, opts, blockSize, Number(size), { dev, ino });
   } catch (e) {
-    await fh.close();
+    closeSync(fd);
     throw e;
   }
 }
+
+const readAt = promisify(read);
+const writevAt = promisify(writev);
+/** fs.fdatasync is looked up at each call, so that a test can count the syncs group commit saves. */
+const datasync = (fd: number): Promise<void> =>
+  new Promise((resolve, reject) => fs.fdatasync(fd, (err) => (err ? reject(err) : resolve())));
+const statOf = promisify(fstat);
 
 export class FileLogicalUnit implements LogicalUnit {
   readonly path: string;
@@ -155,7 +164,7 @@ export class FileLogicalUnit implements LogicalUnit {
   private slowStreak = 0;
 
   constructor(
-    private readonly fh: FileHandle,
+    private readonly fd: number,
     opts: FileLogicalUnitOptions,
     blockSize: number,
     size: number,
@@ -219,7 +228,7 @@ export class FileLogicalUnit implements LogicalUnit {
   }
 
   async resized(): Promise<void> {
-    const { size } = await this.fh.stat();
+    const { size } = await statOf(this.fd);
     const blocks = Math.floor(size / this.blockSize);
     if (blocks === this.blocks) return;
     this.blocks = blocks;
@@ -231,7 +240,7 @@ export class FileLogicalUnit implements LogicalUnit {
     this.closed = true;
     await Promise.allSettled([...this.inFlight]);
     await this.holes?.close();
-    await this.fh.close();
+    closeSync(this.fd);
   }
 
   // ---- command flow -------------------------------------------------------------
@@ -312,7 +321,7 @@ export class FileLogicalUnit implements LogicalUnit {
     const started = performance.now();
     let done = 0;
     while (done < length) {
-      const n = readSync(this.fh.fd, buf, done, length - done, position + done);
+      const n = readSync(this.fd, buf, done, length - done, position + done);
       if (n === 0) {
         buf.fill(0, done);
         break;
@@ -329,7 +338,7 @@ export class FileLogicalUnit implements LogicalUnit {
     let parts = data.parts;
     let done = 0;
     for (;;) {
-      done += writevSync(this.fh.fd, parts as Buffer[], position + done);
+      done += writevSync(this.fd, parts as Buffer[], position + done);
       if (done >= data.length) break;
       parts = sliceParts(data.parts, done, data.length);
     }
@@ -342,7 +351,7 @@ export class FileLogicalUnit implements LogicalUnit {
     const position = lba * this.blockSize;
     let done = 0;
     while (done < length) {
-      const { bytesRead } = await this.fh.read(buf, done, length - done, position + done);
+      const { bytesRead } = await readAt(this.fd, buf, done, length - done, position + done);
       if (bytesRead === 0) {
         // Past the end of a file that shrank under us: a sparse tail reads as zeroes.
         buf.fill(0, done);
@@ -359,7 +368,7 @@ export class FileLogicalUnit implements LogicalUnit {
     let parts = all;
     let done = 0;
     for (;;) {
-      done += (await this.fh.writev(parts as Buffer[], position + done)).bytesWritten;
+      done += (await writevAt(this.fd, parts as Buffer[], position + done)).bytesWritten;
       if (done >= data.length) return;
       parts = sliceParts(all, done, data.length);
     }
@@ -383,7 +392,7 @@ export class FileLogicalUnit implements LogicalUnit {
    */
   private flush(): Promise<void> {
     if (!this.syncing) {
-      const running = this.fh.datasync().finally(() => {
+      const running = datasync(this.fd).finally(() => {
         if (this.syncing === running) this.syncing = null;
       });
       this.syncing = running;

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile, open } from 'node:fs/promises';
+import fs from 'node:fs';
 
 import { SenseKey, ASC } from '../../../src/iscsi/scsi/sense.js';
 import {
@@ -149,20 +150,22 @@ test('4096-byte logical blocks address the file in 4 KiB units', async (t) => {
 
 test('many concurrent FUA writes share fdatasyncs and all land', async (t) => {
   const { lu, path } = await fixture(t, 1024);
-  const probe = await open(path, 'r');
-  const proto = Object.getPrototypeOf(probe) as { datasync: () => Promise<void> };
-  await probe.close();
-  const original = proto.datasync;
+  const original = fs.fdatasync;
   let syncs = 0;
   let synced = 0;
-  proto.datasync = async function (this: unknown) {
+  fs.fdatasync = ((fd: number, done: (err: NodeJS.ErrnoException | null) => void) => {
     syncs++;
-    await new Promise((r) => setTimeout(r, 5));
-    await original.call(this);
-    synced++;
-  };
+    setTimeout(
+      () =>
+        original(fd, (err) => {
+          synced++;
+          done(err);
+        }),
+      5,
+    );
+  }) as typeof fs.fdatasync;
   t.after(() => {
-    proto.datasync = original;
+    fs.fdatasync = original;
   });
   const writes = Array.from({ length: 64 }, (_, i) => run(lu, write10(i * 8, 8, 0x08), { data: Buffer.alloc(4096, i + 1) }));
   for (const w of await Promise.all(writes)) assertGood(w);

@@ -161,6 +161,51 @@ test('write data dribbled a few bytes per segment lands intact, merged rather th
   assert.ok(r.data.equals(data));
 });
 
+test('tiny Data-Out PDUs sharing socket reads with large NOP-Outs do not keep those reads alive', async (t) => {
+  const { client, spy } = await setup(t);
+  const c = await client();
+  await ready(c);
+  const data = randomBytes(64);
+  const { bhs, itt } = c.header(Opcode.ScsiCommand);
+  bhs[1] = 0x80 | 0x20 | 0x01;
+  bhs.writeUInt32BE(512, 20);
+  write10(400, 1).copy(bhs, 32);
+  c.send(bhs);
+  const r2t = await c.expect(Opcode.R2T);
+  const sector = Buffer.concat([data, Buffer.alloc(512 - data.length)]);
+  for (let offset = 0; offset < 512; offset += 8) {
+    const out = newBhs(Opcode.DataOut);
+    out[1] = offset + 8 === 512 ? 0x80 : 0;
+    out.writeUInt32BE(itt, 16);
+    out.writeUInt32BE(r2t.bhs.readUInt32BE(20), 20);
+    out.writeUInt32BE(offset / 8, 36);
+    out.writeUInt32BE(offset, 40);
+    const ping = c.header(Opcode.NopOut, { immediate: true }).bhs;
+    ping[1] = 0x80;
+    ping.writeUInt32BE(0xffffffff, 20);
+    // One write, one read on the target: an 8-byte Data-Out beside 32 KiB of ping data.
+    c.writeRaw(
+      Buffer.concat([
+        ...encodePdu({ bhs: out, ahs: Buffer.alloc(0), data: sector.subarray(offset, offset + 8) }, NO_DIGESTS),
+        ...encodePdu({ bhs: ping, ahs: Buffer.alloc(0), data: Buffer.alloc(32768, 7) }, NO_DIGESTS),
+      ]),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 1));
+  }
+  for (;;) {
+    const pdu = await c.next();
+    assert.ok(pdu, 'the write is answered');
+    if (opcodeOf(pdu.bhs) === Opcode.NopIn) continue;
+    assert.equal(opcodeOf(pdu.bhs), Opcode.ScsiResponse);
+    assert.equal(pdu.bhs[3], 0);
+    break;
+  }
+  const dataOut = spy.commands.at(-1)!.dataOut!;
+  assert.equal(dataOut.parts.length, 1, 'the pieces were copied out of the 32 KiB reads');
+  assert.ok(dataOut.parts[0]!.buffer.byteLength < 32768, 'and the buffer kept is not one of those reads');
+  assert.ok(dataOut.flat().equals(sector));
+});
+
 test('residual counts: underflow when the initiator expects more, overflow when less', async (t) => {
   const { client } = await setup(t);
   const c = await client();

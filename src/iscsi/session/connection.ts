@@ -107,6 +107,8 @@ interface Task {
   buf?: Buffer;
   /** Its edtl counts against the connection's write-buffer budget. */
   budgeted: boolean;
+  /** Bytes of received chunks its pieces keep alive (a piece is a view of a whole chunk). */
+  retained: number;
   received: number;
   unsolicitedEnd: number;
   unsolicitedNext: number;
@@ -137,6 +139,8 @@ const ABORTED_ITT_MEMORY = 256;
  * arrives in a few dozen socket reads; only an initiator dribbling bytes gets near this.
  */
 const MAX_WRITE_PARTS = 1024;
+/** Socket reads are at most this long, so a piece never keeps more than this alive beyond itself. */
+const MAX_CHUNK_BYTES = 65536;
 
 let nextConnectionId = 1;
 
@@ -491,6 +495,7 @@ export class Connection {
       executing: false,
       aborted: false,
       budgeted: false,
+      retained: 0,
       received: 0,
       unsolicitedEnd: 0,
       unsolicitedNext: 0,
@@ -540,8 +545,8 @@ export class Connection {
 
   /** Counts a write against the buffer budget, seeded with its immediate data, and asks for the rest. */
   private startGathering(task: Task, immediate: Buffer[], immediateLength: number): void {
-    task.parts = immediate;
-    task.received = immediateLength;
+    task.parts = [];
+    this.gather(task, 0, immediate, immediateLength);
     task.budgeted = true;
     this.bufferedWriteBytes += task.edtl;
     this.issueR2Ts(task);
@@ -558,14 +563,24 @@ export class Connection {
   }
 
   /**
-   * Adds Data-Out that checkDataOut accepted. In-order pieces are kept as they are; the
-   * first piece out of order, or one too many, moves the task to one buffer of its full
-   * length, which everything after is copied into.
+   * Adds write data that checkDataOut accepted. In-order pieces are kept as they are. The
+   * first piece out of order, one too many, or pieces that would keep far more of the
+   * received chunks alive than the write's own size (tiny Data-Out PDUs sharing reads
+   * with large other PDUs) move the task to one buffer of its full length, which
+   * everything after is copied into.
    */
   private gather(task: Task, offset: number, pieces: Buffer[], length: number): void {
     const parts = task.parts!;
-    if (!task.buf && offset === task.received && parts.length + pieces.length <= MAX_WRITE_PARTS) {
+    let retained = task.retained;
+    for (const piece of pieces) retained += piece.buffer.byteLength;
+    if (
+      !task.buf &&
+      offset === task.received &&
+      parts.length + pieces.length <= MAX_WRITE_PARTS &&
+      retained <= 2 * task.edtl + MAX_CHUNK_BYTES
+    ) {
       for (const piece of pieces) parts.push(piece);
+      task.retained = retained;
     } else {
       if (!task.buf) {
         task.buf = Buffer.allocUnsafe(task.edtl);

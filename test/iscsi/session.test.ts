@@ -7,7 +7,7 @@ import { IscsiServer, parsePortal, type IscsiServerOptions } from '../../src/isc
 import { openFileLogicalUnit } from '../../src/iscsi/scsi/file-lu.js';
 import type { ItNexus, LogicalUnit, ResetKind, ScsiCommand } from '../../src/iscsi/scsi/types.js';
 import { Opcode, LoginStatus } from '../../src/iscsi/pdu/constants.js';
-import { encodePdu, newBhs, NO_DIGESTS, opcodeOf } from '../../src/iscsi/pdu/pdu.js';
+import { encodePdu, newBhs, NO_DIGESTS, opcodeOf, type Pdu } from '../../src/iscsi/pdu/pdu.js';
 import { tempDir } from '../helpers/env.js';
 import { RawInitiator, read10, write10, TEST_UNIT_READY } from './raw-initiator.js';
 
@@ -108,6 +108,29 @@ test('a SendTargets answer larger than the initiator accepts comes in pieces wit
   assert.deepEqual(listed.sort(), [IQN, ...names].sort());
 });
 
+/** Sends a WRITE(10) without immediate data and waits for its first R2T. */
+async function startWrite(c: RawInitiator, lba: number, length: number): Promise<{ itt: number; r2t: Pdu }> {
+  const { bhs, itt } = c.header(Opcode.ScsiCommand);
+  bhs[1] = 0x80 | 0x20 | 0x01; // final, write, simple task
+  bhs.writeUInt32BE(length, 20);
+  write10(lba, length / 512).copy(bhs, 32);
+  c.send(bhs);
+  const r2t = await c.expect(Opcode.R2T);
+  assert.equal(r2t.bhs.readUInt32BE(16), itt);
+  return { itt, r2t };
+}
+
+/** A Data-Out header answering `r2t`. */
+function dataOutHeader(itt: number, r2t: Pdu, dataSN: number, offset: number, final: boolean): Buffer {
+  const out = newBhs(Opcode.DataOut);
+  out[1] = final ? 0x80 : 0;
+  out.writeUInt32BE(itt, 16);
+  out.writeUInt32BE(r2t.bhs.readUInt32BE(20), 20);
+  out.writeUInt32BE(dataSN, 36);
+  out.writeUInt32BE(offset, 40);
+  return out;
+}
+
 test('writes through immediate data, unsolicited Data-Out and R2T all land, and read back intact', async (t) => {
   const { client, spy } = await setup(t);
   const c = await client();
@@ -135,17 +158,9 @@ test('write data dribbled a few bytes per segment lands intact, merged rather th
   const c = await client();
   await ready(c);
   const data = randomBytes(96 * 1024);
-  const { bhs, itt } = c.header(Opcode.ScsiCommand);
-  bhs[1] = 0x80 | 0x20 | 0x01; // final, write, simple task
-  bhs.writeUInt32BE(data.length, 20);
-  write10(300, data.length / 512).copy(bhs, 32);
-  c.send(bhs);
-  const r2t = await c.expect(Opcode.R2T);
+  const { itt, r2t } = await startWrite(c, 300, data.length);
   assert.equal(r2t.bhs.readUInt32BE(44), data.length, 'one burst covers the write');
-  const out = newBhs(Opcode.DataOut);
-  out[1] = 0x80;
-  out.writeUInt32BE(itt, 16);
-  out.writeUInt32BE(r2t.bhs.readUInt32BE(20), 20);
+  const out = dataOutHeader(itt, r2t, 0, 0, true);
   const wire = Buffer.concat(encodePdu({ bhs: out, ahs: Buffer.alloc(0), data }, NO_DIGESTS));
   // A pause after each piece makes the target read it on its own.
   for (let at = 0; at < wire.length; at += 64) {
@@ -165,21 +180,10 @@ test('tiny Data-Out PDUs sharing socket reads with large NOP-Outs do not keep th
   const { client, spy } = await setup(t);
   const c = await client();
   await ready(c);
-  const data = randomBytes(64);
-  const { bhs, itt } = c.header(Opcode.ScsiCommand);
-  bhs[1] = 0x80 | 0x20 | 0x01;
-  bhs.writeUInt32BE(512, 20);
-  write10(400, 1).copy(bhs, 32);
-  c.send(bhs);
-  const r2t = await c.expect(Opcode.R2T);
-  const sector = Buffer.concat([data, Buffer.alloc(512 - data.length)]);
+  const sector = Buffer.concat([randomBytes(64), Buffer.alloc(448)]);
+  const { itt, r2t } = await startWrite(c, 400, sector.length);
   for (let offset = 0; offset < 512; offset += 8) {
-    const out = newBhs(Opcode.DataOut);
-    out[1] = offset + 8 === 512 ? 0x80 : 0;
-    out.writeUInt32BE(itt, 16);
-    out.writeUInt32BE(r2t.bhs.readUInt32BE(20), 20);
-    out.writeUInt32BE(offset / 8, 36);
-    out.writeUInt32BE(offset, 40);
+    const out = dataOutHeader(itt, r2t, offset / 8, offset, offset + 8 === 512);
     const ping = c.header(Opcode.NopOut, { immediate: true }).bhs;
     ping[1] = 0x80;
     ping.writeUInt32BE(0xffffffff, 20);
@@ -327,13 +331,7 @@ test('ABORT TASK of a write still waiting for data ends it silently', async (t) 
   const { client } = await setup(t);
   const c = await client();
   await ready(c, { InitialR2T: 'Yes' });
-  const { bhs, itt } = c.header(Opcode.ScsiCommand);
-  bhs[1] = 0x80 | 0x20 | 0x01;
-  bhs.writeUInt32BE(65536, 20);
-  write10(0, 128).copy(bhs, 32);
-  c.send(bhs);
-  const r2t = await c.expect(Opcode.R2T);
-  assert.equal(r2t.bhs.readUInt32BE(16), itt);
+  const { itt, r2t } = await startWrite(c, 0, 65536);
   const tmf = c.header(Opcode.TaskMgmtRequest, { immediate: true });
   tmf.bhs[1] = 0x81;
   tmf.bhs.writeUInt32BE(itt, 20);

@@ -25,12 +25,19 @@ export interface ManagerOptions {
 
 // The queries every connect and disconnect runs, compiled once (see prepared()).
 const Q = {
-  /** Everything connection_info is made of, read once per connect. */
   exportFacts: prepared(1, (db: Kysely<Database>, volumeId: string) =>
+    db.selectFrom('volumes').select(['provider_auth', 'provider_location']).where('id', '=', volumeId),
+  ),
+  /**
+   * Everything connection_info is made of, and the initiator's grants on the volume: one
+   * row per grant, or one whose grant columns are null when it has none.
+   */
+  connectFacts: prepared(2, (db: Kysely<Database>, volumeId: string, initiator: string) =>
     db
       .selectFrom('volumes as v')
       .leftJoin('volume_type_extra_specs as s', (join) => join.onRef('s.volume_type_id', '=', 'v.volume_type_id').on('s.key', '=', 'cacheable'))
-      .select(['v.provider_location', 'v.provider_auth', 'v.encrypted', 's.value as cacheable'])
+      .leftJoin('volume_connections as c', (join) => join.onRef('c.volume_id', '=', 'v.id').on('c.initiator', '=', initiator))
+      .select(['v.provider_location', 'v.provider_auth', 'v.encrypted', 's.value as cacheable', 'c.attachment_id', 'c.read_only'])
       .where('v.id', '=', volumeId),
   ),
   claimAuth: prepared(2, (db: Kysely<Database>, auth: string, volumeId: string) =>
@@ -159,7 +166,7 @@ export class VolumeManager {
       return Promise.reject(errors.invalidInput("Connector doesn't have required information: initiator"));
     }
     return this.locks.run(volumeId, async () => {
-      const { chap, location: stored, created, facts } = await this.persistedExport(volumeId);
+      const { chap, location: stored, created, facts } = await this.persistedExport(volumeId, initiator);
       const iqn = this.iqnOf(volumeId);
       const spec: ExportSpec = { volumeId, iqn, backingPath: this.driver.volumePath(volumeId), chap };
       const tid = await withoutSecret(chap.password, () => this.helper.createExport(spec));
@@ -174,7 +181,10 @@ export class VolumeManager {
         const { rows: moved } = await Q.moveAttachment(this.db, volumeId, opts.attachmentId, initiator);
         for (const row of moved) await this.revokeIfUnused(volumeId, iqn, row.initiator);
       }
-      await this.revokeIfUnused(volumeId, iqn, initiator);
+      // The initiator's grants were read with the export facts, under this lock; the one
+      // just saved replaces its earlier version (the move above only touched other initiators).
+      const others = facts.grants.filter((grant) => grant.attachment_id !== opts.attachmentId);
+      await this.setAccess(iqn, initiator, [...others, { read_only: readOnly }]);
       if (created || location !== stored) await this.options.syncCommitted?.();
       // The account was read back from the database and the location is the one stored.
       return connectionInfo(volumeId, { location, chap, encrypted: facts.encrypted, cacheable: facts.cacheable }, connector, opts.accessMode);
@@ -287,23 +297,23 @@ export class VolumeManager {
 
   /**
    * The volume's CHAP account (created and stored on first use), its recorded location,
-   * and the rest of what connection_info is made of.
+   * the rest of what connection_info is made of, and the initiator's grants.
    */
-  private async persistedExport(
-    volumeId: string,
-  ): Promise<{ chap: ChapCredentials; location: string | null; created: boolean; facts: { encrypted: number; cacheable: string | null } }> {
-    const [row] = (await Q.exportFacts(this.db, volumeId)).rows;
+  private async persistedExport(volumeId: string, initiator: string) {
+    let rows = (await Q.connectFacts(this.db, volumeId, initiator)).rows;
+    const created = rows.length > 0 && rows[0]!.provider_auth === null;
+    if (created) {
+      // Set only if still unset, then read back: two services racing on one volume end up
+      // announcing the same account.
+      await Q.claimAuth(this.db, formatProviderAuth(generateChap()), volumeId);
+      rows = (await Q.connectFacts(this.db, volumeId, initiator)).rows;
+    }
+    const [row] = rows;
     if (!row) throw errors.volumeNotFound(volumeId);
-    const existing = parseProviderAuth(row.provider_auth);
-    if (existing) return { chap: existing, location: row.provider_location, created: false, facts: row };
-    // Set only if still unset, then read back: two services racing on one volume end up
-    // announcing the same account.
-    await Q.claimAuth(this.db, formatProviderAuth(generateChap()), volumeId);
-    const [stored] = (await Q.exportFacts(this.db, volumeId)).rows;
-    if (!stored) throw errors.volumeNotFound(volumeId);
-    const chap = parseProviderAuth(stored.provider_auth);
+    const chap = parseProviderAuth(row.provider_auth);
     if (!chap) throw new Error(`volume ${volumeId} has an unusable provider_auth`);
-    return { chap, location: stored.provider_location, created: true, facts: stored };
+    const grants = rows.filter((r) => r.attachment_id !== null);
+    return { chap, location: row.provider_location, created, facts: { encrypted: row.encrypted, cacheable: row.cacheable, grants } };
   }
 
   /** Brings the target's entry for one initiator in line with its remaining connections. */

@@ -75,10 +75,15 @@ const Q = {
   volume: prepared(1, (db: Kysely<Database>, id: string) => db.selectFrom('volumes').selectAll().where('id', '=', id)),
   /** The few columns the attach/detach steps look at, where the whole row costs several times more to read. */
   volumeSummary: prepared(1, (db: Kysely<Database>, id: string) => db.selectFrom('volumes').select(SUMMARY_COLUMNS).where('id', '=', id)),
-  /** The summary and the volume's read-only flags, which decide an attachment's mode. */
-  attachFacts: prepared(1, (db: Kysely<Database>, id: string) =>
+  /**
+   * The summary, the volume's read-only flags (they decide an attachment's mode) and its
+   * live attachments, oldest first: one row per attachment, or one whose attachment
+   * columns are null when it has none.
+   */
+  volumeWithLive: prepared(1, (db: Kysely<Database>, id: string) =>
     db
       .selectFrom('volumes')
+      .leftJoin('volume_attachment as a', (join) => join.onRef('a.volume_id', '=', 'volumes.id').on('a.deleted', '=', 0))
       .select(SUMMARY_COLUMNS)
       .select((eb) =>
         (['readonly', 'attached_mode'] as const).map((key) =>
@@ -90,7 +95,10 @@ const Q = {
             .as(key),
         ),
       )
-      .where('id', '=', id),
+      .selectAll('a')
+      .where('volumes.id', '=', id)
+      .orderBy('a.created_at', 'asc')
+      .orderBy('a.id', 'asc'),
   ),
   state: prepared(1, (db: Kysely<Database>, id: string) =>
     db
@@ -433,10 +441,18 @@ export class Workflow implements BlockStorage {
     return row;
   }
 
-  private async attachFacts(ctx: RequestContext, id: string) {
-    const [row] = (await Q.attachFacts(this.db, id)).rows;
-    if (!row || (!ctx.isAdmin && row.project_id !== ctx.projectId)) throw errors.volumeNotFound(id);
-    return row;
+  /** The volume's summary and read-only flags (null when there is no such volume) and its live attachments. */
+  private async volumeWithLive(id: string) {
+    const { rows } = await Q.volumeWithLive(this.db, id);
+    const live = rows.filter((row) => row.id !== null) as AttachmentRow[];
+    return { volume: rows[0] ?? null, live };
+  }
+
+  /** As volumeWithLive, for a caller who must be allowed to see the volume. */
+  private async visibleVolumeWithLive(ctx: RequestContext, id: string) {
+    const { volume, live } = await this.volumeWithLive(id);
+    if (!volume || (!ctx.isAdmin && volume.project_id !== ctx.projectId)) throw errors.volumeNotFound(id);
+    return { volume, live };
   }
 
   /**
@@ -658,7 +674,7 @@ export class Workflow implements BlockStorage {
   }
 
   async initializeConnection(ctx: RequestContext, id: string, connector: Connector): Promise<ConnectionInfo> {
-    const volume = await this.attachFacts(ctx, id);
+    const { volume } = await this.visibleVolumeWithLive(ctx, id);
     if (volume.status === 'maintenance') throw errors.invalidVolume('The volume connection cannot be initialized in maintenance mode.');
     const accessMode = (volume.attached_mode as 'rw' | 'ro' | null) ?? (volume.readonly === 'True' ? 'ro' : 'rw');
     try {
@@ -671,7 +687,7 @@ export class Workflow implements BlockStorage {
   async attach(ctx: RequestContext, id: string, req: LegacyAttachRequest): Promise<void> {
     if (req.instanceUuid && !UUID_RE.test(req.instanceUuid)) throw errors.badRequest(`Expected a UUID but received ${req.instanceUuid}.`);
     await this.locks.run(id, async () => {
-      const volume = await this.attachFacts(ctx, id);
+      const { volume, live } = await this.visibleVolumeWithLive(ctx, id);
       if (volume.status === 'maintenance') throw errors.invalidVolume('The volume cannot be attached in maintenance mode.');
       if (volume.readonly === 'True' && req.mode !== 'ro') throw errors.badRequest(`Invalid attaching mode '${req.mode}' for volume ${id}.`);
       const attachedMode = volume.attached_mode;
@@ -679,7 +695,6 @@ export class Workflow implements BlockStorage {
         throw errors.invalidVolume('being attached by different mode');
       }
       const hostName = sanitizeHostName(req.hostName);
-      const live = await this.liveAttachments(id);
       // A repeated os-attach for the same instance (or host) finds its attachment.
       const existing = live.find((a) => (req.instanceUuid ? a.instance_uuid === req.instanceUuid : a.attached_host === hostName));
       if (existing) {
@@ -743,18 +758,22 @@ export class Workflow implements BlockStorage {
   }
 
   async detach(ctx: RequestContext, id: string, attachmentId: string | null): Promise<void> {
-    const row = await this.volumeSummary(ctx, id);
-    // Checked on the attachments read under the lock, which the detach then acts on.
-    await this.detachAttachment(id, attachmentId, (live) => {
+    // Checked on the volume and attachments read under the lock, which the detach then acts on.
+    await this.detachAttachment(id, attachmentId, (volume, live) => {
+      if (!volume || (!ctx.isAdmin && volume.project_id !== ctx.projectId)) throw errors.volumeNotFound(id);
       this.checkDeletionAllowed(ctx, attachmentId ? live.filter((a) => a.id === attachmentId) : live);
-      if (row.status === 'maintenance') throw errors.invalidVolume('The volume cannot be detached in maintenance mode.');
+      if (volume.status === 'maintenance') throw errors.invalidVolume('The volume cannot be detached in maintenance mode.');
     });
   }
 
-  private async detachAttachment(id: string, attachmentId: string | null, check?: (live: AttachmentRow[]) => void): Promise<void> {
+  private async detachAttachment(
+    id: string,
+    attachmentId: string | null,
+    check?: (volume: { project_id: string; status: string } | null, live: AttachmentRow[]) => void,
+  ): Promise<void> {
     await this.locks.run(id, async () => {
-      const live = await this.liveAttachments(id);
-      check?.(live);
+      const { volume, live } = await this.volumeWithLive(id);
+      check?.(volume, live);
       let target: AttachmentRow | undefined;
       if (attachmentId) {
         target = live.find((a) => a.id === attachmentId);
@@ -861,7 +880,7 @@ export class Workflow implements BlockStorage {
   // ---------------------------------------------------------------- attachments API
 
   async createAttachment(ctx: RequestContext, req: CreateAttachmentRequest): Promise<AttachmentRecord> {
-    const volume = await this.attachFacts(ctx, req.volumeId);
+    const { volume } = await this.visibleVolumeWithLive(ctx, req.volumeId);
     const volumeId = req.volumeId;
     if (volume.status.includes('error')) {
       throw errors.invalidVolume(
@@ -917,14 +936,13 @@ export class Workflow implements BlockStorage {
    * Resolves to the attachment as it now stands.
    */
   private async connectAttachment(attachmentId: string, volumeId: string, connector: Connector): Promise<AttachmentRow> {
-    const [volume] = (await Q.volumeSummary(this.db, volumeId)).rows;
+    const { volume, live } = await this.volumeWithLive(volumeId);
     if (!volume) throw errors.volumeNotFound(volumeId);
     if (volume.status.includes('error')) {
       throw errors.invalidVolume(
         `Volume attachments can not be updated if the volume is in an error state. The Volume ${volumeId} currently has a status of: ${volume.status} `,
       );
     }
-    const live = await this.liveAttachments(volumeId);
     if (volume.multiattach === 0 && live.length > 1 && live.some((a) => a.connection_info !== null)) {
       throw errors.invalidVolume(`duplicate connectors detected on volume ${volumeId}`);
     }

@@ -194,13 +194,16 @@ export class VolumeManager {
   /**
    * Legacy os-terminate_connection: the initiator loses access unless another
    * connection of this volume still uses it (two attachments on one host), as Cinder's
-   * LVM driver decides. The export itself stays until detach.
+   * LVM driver decides. The export itself stays until detach. Rejects with "not found",
+   * before changing anything, for a volume that is not there.
    */
   terminateConnection(volumeId: string, connector: Connector | null): Promise<void> {
     const initiator = connector?.['initiator'];
     if (typeof initiator !== 'string' || initiator === '') return Promise.resolve();
     return this.locks.run(volumeId, async () => {
-      const { rows: grants } = await Q.grantsOf(this.db, volumeId, initiator);
+      const { rows } = await Q.connectFacts(this.db, volumeId, initiator);
+      if (rows.length === 0) throw errors.volumeNotFound(volumeId);
+      const grants = rows.filter((row): row is typeof row & { attachment_id: string } => row.attachment_id !== null);
       const removed = grants.length <= 1 ? grants : grants.filter((g) => g.attachment_id === '');
       for (const grant of removed) await Q.deleteGrant(this.db, volumeId, initiator, grant.attachment_id);
       // Under the volume's lock nothing else changes its grants: what is left is known.

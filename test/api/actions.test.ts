@@ -108,7 +108,17 @@ forEachDatabase('legacy volume actions', (db) => {
     assertFault(await action(s, v.id, {}), 400, 'badRequest', 'Malformed request body');
     assertFault(await s.request('POST', `volumes/${v.id}/action`), 400, 'badRequest', 'Malformed request body');
     const missing = '0a6e6e54-3cd4-4d5b-95c1-d3cd63a6c9f2';
-    assertFault(await action(s, missing, { 'os-reserve': null }), 404, 'itemNotFound', `Volume ${missing} could not be found.`);
+    const connector = { initiator: 'iqn.1994-05.com.redhat:missing', host: 'h' };
+    for (const body of [
+      { 'os-reserve': null },
+      { 'os-initialize_connection': { connector } },
+      { 'os-attach': { instance_uuid: missing, mountpoint: '/dev/vdb', mode: 'rw' } },
+      { 'os-begin_detaching': null },
+      { 'os-terminate_connection': { connector } },
+      { 'os-detach': {} },
+    ]) {
+      assertFault(await action(s, missing, body), 404, 'itemNotFound', `Volume ${missing} could not be found.`);
+    }
     // reimage exists from 3.68 only; there is no image store behind this service.
     assertFault(await action(s, v.id, { 'os-reimage': { image_id: missing } }, '3.67'), 404, 'itemNotFound', 'The resource could not be found.');
     assertFault(await action(s, v.id, { 'os-reimage': { image_id: missing } }, '3.68'), 404, 'itemNotFound', `Image ${missing} could not be found.`);

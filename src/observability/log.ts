@@ -34,14 +34,20 @@ export function censorSecrets<T>(value: T, depth = SECRET_DEPTH): T {
   return (copy ?? value) as T;
 }
 
+/** Lines are written when this much is buffered... */
+const LOG_BATCH_BYTES = 4096;
+/** ...or when this many milliseconds have passed, whichever comes first. */
+const LOG_FLUSH_MS = 100;
+
 /**
- * Lines go to stdout without blocking the request that logs them: a write is in flight
- * at most once, lines logged meanwhile go out together with the next, and whatever is
- * still buffered is written synchronously when the process exits.
+ * Lines go to stdout in batches, without blocking the request that logs them: a write
+ * per request line was about a tenth of the service's CPU under load. A line waits at
+ * most LOG_FLUSH_MS, and whatever is still buffered is written synchronously when the
+ * process exits.
  */
 export function createLogger(
   level: string = process.env.CINDERBLOCK_LOG_LEVEL ?? 'info',
-  destination: DestinationStream = fileDestination({ dest: 1, sync: false }),
+  destination: DestinationStream = fileDestination({ dest: 1, sync: false, minLength: LOG_BATCH_BYTES, periodicFlush: LOG_FLUSH_MS }),
 ): Logger {
   return pino(
     {

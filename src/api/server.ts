@@ -34,10 +34,14 @@ function rewriteUrl(raw: IncomingMessage): string {
   const query = queryAt < 0 ? '' : url.slice(queryAt);
   // The only format suffix Cinder accepts.
   if (path.endsWith('.json')) path = path.slice(0, -'.json'.length);
-  const match = /^\/v3\/([^/]+)(\/.+)$/.exec(path);
-  if (match && PROJECT_ID.test(match[1]!)) {
-    projectsInUrl.set(raw, match[1]!);
-    path = `/v3${match[2]}`;
+  // /v3/{project}/{rest}: a non-empty project segment followed by a non-empty rest.
+  const slash = path.startsWith('/v3/') ? path.indexOf('/', 4) : -1;
+  if (slash > 4 && slash < path.length - 1) {
+    const project = path.slice(4, slash);
+    if (PROJECT_ID.test(project)) {
+      projectsInUrl.set(raw, project);
+      path = `/v3${path.slice(slash)}`;
+    }
   }
   return path + query;
 }

@@ -7,12 +7,13 @@ export class KeyedLock {
   private readonly tails = new Map<string, Promise<void>>();
 
   async run<T>(key: string, work: () => Promise<T>): Promise<T> {
-    const previous = this.tails.get(key) ?? Promise.resolve();
+    const previous = this.tails.get(key);
     let release!: () => void;
     const current = new Promise<void>((resolve) => (release = resolve));
-    const tail = previous.then(() => current);
+    const tail = previous ? previous.then(() => current) : current;
     this.tails.set(key, tail);
-    await previous;
+    // Nobody holds the key (the usual case): the work starts without waiting a turn.
+    if (previous) await previous;
     try {
       return await work();
     } finally {

@@ -3,9 +3,8 @@ import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { promisify } from 'node:util';
-import { openDatabase, type DatabaseHandle } from '../../src/db/index.js';
 import { nowTimestamp } from '../../src/db/schema.js';
 import { requireTool } from '../helpers/env.js';
 import { forEachDatabase } from '../helpers/databases.js';
@@ -13,11 +12,10 @@ import {
   SERVER_A,
   availableVolume,
   connector,
-  startService,
+  serviceForSuite,
   userCtx,
   waitForGone,
   waitForStatus,
-  type Harness,
 } from '../volumes/harness.js';
 
 const run = promisify(execFile);
@@ -34,41 +32,31 @@ async function canLogin(tool: string, info: Record<string, unknown>, initiator: 
 }
 
 forEachDatabase('start-up recovery', (db) => {
-  let svc: Harness;
-  let raw: DatabaseHandle;
-  const closers: Array<() => Promise<void>> = [];
-  before(async () => {
-    svc = await startService(db().url, (fn) => closers.push(fn));
-    raw = await openDatabase(db().url);
-  });
-  after(async () => {
-    await raw.close();
-    for (const close of closers.reverse()) await close();
-  });
+  const suite = serviceForSuite(db);
 
   test('exports, CHAP accounts and access lists come back from the database after a restart', async (t) => {
     const ctx = userCtx();
-    const viaApi = await availableVolume(svc.storage, ctx);
-    const viaLegacy = await availableVolume(svc.storage, ctx);
+    const viaApi = await availableVolume(suite.svc.storage, ctx);
+    const viaLegacy = await availableVolume(suite.svc.storage, ctx);
     const hostA = connector('recover-a');
     const hostB = connector('recover-b');
-    const att = await svc.storage.createAttachment(ctx, { volumeId: viaApi.id, instanceUuid: SERVER_A, connector: hostA });
-    await svc.storage.completeAttachment(ctx, att.id);
-    await svc.storage.reserve(ctx, viaLegacy.id);
-    const legacyInfo = await svc.storage.initializeConnection(ctx, viaLegacy.id, hostB);
-    await svc.storage.attach(ctx, viaLegacy.id, { instanceUuid: SERVER_A, mountpoint: '/dev/vdb', mode: 'ro' });
-    const before = await raw.db.selectFrom('volumes').select(['id', 'provider_location', 'provider_auth']).where('id', 'in', [viaApi.id, viaLegacy.id]).orderBy('id').execute();
+    const att = await suite.svc.storage.createAttachment(ctx, { volumeId: viaApi.id, instanceUuid: SERVER_A, connector: hostA });
+    await suite.svc.storage.completeAttachment(ctx, att.id);
+    await suite.svc.storage.reserve(ctx, viaLegacy.id);
+    const legacyInfo = await suite.svc.storage.initializeConnection(ctx, viaLegacy.id, hostB);
+    await suite.svc.storage.attach(ctx, viaLegacy.id, { instanceUuid: SERVER_A, mountpoint: '/dev/vdb', mode: 'ro' });
+    const before = await suite.raw.db.selectFrom('volumes').select(['id', 'provider_location', 'provider_auth']).where('id', 'in', [viaApi.id, viaLegacy.id]).orderBy('id').execute();
 
-    await svc.restart();
+    await suite.svc.restart();
 
-    const restored = await raw.db.selectFrom('volumes').select(['id', 'provider_location', 'provider_auth']).where('id', 'in', [viaApi.id, viaLegacy.id]).orderBy('id').execute();
+    const restored = await suite.raw.db.selectFrom('volumes').select(['id', 'provider_location', 'provider_auth']).where('id', 'in', [viaApi.id, viaLegacy.id]).orderBy('id').execute();
     assert.deepEqual(restored, before);
-    const apiExport = svc.target.exports.get(`iqn.2010-10.org.openstack:volume-${viaApi.id}`);
-    const legacyExport = svc.target.exports.get(`iqn.2010-10.org.openstack:volume-${viaLegacy.id}`);
+    const apiExport = suite.svc.target.exports.get(`iqn.2010-10.org.openstack:volume-${viaApi.id}`);
+    const legacyExport = suite.svc.target.exports.get(`iqn.2010-10.org.openstack:volume-${viaLegacy.id}`);
     assert.deepEqual([...apiExport!.access], [[hostA['initiator'], false]]);
     assert.deepEqual([...legacyExport!.access], [[hostB['initiator'], false]]);
     assert.equal(apiExport!.chap.password, att.connectionInfo!['auth_password']);
-    assert.deepEqual(await svc.storage.getAttachment(ctx, att.id).then((a) => a.connectionInfo), att.connectionInfo);
+    assert.deepEqual(await suite.svc.storage.getAttachment(ctx, att.id).then((a) => a.connectionInfo), att.connectionInfo);
 
     const tool = requireTool(t, 'iscsi-inq');
     if (!tool) return;
@@ -80,33 +68,33 @@ forEachDatabase('start-up recovery', (db) => {
       false,
       'a wrong CHAP password is refused',
     );
-    await svc.storage.deleteAttachment({ ...ctx, isService: true }, att.id);
+    await suite.svc.storage.deleteAttachment({ ...ctx, isService: true }, att.id);
     assert.equal(await canLogin(tool, att.connectionInfo!, String(hostA['initiator'])), false, 'a detached host is refused');
   });
 
   test('volumes left creating, deleting or extending are settled at start-up', async () => {
     const ctx = userCtx();
-    const doomed = await availableVolume(svc.storage, ctx);
-    const growing = await availableVolume(svc.storage, ctx);
+    const doomed = await availableVolume(suite.svc.storage, ctx);
+    const growing = await availableVolume(suite.svc.storage, ctx);
     const fresh = randomUUID();
-    const template = await raw.db.selectFrom('volumes').selectAll().where('id', '=', doomed.id).executeTakeFirstOrThrow();
-    await raw.db.insertInto('volumes').values({ ...template, id: fresh, status: 'creating', size: 2, created_at: nowTimestamp() }).execute();
+    const template = await suite.raw.db.selectFrom('volumes').selectAll().where('id', '=', doomed.id).executeTakeFirstOrThrow();
+    await suite.raw.db.insertInto('volumes').values({ ...template, id: fresh, status: 'creating', size: 2, created_at: nowTimestamp() }).execute();
     const elsewhere = randomUUID();
-    await raw.db
+    await suite.raw.db
       .insertInto('volumes')
       .values({ ...template, id: elsewhere, status: 'creating', host: 'otherhost@file#file', created_at: nowTimestamp() })
       .execute();
-    await raw.db.updateTable('volumes').set({ status: 'deleting' }).where('id', '=', doomed.id).execute();
-    await raw.db.updateTable('volumes').set({ status: 'extending', previous_status: 'available' }).where('id', '=', growing.id).execute();
+    await suite.raw.db.updateTable('volumes').set({ status: 'deleting' }).where('id', '=', doomed.id).execute();
+    await suite.raw.db.updateTable('volumes').set({ status: 'extending', previous_status: 'available' }).where('id', '=', growing.id).execute();
 
-    await svc.restart();
+    await suite.svc.restart();
 
-    const created = await waitForStatus(svc.storage, ctx, fresh, 'available');
+    const created = await waitForStatus(suite.svc.storage, ctx, fresh, 'available');
     assert.equal(created.size, 2);
-    assert.equal((await stat(join(svc.config.dataDir, 'volumes', `volume-${fresh}`))).size, 2 * 1024 ** 3);
-    await waitForGone(svc.storage, ctx, doomed.id);
-    await assert.rejects(stat(join(svc.config.dataDir, 'volumes', `volume-${doomed.id}`)), { code: 'ENOENT' });
-    assert.equal((await svc.storage.getVolume(ctx, growing.id)).status, 'error_extending');
-    assert.equal((await svc.storage.getVolume(ctx, elsewhere)).status, 'creating', "another host's volume is that host's business");
+    assert.equal((await stat(join(suite.svc.config.dataDir, 'volumes', `volume-${fresh}`))).size, 2 * 1024 ** 3);
+    await waitForGone(suite.svc.storage, ctx, doomed.id);
+    await assert.rejects(stat(join(suite.svc.config.dataDir, 'volumes', `volume-${doomed.id}`)), { code: 'ENOENT' });
+    assert.equal((await suite.svc.storage.getVolume(ctx, growing.id)).status, 'error_extending');
+    assert.equal((await suite.svc.storage.getVolume(ctx, elsewhere)).status, 'creating', "another host's volume is that host's business");
   });
 });

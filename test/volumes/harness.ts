@@ -6,8 +6,10 @@ import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { after, before } from 'node:test';
 import { createApp, type App } from '../../src/app.js';
 import { defaultConfig, type Config } from '../../src/config/config.js';
+import { openDatabase, type DatabaseHandle } from '../../src/db/index.js';
 import { createLogger } from '../../src/observability/log.js';
 import { createTargetHelper, registerTargetHelper } from '../../src/targets/registry.js';
 import type { ExportSpec, InitiatorAccess, TargetHelper } from '../../src/targets/target.js';
@@ -138,6 +140,25 @@ export async function startService(
     await rm(dataDir, { recursive: true, force: true });
   });
   return harness;
+}
+
+/**
+ * For the tests of one describe block: a service on the block's database, and a second, raw
+ * handle on that database to check what the service wrote. Both open before the tests and
+ * close after them; read them inside tests, not when the block is declared.
+ */
+export function serviceForSuite(db: () => { url: string }): { readonly svc: Harness; readonly raw: DatabaseHandle } {
+  const suite = {} as { svc: Harness; raw: DatabaseHandle };
+  const closers: Array<() => Promise<void>> = [];
+  before(async () => {
+    suite.svc = await startService(db().url, (fn) => closers.push(fn));
+    suite.raw = await openDatabase(db().url);
+  });
+  after(async () => {
+    await suite.raw.close();
+    for (const close of closers.reverse()) await close();
+  });
+  return suite;
 }
 
 export function userCtx(projectId = randomUUID().replace(/-/g, ''), extra: Partial<RequestContext> = {}): RequestContext {

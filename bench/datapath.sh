@@ -126,7 +126,7 @@ prefill() {
 }
 prefill || die "cannot write the backing files in $TMP"
 start_tgtd() {
-  local port adm tid iqn
+  local port adm tid iqn who
   for attempt in 1 2 3; do
     port=$(pick_port) || die "no free port for tgtd"
     # A private management socket so that no other tgtd on this host (e.g. Cinder's, on -C 0) is touched.
@@ -153,14 +153,15 @@ start_tgtd() {
   # Target 1 keeps tgtd's defaults; target 2 raises MaxRecvDataSegmentLength from 8192 to the
   # 262144 our target declares, so that writes reach it in PDUs as large as ours get.
   for tid in 1 2; do
+    if [ $tid = 1 ]; then who=tgtd; else who=tuned; fi
     iqn="iqn.2010-10.org.openstack:volume-$(cat /proc/sys/kernel/random/uuid)"
     $adm --mode target --op new --tid $tid --targetname "$iqn" &&
-    $adm --mode logicalunit --op new --tid $tid --lun 1 --backing-store "$TMP/$([ $tid = 1 ] && echo tgtd || echo tuned).img" &&
+    $adm --mode logicalunit --op new --tid $tid --lun 1 --backing-store "$TMP/$who.img" &&
     $adm --mode logicalunit --op update --tid $tid --lun 1 --params thin_provisioning=1 &&
     { [ $tid = 1 ] || $adm --mode target --op update --tid $tid --name MaxRecvDataSegmentLength --value 262144; } &&
     $adm --mode target --op bind --tid $tid --initiator-address 127.0.0.1 &&
     $adm --mode account --op bind --tid $tid --user "$CHAP_USER" || die "tgtadm failed to configure tgtd target $tid"
-    URL[$([ $tid = 1 ] && echo tgtd || echo tuned)]="iscsi://$CHAP_USER%$CHAP_PASS@127.0.0.1:$port/$iqn/1"
+    URL[$who]="iscsi://$CHAP_USER%$CHAP_PASS@127.0.0.1:$port/$iqn/1"
   done
 }
 

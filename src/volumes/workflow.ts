@@ -68,6 +68,11 @@ function isEmptyConnector(connector: Connector | null | undefined): boolean {
   return !connector || Object.keys(connector).length === 0;
 }
 
+/** Whether the caller may see a row of a project: one of its own, or any for an administrator. */
+function visibleTo<T extends { project_id: string }>(ctx: RequestContext, row: T | null | undefined): row is T {
+  return row != null && (ctx.isAdmin || row.project_id === ctx.projectId);
+}
+
 const SUMMARY_COLUMNS = ['project_id', 'status', 'multiattach', 'migration_status'] as const;
 
 // The queries every attach/detach step runs, compiled once (see prepared()).
@@ -422,7 +427,7 @@ export class Workflow implements BlockStorage {
 
   private async volumeRow(ctx: RequestContext, id: string): Promise<VolumeRow> {
     const [row] = (await Q.volume(this.db, id)).rows;
-    if (!row || (!ctx.isAdmin && row.project_id !== ctx.projectId)) throw errors.volumeNotFound(id);
+    if (!visibleTo(ctx, row)) throw errors.volumeNotFound(id);
     return row;
   }
 
@@ -434,7 +439,7 @@ export class Workflow implements BlockStorage {
   /** The parts of the volume the attach/detach steps check, if the caller may see it. */
   private async volumeSummary(ctx: RequestContext, id: string) {
     const [row] = (await Q.volumeSummary(this.db, id)).rows;
-    if (!row || (!ctx.isAdmin && row.project_id !== ctx.projectId)) throw errors.volumeNotFound(id);
+    if (!visibleTo(ctx, row)) throw errors.volumeNotFound(id);
     return row;
   }
 
@@ -448,7 +453,7 @@ export class Workflow implements BlockStorage {
   /** As volumeWithLive, for a caller who must be allowed to see the volume. */
   private async visibleVolumeWithLive(ctx: RequestContext, id: string) {
     const { volume, live } = await this.volumeWithLive(id);
-    if (!volume || (!ctx.isAdmin && volume.project_id !== ctx.projectId)) throw errors.volumeNotFound(id);
+    if (!visibleTo(ctx, volume)) throw errors.volumeNotFound(id);
     return { volume, live };
   }
 
@@ -468,13 +473,13 @@ export class Workflow implements BlockStorage {
   /** The attachment's volume and what the deletion-safety rule looks at, if the caller may see it. */
   private async attachmentAccess(ctx: RequestContext, id: string) {
     const [row] = (await Q.attachmentAccess(this.db, id)).rows;
-    if (!row || (!ctx.isAdmin && row.project_id !== ctx.projectId)) throw errors.attachmentNotFound(id);
+    if (!visibleTo(ctx, row)) throw errors.attachmentNotFound(id);
     return row;
   }
 
   private async attachmentRow(ctx: RequestContext, id: string): Promise<AttachmentRow> {
     const [row] = (await Q.attachmentWithProject(this.db, id)).rows;
-    if (!row || (!ctx.isAdmin && row.project_id !== ctx.projectId)) throw errors.attachmentNotFound(id);
+    if (!visibleTo(ctx, row)) throw errors.attachmentNotFound(id);
     const { project_id: _project, ...attachment } = row;
     return attachment;
   }
@@ -758,7 +763,7 @@ export class Workflow implements BlockStorage {
   async detach(ctx: RequestContext, id: string, attachmentId: string | null): Promise<void> {
     // Checked on the volume and attachments read under the lock, which the detach then acts on.
     await this.detachAttachment(id, attachmentId, (volume, live) => {
-      if (!volume || (!ctx.isAdmin && volume.project_id !== ctx.projectId)) throw errors.volumeNotFound(id);
+      if (!visibleTo(ctx, volume)) throw errors.volumeNotFound(id);
       this.checkDeletionAllowed(ctx, attachmentId ? live.filter((a) => a.id === attachmentId) : live);
       if (volume.status === 'maintenance') throw errors.invalidVolume('The volume cannot be detached in maintenance mode.');
     });

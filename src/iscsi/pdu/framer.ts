@@ -148,31 +148,7 @@ export class PduFramer {
   /** Consumes n bytes: a view when they lie in one chunk, one copy otherwise. */
   private take(n: number): Buffer {
     if (n === 0) return EMPTY;
-    const first = this.chunks[0]!;
-    let out: Buffer;
-    if (first.length - this.head >= n) {
-      out = first.subarray(this.head, this.head + n);
-      this.head += n;
-      if (this.head === first.length) {
-        this.chunks.shift();
-        this.head = 0;
-      }
-    } else {
-      out = Buffer.allocUnsafe(n);
-      let filled = 0;
-      while (filled < n) {
-        const chunk = this.chunks[0]!;
-        const len = Math.min(chunk.length - this.head, n - filled);
-        chunk.copy(out, filled, this.head, this.head + len);
-        filled += len;
-        this.head += len;
-        if (this.head === chunk.length) {
-          this.chunks.shift();
-          this.head = 0;
-        }
-      }
-    }
-    this.buffered -= n;
-    return out;
+    const views = this.takeViews(n);
+    return views.length === 1 ? views[0]! : Buffer.concat(views, n);
   }
 }

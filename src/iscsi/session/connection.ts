@@ -505,8 +505,7 @@ export class Connection {
       r2ts: new Map(),
     };
     if (write) {
-      const imm = pdu.parts ?? (pdu.data.length ? [pdu.data] : []);
-      const immLength = pdu.parts ? totalLength(pdu.parts) : pdu.data.length;
+      const { pieces: imm, length: immLength } = dataPieces(pdu);
       if (immLength && !this.params.immediateData) return this.sendReject(RejectReason.ProtocolError, bhs);
       if (immLength > edtl || immLength > this.params.firstBurstLength) {
         return this.sendReject(RejectReason.InvalidPduField, bhs);
@@ -629,8 +628,7 @@ export class Connection {
       if (this.abortedItts.includes(itt)) return;
       return this.sendReject(RejectReason.InvalidPduField, bhs);
     }
-    const pieces = pdu.parts ?? [pdu.data];
-    const length = pdu.parts ? totalLength(pdu.parts) : pdu.data.length;
+    const { pieces, length } = dataPieces(pdu);
     const problem = this.checkDataOut(task, bhs, length);
     if (problem === 'reject') return this.sendReject(RejectReason.InvalidPduField, bhs);
     if (problem) return this.failTask(task, problem);
@@ -1134,6 +1132,12 @@ export class Connection {
     if (this.state !== 'closing') this.releaseSession();
     this.state = 'closed';
   }
+}
+
+/** A PDU's data segment as pieces, however the framer delivered it. */
+function dataPieces(pdu: Pdu): { pieces: Buffer[]; length: number } {
+  if (pdu.parts) return { pieces: pdu.parts, length: totalLength(pdu.parts) };
+  return { pieces: pdu.data.length ? [pdu.data] : [], length: pdu.data.length };
 }
 
 /** The LUN from bytes 8..15: peripheral or flat addressing, single level; anything else matches no LUN. */

@@ -18,7 +18,7 @@
 // Real Cinder is measured only when it is reachable: given with --real-cinder-endpoint, or
 // started (and stopped afterwards) with run-real-cinder.sh, found next to this repository
 // in ../shared/tools or given with --real-cinder-script. Otherwise the table says why not.
-import http from 'node:http';
+import net from 'node:net';
 import { spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { existsSync, readFileSync, readdirSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
@@ -65,42 +65,128 @@ const WARMUP = Number(opt.warmup);
 
 // ---------------------------------------------------------------- HTTP client
 
-/** One keep-alive client per target, so connection setup is not what gets measured. */
-function makeClient(endpoint, project, token, maxSockets) {
+/**
+ * One keep-alive HTTP/1.1 client per target, written on bare sockets: each request is one
+ * string written, each response parsed just enough to find its status and body. Node's
+ * http client costs about as much CPU per request as a fast server does, and this
+ * machine's two cores are shared by client and server; a cheap client measures the server.
+ */
+function makeClient(endpoint, project, token) {
   const base = new URL(endpoint.replace(/\/$/, ''));
   if (!['127.0.0.1', 'localhost', '[::1]'].includes(base.hostname)) throw new Error(`loopback endpoints only, got ${base.hostname}`);
-  const agent = new http.Agent({ keepAlive: true, maxSockets });
+  const host = base.hostname.replace(/^\[|\]$/g, '');
+  const port = Number(base.port || 80);
   const prefix = `${base.pathname}/${project}`;
-  const request = (method, path, body, mv) =>
-    new Promise((resolvePromise, reject) => {
-      const data = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
-      const headers = { 'X-Auth-Token': token, 'X-Service-Token': SERVICE_TOKEN, Accept: 'application/json' };
-      // Nova sends no version header for the legacy actions; cinderclient omits it at 3.0.
-      if (mv && mv !== '3.0') headers['OpenStack-API-Version'] = `volume ${mv}`;
-      if (data) {
-        headers['Content-Type'] = 'application/json';
-        headers['Content-Length'] = data.length;
-      }
-      const req = http.request({ agent, host: base.hostname, port: base.port || 80, method, path: prefix + path, headers }, (res) => {
-        const chunks = [];
-        res.on('data', (c) => chunks.push(c));
-        res.on('end', () => {
-          const text = Buffer.concat(chunks).toString();
-          if (res.statusCode < 200 || res.statusCode >= 300) {
-            reject(new Error(`${method} ${path.replace(/[0-9a-f-]{36}/g, '<id>')} -> ${res.statusCode} ${text.slice(0, 200)}`));
-            return;
-          }
-          try {
-            resolvePromise(text && /json/.test(res.headers['content-type'] ?? '') ? JSON.parse(text) : null);
-          } catch (err) {
-            reject(err);
-          }
-        });
+  const fixedHeaders = `Host: ${base.host}\r\nX-Auth-Token: ${token}\r\nX-Service-Token: ${SERVICE_TOKEN}\r\nAccept: application/json\r\n`;
+  const idle = [];
+  const all = new Set();
+  const connect = () =>
+    new Promise((resolveSocket, reject) => {
+      const socket = net.connect({ host, port, noDelay: true }, () => {
+        socket.off('error', reject);
+        resolveSocket(socket);
       });
-      req.on('error', reject);
-      req.end(data);
+      socket.once('error', reject);
+      // An idle socket's error is followed by its close, which forgets it.
+      socket.on('error', () => {});
+      all.add(socket);
+      socket.once('close', () => {
+        all.delete(socket);
+        const at = idle.indexOf(socket);
+        if (at >= 0) idle.splice(at, 1);
+      });
     });
-  return { request, close: () => agent.destroy() };
+  const exchange = (socket, text) =>
+    new Promise((resolveResponse, reject) => {
+      let received = Buffer.alloc(0);
+      const fail = (err) => {
+        cleanup();
+        socket.destroy();
+        reject(err);
+      };
+      const onClose = () => fail(Object.assign(new Error('connection closed before the response ended'), { unanswered: received.length === 0 }));
+      const onData = (chunk) => {
+        received = received.length ? Buffer.concat([received, chunk]) : chunk;
+        const headEnd = received.indexOf('\r\n\r\n');
+        if (headEnd < 0) return;
+        const head = received.subarray(0, headEnd).toString('latin1');
+        const status = Number(head.slice(9, 12));
+        const length = /\r\ncontent-length: *(\d+)/i.exec(head);
+        let body;
+        if (length) {
+          const end = headEnd + 4 + Number(length[1]);
+          if (received.length < end) return;
+          body = received.subarray(headEnd + 4, end);
+        } else if (/\r\ntransfer-encoding: *chunked/i.test(head)) {
+          body = dechunk(received.subarray(headEnd + 4));
+          if (!body) return;
+        } else if (status === 204 || status === 304) {
+          body = Buffer.alloc(0);
+        } else {
+          return fail(new Error(`response without a length: ${head.split('\r\n')[0]}`));
+        }
+        cleanup();
+        const keepAlive = !/\r\nconnection: *close/i.test(head);
+        resolveResponse({ socket, status, head, body: body.toString(), keepAlive });
+      };
+      const cleanup = () => {
+        socket.off('data', onData);
+        socket.off('close', onClose);
+        socket.off('error', fail);
+      };
+      socket.on('data', onData);
+      socket.once('close', onClose);
+      socket.once('error', fail);
+      socket.write(text);
+    });
+  const request = async (method, path, body, mv) => {
+    const data = body === undefined ? '' : JSON.stringify(body);
+    // Nova sends no version header for the legacy actions; cinderclient omits it at 3.0.
+    let text = `${method} ${prefix}${path} HTTP/1.1\r\n${fixedHeaders}`;
+    if (mv && mv !== '3.0') text += `OpenStack-API-Version: volume ${mv}\r\n`;
+    if (data) text += `Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(data)}\r\n`;
+    text += `\r\n${data}`;
+    const reused = idle.pop();
+    let res;
+    try {
+      res = await exchange(reused ?? (await connect()), text);
+    } catch (err) {
+      // A kept-alive connection the server closed while it sat idle: nothing was answered,
+      // so the request was never processed; send it once more on a new connection.
+      if (!reused || !err.unanswered) throw err;
+      res = await exchange(await connect(), text);
+    }
+    const socket = res.socket;
+    if (res.keepAlive) idle.push(socket);
+    else socket.end();
+    if (res.status < 200 || res.status >= 300) {
+      throw new Error(`${method} ${path.replace(/[0-9a-f-]{36}/g, '<id>')} -> ${res.status} ${res.body.slice(0, 200)}`);
+    }
+    return res.body && /\r\ncontent-type: *[^\r]*json/i.test(res.head) ? JSON.parse(res.body) : null;
+  };
+  return {
+    request,
+    close: () => {
+      for (const socket of all) socket.destroy();
+    },
+  };
+}
+
+/** The body of a complete chunked message, or null while more is to come. */
+function dechunk(buffer) {
+  const parts = [];
+  let at = 0;
+  for (;;) {
+    const lineEnd = buffer.indexOf('\r\n', at);
+    if (lineEnd < 0) return null;
+    const size = parseInt(buffer.subarray(at, lineEnd).toString('latin1'), 16);
+    if (Number.isNaN(size)) throw new Error('malformed chunked response');
+    // The last chunk, then optional trailers, then an empty line.
+    if (size === 0) return buffer.indexOf('\r\n\r\n', lineEnd) >= 0 ? Buffer.concat(parts) : null;
+    if (buffer.length < lineEnd + 2 + size + 2) return null;
+    parts.push(buffer.subarray(lineEnd + 2, lineEnd + 2 + size));
+    at = lineEnd + 2 + size + 2;
+  }
 }
 
 const connector = (i) => ({
@@ -148,7 +234,7 @@ async function recover(api, volume) {
   }
 }
 
-async function runFlow(api, flowName, volumes, cycles) {
+async function runFlow(api, flowName, volumes, cycles, cpuSeconds) {
   const flow = FLOWS[flowName];
   const latencies = Object.fromEntries(flow.calls.map((c) => [c, []]));
   const errors = [];
@@ -171,6 +257,7 @@ async function runFlow(api, flowName, volumes, cycles) {
   }));
   let started = 0;
   let completed = 0;
+  const cpuBefore = cpuSeconds();
   const t0 = performance.now();
   await Promise.all(volumes.map(async (v, i) => {
     while (started < cycles && errors.length < 50) {
@@ -185,6 +272,10 @@ async function runFlow(api, flowName, volumes, cycles) {
     }
   }));
   const seconds = (performance.now() - t0) / 1000;
+  const cpuAfter = cpuSeconds();
+  // The service's own CPU (all its processes, user and system) per cycle: what a cycle
+  // costs whatever the machine, where cycles per second also depend on the client's share.
+  const cpuMsPerCycle = cpuBefore === null || cpuAfter === null || !completed ? null : ((cpuAfter - cpuBefore) * 1000) / completed;
   const calls = {};
   for (const [call, xs] of Object.entries(latencies)) {
     const sorted = xs.sort((a, b) => a - b);
@@ -192,7 +283,7 @@ async function runFlow(api, flowName, volumes, cycles) {
   }
   const errorKinds = {};
   for (const e of errors) errorKinds[e] = (errorKinds[e] ?? 0) + 1;
-  return { flow: flowName, clients: volumes.length, completed, errors: errors.length, errorKinds, seconds, cyclesPerSecond: completed / seconds, calls };
+  return { flow: flowName, clients: volumes.length, completed, errors: errors.length, errorKinds, seconds, cyclesPerSecond: completed / seconds, cpuMsPerCycle, calls };
 }
 
 async function waitAvailable(api, volume) {
@@ -207,7 +298,7 @@ async function waitAvailable(api, volume) {
 
 /** Sequential, then concurrent, for both flows; volumes are created up front and deleted at the end. */
 async function measure(target, cycles) {
-  const api = makeClient(target.endpoint, target.project, `admin:${target.project}`, CLIENTS + 2);
+  const api = makeClient(target.endpoint, target.project, `admin:${target.project}`);
   const volumes = [];
   const results = [];
   try {
@@ -218,7 +309,7 @@ async function measure(target, cycles) {
     for (const clients of [...new Set([1, CLIENTS])]) {
       for (const flow of Object.keys(FLOWS)) {
         const loadBefore = loadavg()[0];
-        const result = await runFlow(api, flow, volumes.slice(0, clients), cycles);
+        const result = await runFlow(api, flow, volumes.slice(0, clients), cycles, target.cpuSeconds);
         result.loadavg = [loadBefore, loadavg()[0]];
         results.push(result);
         progress(`${target.name}: ${flow} x${clients}: ${result.cyclesPerSecond.toFixed(1)} cycles/s, ${result.errors} errors`);
@@ -289,6 +380,23 @@ function memoryOf(pid) {
   return { rssKiB: rss, pssKiB: pss };
 }
 
+const CLOCK_TICKS_PER_SECOND = 100;
+
+/** User plus system CPU seconds of a process and all its descendants, or null if it is gone. */
+function cpuSecondsOf(pid) {
+  let ticks = 0;
+  for (const p of processTree(pid)) {
+    try {
+      const stat = readFileSync(`/proc/${p}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      ticks += Number(fields[11]) + Number(fields[12]);
+    } catch {
+      if (p === pid) return null;
+    }
+  }
+  return ticks / CLOCK_TICKS_PER_SECOND;
+}
+
 const REAL_CINDER_PIDFILES = {
   'cinder-api': 'cinder-api.pid',
   'cinder-scheduler': 'cinder-scheduler.pid',
@@ -297,6 +405,23 @@ const REAL_CINDER_PIDFILES = {
   epmd: 'rabbit/epmd.pid',
   mariadb: 'mysql/server.pid',
 };
+
+function realCinderPids(stateDir) {
+  if (!stateDir || !existsSync(stateDir)) return [];
+  return Object.values(REAL_CINDER_PIDFILES)
+    .map((file) => join(stateDir, file))
+    .filter((path) => existsSync(path))
+    .map((path) => Number(readFileSync(path, 'utf8').trim()))
+    .filter((pid) => pid && existsSync(`/proc/${pid}`));
+}
+
+function realCinderCpuSeconds(stateDir) {
+  const pids = realCinderPids(stateDir);
+  if (!pids.length) return null;
+  let total = 0;
+  for (const pid of pids) total += cpuSecondsOf(pid) ?? 0;
+  return total;
+}
 
 function realCinderMemory(stateDir) {
   if (!stateDir || !existsSync(stateDir)) return null;
@@ -345,7 +470,7 @@ async function createPostgresDatabase() {
 
 async function startCinderblock() {
   if (opt['cinderblock-endpoint']) {
-    return { name: 'cinderblock', endpoint: opt['cinderblock-endpoint'], project: randomBytes(16).toString('hex'), database: 'as configured', memory: () => null, stop: async () => {} };
+    return { name: 'cinderblock', endpoint: opt['cinderblock-endpoint'], project: randomBytes(16).toString('hex'), database: 'as configured', memory: () => null, cpuSeconds: () => null, stop: async () => {} };
   }
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run "npm run build" first`);
   const dataDir = mkdtempSync(join(tmpdir(), 'cinderblock-bench-'));
@@ -380,6 +505,7 @@ async function startCinderblock() {
     project: randomBytes(16).toString('hex'),
     database: database ? database.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@') : 'sqlite (default)',
     memory: () => ({ cinderblock: memoryOf(proc.pid) }),
+    cpuSeconds: () => cpuSecondsOf(proc.pid),
     async stop() {
       if (proc.exitCode === null) {
         const exited = new Promise((r) => proc.once('exit', r));
@@ -403,6 +529,7 @@ async function realCinderTarget() {
       endpoint: opt['real-cinder-endpoint'],
       project: opt['real-cinder-project'],
       memory: () => realCinderMemory(opt['real-cinder-state']),
+      cpuSeconds: () => realCinderCpuSeconds(opt['real-cinder-state']),
       stop: async () => {},
     };
   }
@@ -437,7 +564,7 @@ async function realCinderTarget() {
     targets.splice(targets.indexOf(target), 1);
     return `${script} exited with ${code}: ${output.trim().split('\n').slice(-3).join(' | ')}`;
   }
-  return Object.assign(target, { endpoint: ready[1], project: ready[2], memory: () => realCinderMemory(state) });
+  return Object.assign(target, { endpoint: ready[1], project: ready[2], memory: () => realCinderMemory(state), cpuSeconds: () => realCinderCpuSeconds(state) });
 }
 
 // ---------------------------------------------------------------- report
@@ -459,6 +586,15 @@ function report(ours, real, reason, memory) {
       const cells = [flow, clients, fmt(a?.cyclesPerSecond) + errs(a), fmt(a?.loadavg[0])];
       cells.push(b ? fmt(b.cyclesPerSecond) + errs(b) : 'not measured', fmt(b?.loadavg[0]), b ? `${fmt(a.cyclesPerSecond / b.cyclesPerSecond, 0)}x` : '-');
       lines.push(`| ${cells.join(' | ')} |`);
+    }
+  }
+  lines.push('', 'service CPU per cycle, ms (user + system, every process of the service)', '');
+  lines.push(`| flow | clients | cinderblock | real Cinder | ratio |`, `|---|---|---|---|---|`);
+  for (const clients of [...new Set([1, CLIENTS])]) {
+    for (const flow of Object.keys(FLOWS)) {
+      const a = find(ours, flow, clients)?.cpuMsPerCycle;
+      const b = find(real, flow, clients)?.cpuMsPerCycle;
+      lines.push(`| ${flow} | ${clients} | ${fmt(a, 2)} | ${fmt(b, 0)} | ${a && b ? `${fmt(b / a, 0)}x` : '-'} |`);
     }
   }
   for (const clients of [...new Set([1, CLIENTS])]) {

@@ -2,7 +2,7 @@
 // Control-plane benchmark: attach/detach cycles per second against Cinderblock and,
 // in the same run and with the same client, against real OpenStack Cinder.
 //
-//   node bench/control-plane.mjs [--n 2000] [--real-n 100] [--clients 8] [--postgres | --database URL]
+//   node bench/control-plane.mjs [--n 2000] [--real-n 100] [--clients 8] [--repeat 3] [--postgres | --database URL]
 //                                [--real-cinder-endpoint URL --real-cinder-project HEX [--real-cinder-state DIR]]
 //                                [--real-cinder-script PATH | --no-real-cinder] [--json FILE]
 //                                [--cinderblock-endpoint URL]   (an already running service instead of starting one)
@@ -12,7 +12,8 @@
 //                os-reserve, os-initialize_connection, os-attach, os-begin_detaching,
 //                os-terminate_connection, os-detach
 //   attachments  POST /attachments with a connector at 3.54, os-complete, DELETE
-// Each flow runs with 1 client and with --clients clients. Requests carry X-Service-Token,
+// Each flow runs with 1 client and with --clients clients, --repeat times each; the table
+// gives the median run and the range. Requests carry X-Service-Token,
 // as Nova's do, because Cinder refuses to delete in-use attachments without one.
 //
 // Real Cinder is measured only when it is reachable: given with --real-cinder-endpoint, or
@@ -38,6 +39,7 @@ const { values: opt } = parseArgs({
     'real-n': { type: 'string', default: '100' },
     clients: { type: 'string', default: '8' },
     warmup: { type: 'string', default: '20' },
+    repeat: { type: 'string', default: '3' },
     database: { type: 'string' },
     postgres: { type: 'boolean', default: false },
     'postgres-admin-url': { type: 'string', default: 'postgres://postgres@127.0.0.1:5432/postgres' },
@@ -62,6 +64,7 @@ const N = Number(opt.n);
 const REAL_N = Number(opt['real-n']);
 const CLIENTS = Number(opt.clients);
 const WARMUP = Number(opt.warmup);
+const REPEAT = Math.max(1, Number(opt.repeat));
 
 // ---------------------------------------------------------------- HTTP client
 
@@ -296,6 +299,20 @@ async function waitAvailable(api, volume) {
   throw new Error(`volume ${volume} never became available`);
 }
 
+/**
+ * The run with the median rate stands for all of them (its latencies and CPU too); the
+ * others' rates are kept to show the spread, and every run's errors count.
+ */
+function medianRun(runs) {
+  const byRate = [...runs].sort((a, b) => a.cyclesPerSecond - b.cyclesPerSecond);
+  const median = { ...byRate[Math.floor((byRate.length - 1) / 2)] };
+  median.runs = runs.map((r) => r.cyclesPerSecond);
+  median.errors = runs.reduce((n, r) => n + r.errors, 0);
+  median.errorKinds = {};
+  for (const r of runs) for (const [kind, n] of Object.entries(r.errorKinds)) median.errorKinds[kind] = (median.errorKinds[kind] ?? 0) + n;
+  return median;
+}
+
 /** Sequential, then concurrent, for both flows; volumes are created up front and deleted at the end. */
 async function measure(target, cycles) {
   const api = makeClient(target.endpoint, target.project, `admin:${target.project}`);
@@ -308,11 +325,15 @@ async function measure(target, cycles) {
     for (const v of volumes) await waitAvailable(api, v);
     for (const clients of [...new Set([1, CLIENTS])]) {
       for (const flow of Object.keys(FLOWS)) {
-        const loadBefore = loadavg()[0];
-        const result = await runFlow(api, flow, volumes.slice(0, clients), cycles, target.cpuSeconds);
-        result.loadavg = [loadBefore, loadavg()[0]];
-        results.push(result);
-        progress(`${target.name}: ${flow} x${clients}: ${result.cyclesPerSecond.toFixed(1)} cycles/s, ${result.errors} errors`);
+        const runs = [];
+        for (let k = 0; k < REPEAT; k++) {
+          const loadBefore = loadavg()[0];
+          const run = await runFlow(api, flow, volumes.slice(0, clients), cycles, target.cpuSeconds);
+          run.loadavg = [loadBefore, loadavg()[0]];
+          runs.push(run);
+          progress(`${target.name}: ${flow} x${clients}: ${run.cyclesPerSecond.toFixed(1)} cycles/s, ${run.errors} errors`);
+        }
+        results.push(medianRun(runs));
       }
     }
   } finally {
@@ -575,7 +596,7 @@ const mib = (kib) => (Number.isNaN(kib) ? '-' : (kib / 1024).toFixed(0));
 function report(ours, real, reason, memory) {
   const lines = [];
   const find = (results, flow, clients) => results?.find((r) => r.flow === flow && r.clients === clients);
-  lines.push('', `cycles per second (cinderblock N=${N}, real Cinder N=${REAL_N}; errors in brackets)`, '');
+  lines.push('', `cycles per second (cinderblock N=${N}, real Cinder N=${REAL_N}; median of ${REPEAT} runs, their range in parentheses; errors in brackets)`, '');
   // The machine is shared: the 1-minute load average at the start of each run says how quiet it was.
   lines.push(`| flow | clients | cinderblock | load | real Cinder | load | ratio |`, `|---|---|---|---|---|---|---|`);
   for (const clients of [...new Set([1, CLIENTS])]) {
@@ -583,8 +604,9 @@ function report(ours, real, reason, memory) {
       const a = find(ours, flow, clients);
       const b = find(real, flow, clients);
       const errs = (r) => (r?.errors ? ` [${r.errors}]` : '');
-      const cells = [flow, clients, fmt(a?.cyclesPerSecond) + errs(a), fmt(a?.loadavg[0])];
-      cells.push(b ? fmt(b.cyclesPerSecond) + errs(b) : 'not measured', fmt(b?.loadavg[0]), b ? `${fmt(a.cyclesPerSecond / b.cyclesPerSecond, 0)}x` : '-');
+      const spread = (r) => (r?.runs?.length > 1 ? ` (${fmt(Math.min(...r.runs))}-${fmt(Math.max(...r.runs))})` : '');
+      const cells = [flow, clients, fmt(a?.cyclesPerSecond) + spread(a) + errs(a), fmt(a?.loadavg[0])];
+      cells.push(b ? fmt(b.cyclesPerSecond) + spread(b) + errs(b) : 'not measured', fmt(b?.loadavg[0]), b ? `${fmt(a.cyclesPerSecond / b.cyclesPerSecond, 0)}x` : '-');
       lines.push(`| ${cells.join(' | ')} |`);
     }
   }

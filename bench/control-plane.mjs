@@ -121,7 +121,11 @@ function makeClient(endpoint, project, token) {
           if (received.length < end) return;
           body = received.subarray(headEnd + 4, end);
         } else if (/\r\ntransfer-encoding: *chunked/i.test(head)) {
-          body = dechunk(received.subarray(headEnd + 4));
+          try {
+            body = dechunk(received.subarray(headEnd + 4));
+          } catch (err) {
+            return fail(err);
+          }
           if (!body) return;
         } else if (status === 204 || status === 304) {
           body = Buffer.alloc(0);

@@ -3,6 +3,7 @@
 
 import { mkdir } from 'node:fs/promises';
 import type { Config } from './config/config.js';
+import { lockDataDir } from './data-dir-lock.js';
 import { openDatabase, type DatabaseHandle } from './db/index.js';
 import './drivers/all.js';
 import { createVolumeDriver } from './drivers/registry.js';
@@ -25,14 +26,25 @@ export interface App {
 export async function createApp(config: Config, logger: Logger): Promise<App> {
   if (config.rpc !== 'local') throw new Error(`rpc transport "${config.rpc}" is not available; use "local"`);
   await mkdir(config.dataDir, { recursive: true });
-  const database: DatabaseHandle = await openDatabase(config.database);
+  const unlockDataDir = lockDataDir(config.dataDir);
+  let database: DatabaseHandle;
+  try {
+    database = await openDatabase(config.database);
+  } catch (err) {
+    unlockDataDir();
+    throw err;
+  }
   let helper: TargetHelper | null = null;
   let workflow: Workflow | null = null;
   const close = async () => {
-    // Background steps finish first: a create must not lose its database mid-write.
-    await workflow?.drain();
-    await helper?.stop();
-    await database.close();
+    try {
+      // Background steps finish first: a create must not lose its database mid-write.
+      await workflow?.drain();
+      await helper?.stop();
+      await database.close();
+    } finally {
+      unlockDataDir();
+    }
   };
   try {
     const driver = createVolumeDriver(config.volumeDriver, { dataDir: config.dataDir });

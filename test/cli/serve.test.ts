@@ -1,6 +1,6 @@
 // `cinderblock serve` as users run it: settings from flags, CINDERBLOCK_* variables and a
 // JSON config file (flags over environment over file), the banner, clean shutdown on
-// SIGTERM/SIGINT, and a clear refusal of a bad or busy listen address.
+// SIGTERM/SIGINT, and a clear refusal of a bad or busy listen address or a busy data dir.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
@@ -159,5 +159,22 @@ describe('cinderblock serve', { concurrency: 3 }, () => {
     assert.notEqual(result.code, null, 'it exits instead of hanging');
     assert.match(result.stderr, new RegExp(`127\\.0\\.0\\.1:${port}`));
     assert.match(result.stderr, /in use|EADDRINUSE/i);
+  });
+
+  test('a second service on the same data dir is refused; the first one dying, even by SIGKILL, frees it', async (t) => {
+    const first = await startServeProcess(t);
+    const otherPorts = async () => ['--api-listen', `127.0.0.1:${await freePort()}`, '--iscsi-listen', `127.0.0.1:${await freePort()}`];
+    const second = await run(process.execPath, [CLI_PATH, 'serve', '--data-dir', first.dataDir, ...(await otherPorts())], { timeoutMs: 20_000 });
+    assert.notEqual(second.code, 0);
+    assert.notEqual(second.code, null, 'it exits instead of hanging');
+    assert.match(second.stderr, /in use by another cinderblock service/);
+    assert.ok(second.stderr.includes(first.dataDir), `the message names the data dir:\n${second.stderr}`);
+    assert.doesNotMatch(second.stderr, /^\s+at /m, 'a message, not a stack trace');
+    await assertApiAt(first.apiPort);
+
+    assert.equal((await first.stop('SIGKILL')).signal, 'SIGKILL');
+    const args = await otherPorts();
+    await spawnServe(t, ['--data-dir', first.dataDir, ...args]);
+    await assertApiAt(Number(args[1]!.split(':')[1]));
   });
 });

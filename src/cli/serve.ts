@@ -1,8 +1,9 @@
 import { mkdir } from 'node:fs/promises';
 import { randomUUID } from 'node:crypto';
+import type { FastifyInstance } from 'fastify';
 import { loadConfig, parseHostPort, type Config } from '../config/config.js';
-import { createLogger } from '../observability/log.js';
-import { createApp } from '../app.js';
+import { createLogger, flushLogger, type Logger } from '../observability/log.js';
+import { createApp, type App } from '../app.js';
 import { buildApiServer } from '../api/server.js';
 
 const FLAG_TO_SETTING: Record<string, keyof Config> = {
@@ -22,16 +23,11 @@ export async function serve(opts: Record<string, string | undefined>): Promise<v
   const config = loadConfig(flags, process.env, opts.config ?? process.env.CINDERBLOCK_CONFIG);
   await mkdir(config.dataDir, { recursive: true });
   const logger = createLogger(config.logLevel);
-
-  const app = await createApp(config, logger);
-  const api = await buildApiServer(app.storage, { config, logger });
-  const { host, port } = parseHostPort(config.apiListen, 'api_listen');
-  try {
-    await api.listen({ host, port });
-  } catch (err) {
-    await app.close();
+  const { app, api } = await start(config, logger).catch(async (err: unknown) => {
+    // The caller exits next; what was logged on the way must be written (or found unwritable) first.
+    await flushLogger(logger);
     throw err;
-  }
+  });
 
   let stopping = false;
   const stop = async (signal: string) => {
@@ -42,6 +38,7 @@ export async function serve(opts: Record<string, string | undefined>): Promise<v
       await api.close();
       await app.close();
     } finally {
+      await flushLogger(logger);
       process.exit(0);
     }
   };
@@ -49,6 +46,20 @@ export async function serve(opts: Record<string, string | undefined>): Promise<v
   process.on('SIGTERM', () => void stop('SIGTERM'));
 
   printBanner(config);
+}
+
+/** The service and its API, listening; nothing is left running if any part fails to start. */
+async function start(config: Config, logger: Logger): Promise<{ app: App; api: FastifyInstance }> {
+  const app = await createApp(config, logger);
+  try {
+    const api = await buildApiServer(app.storage, { config, logger });
+    const { host, port } = parseHostPort(config.apiListen, 'api_listen');
+    await api.listen({ host, port });
+    return { app, api };
+  } catch (err) {
+    await app.close();
+    throw err;
+  }
 }
 
 function printBanner(config: Config): void {

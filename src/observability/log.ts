@@ -39,6 +39,26 @@ const LOG_BATCH_BYTES = 4096;
 /** ...or when this many milliseconds have passed, whichever comes first. */
 const LOG_FLUSH_MS = 100;
 
+/** How long shutting down waits for the log's last lines to be written. */
+const LOG_SETTLE_MS = 2000;
+
+/**
+ * Writes what the logger holds and waits, at most `withinMs`, for the write to finish or
+ * fail. At exit pino writes what is left synchronously, and that write retries forever
+ * when stdout's reader has gone (EPIPE): a service piped into a log shipper that died
+ * would never exit. An asynchronous write meets the error first, and pino then stops
+ * logging instead, so flushing this way before exiting lets the process end.
+ */
+export function flushLogger(logger: Logger, withinMs = LOG_SETTLE_MS): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, withinMs);
+    logger.flush(() => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}
+
 /**
  * Lines go to stdout in batches, without blocking the request that logs them: a write
  * per request line was about a tenth of the service's CPU under load. A line waits at

@@ -1,6 +1,7 @@
 // `cinderblock serve` as users run it: settings from flags, CINDERBLOCK_* variables and a
 // JSON config file (flags over environment over file), the banner, clean shutdown on
-// SIGTERM/SIGINT, and a clear refusal of a bad or busy listen address or a busy data dir.
+// SIGTERM/SIGINT (also with nobody reading its output any more), and a clear refusal of a
+// bad or busy listen address or a busy data dir.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
@@ -131,6 +132,16 @@ describe('cinderblock serve', { concurrency: 3 }, () => {
       assert.ok(await canBind(svc.iscsiPort), 'iSCSI port released');
     });
   }
+
+  test('SIGTERM still shuts it down after the reader of its output has gone', async (t) => {
+    const svc = await startServeProcess(t);
+    // A request's log line is waiting in the batch when the pipe closes.
+    await assertApiAt(svc.apiPort);
+    svc.proc.stdout!.destroy();
+    const ended = await svc.stop('SIGTERM');
+    assert.deepEqual(ended, { code: 0, signal: null }, `exit after SIGTERM with stdout closed\n${svc.output().stderr}`);
+    assert.ok(await canBind(svc.apiPort), 'API port released');
+  });
 
   test('a malformed --api-listen is refused with a clear error', async (t) => {
     const dataDir = await scratchDir(t);

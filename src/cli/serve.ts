@@ -4,6 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import { loadConfig, parseHostPort, type Config } from '../config/config.js';
 import { createLogger, flushLogger, type Logger } from '../observability/log.js';
 import { createApp, type App } from '../app.js';
+import { redactDatabaseUrl } from '../db/index.js';
 import { buildApiServer } from '../api/server.js';
 
 const FLAG_TO_SETTING: Record<string, keyof Config> = {
@@ -71,7 +72,7 @@ function printBanner(config: Config): void {
     `  API:    ${endpoint}   (noauth: X-Auth-Token: <user>:<project>)`,
     `  iSCSI:  ${config.iscsiListen}   (target helper: ${config.targetHelper})`,
     `  data:   ${config.dataDir}`,
-    `  database: ${redactUrl(config.database)}`,
+    `  database: ${redactDatabaseUrl(config.database)}`,
     ``,
     `Try:`,
     `  cinder --os-auth-type noauth --os-endpoint ${endpoint}/${project} --os-user-id admin --os-project-id ${project} --os-volume-api-version 3.70 create --name demo 1`,
@@ -79,8 +80,4 @@ function printBanner(config: Config): void {
     ``,
   ];
   process.stdout.write(lines.join('\n'));
-}
-
-function redactUrl(url: string): string {
-  return url.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@');
 }

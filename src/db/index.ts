@@ -21,6 +21,11 @@ export interface DatabaseHandle {
 
 const SYNC_INTERVAL_MS = 1000;
 
+/** The URL with its password, if any, replaced: fit for a banner or an error message. */
+export function redactDatabaseUrl(url: string): string {
+  return url.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@');
+}
+
 export function dialectOf(url: string): DialectName {
   return /^postgres(ql)?:\/\//.test(url) ? 'postgres' : 'sqlite';
 }
@@ -36,12 +41,19 @@ const DIALECTS: Record<DialectName, (url: string) => Dialect> = {
  */
 export async function openDatabase(url: string, opts: { migrate?: boolean } = {}): Promise<DatabaseHandle> {
   const dialect = dialectOf(url);
-  const db = new Kysely<Database>({ dialect: DIALECTS[dialect](url) });
+  // Which database failed is the first thing an operator needs; the driver's own message rarely says.
+  const cannotOpen = (err: unknown) => new Error(`cannot open database ${redactDatabaseUrl(url)}: ${(err as Error).message ?? String(err)}`);
+  let db: Kysely<Database>;
+  try {
+    db = new Kysely<Database>({ dialect: DIALECTS[dialect](url) });
+  } catch (err) {
+    throw cannotOpen(err);
+  }
   try {
     if (opts.migrate !== false) await migrate(db);
   } catch (err) {
     await db.destroy();
-    throw err;
+    throw cannotOpen(err);
   }
   const syncCommitted = async () => {
     if (dialect === 'sqlite') await sql`pragma wal_checkpoint(PASSIVE)`.execute(db);

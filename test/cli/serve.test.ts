@@ -1,7 +1,7 @@
 // `cinderblock serve` as users run it: settings from flags, CINDERBLOCK_* variables and a
 // JSON config file (flags over environment over file), the banner, clean shutdown on
 // SIGTERM/SIGINT (also with nobody reading its output any more), and a clear refusal of a
-// bad or busy listen address or a busy data dir.
+// bad or busy listen address, a busy data dir or a database that cannot be opened.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
@@ -141,6 +141,26 @@ describe('cinderblock serve', { concurrency: 3 }, () => {
     const ended = await svc.stop('SIGTERM');
     assert.deepEqual(ended, { code: 0, signal: null }, `exit after SIGTERM with stdout closed\n${svc.output().stderr}`);
     assert.ok(await canBind(svc.apiPort), 'API port released');
+  });
+
+  test('a database that cannot be opened is named in the error, without its password', async (t) => {
+    const dataDir = await scratchDir(t);
+    const ports = ['--api-listen', `127.0.0.1:${await freePort()}`, '--iscsi-listen', `127.0.0.1:${await freePort()}`];
+    const notSqlite = join(dataDir, 'not-a-database.sqlite');
+    await writeFile(notSqlite, 'these bytes are not a SQLite database, not even its header\n'.repeat(100));
+    const corrupt = await run(process.execPath, [CLI_PATH, 'serve', '--data-dir', dataDir, '--database', notSqlite, ...ports], { timeoutMs: 20_000 });
+    assert.notEqual(corrupt.code, 0);
+    assert.notEqual(corrupt.code, null, 'it exits instead of hanging');
+    assert.ok(corrupt.stderr.includes(`cannot open database ${notSqlite}`), corrupt.stderr);
+    assert.match(corrupt.stderr, /not a database/);
+    assert.doesNotMatch(corrupt.stderr, /^\s+at /m, 'a message, not a stack trace');
+
+    const unreachable = `postgres://cinder:s3cret-pw@127.0.0.1:${await freePort()}/cinder`;
+    const refused = await run(process.execPath, [CLI_PATH, 'serve', '--data-dir', dataDir, '--database', unreachable, ...ports], { timeoutMs: 30_000 });
+    assert.notEqual(refused.code, 0);
+    assert.notEqual(refused.code, null, 'it exits instead of hanging');
+    assert.match(refused.stderr, /cannot open database postgres:\/\/cinder:\*\*\*@127\.0\.0\.1:\d+\/cinder: .*ECONNREFUSED/);
+    assert.ok(!`${refused.stdout}${refused.stderr}`.includes('s3cret-pw'), 'the password appears nowhere');
   });
 
   test('a malformed --api-listen is refused with a clear error', async (t) => {

@@ -30,6 +30,9 @@ export interface Config {
 
 type Keys = keyof Config;
 
+/** pino's levels, most severe first; the logger's own error for another name does not say which setting was wrong. */
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
 /** Environment variable and config-file key for each setting. */
 export const SETTINGS: Record<Keys, { env: string; file: string }> = {
   dataDir: { env: 'CINDERBLOCK_DATA_DIR', file: 'data_dir' },
@@ -126,6 +129,9 @@ export function loadConfig(
   }
   config.dataDir = resolve(config.dataDir);
   if (!config.database) config.database = join(config.dataDir, 'cinderblock.sqlite');
+  if (!LOG_LEVELS.includes(config.logLevel)) {
+    throw new Error(`setting log_level: expected one of ${LOG_LEVELS.join(', ')}, got "${config.logLevel}"`);
+  }
   parseHostPort(config.apiListen, 'api_listen');
   parseHostPort(config.iscsiListen, 'iscsi_listen');
   for (const portal of config.targetPortals) parseHostPort(portal, 'target_portals');

@@ -175,6 +175,14 @@ describe('cinderblock serve', { concurrency: 3 }, () => {
     assert.doesNotMatch(result.stderr, /^\s+at /m, 'a message, not a stack trace');
   });
 
+  test('a log level the logger does not know is refused, naming the setting', async (t) => {
+    const dataDir = await scratchDir(t);
+    const result = await run(process.execPath, [CLI_PATH, 'serve', '--data-dir', dataDir, '--log-level', 'chatty'], { timeoutMs: 20_000 });
+    assert.notEqual(result.code, 0);
+    assert.notEqual(result.code, null, 'it exits instead of hanging');
+    assert.match(result.stderr, /setting log_level: expected one of fatal, error, warn, info, debug, trace, silent, got "chatty"/);
+  });
+
   test('an --api-listen address already in use is refused with a clear error', async (t) => {
     const dataDir = await scratchDir(t);
     const busy = createServer();

@@ -431,33 +431,25 @@ const REAL_CINDER_PIDFILES = {
   mariadb: 'mysql/server.pid',
 };
 
-function realCinderPids(stateDir) {
+/** Each running part of real Cinder (by the PID files run-real-cinder.sh writes): [name, pid]. */
+function realCinderProcesses(stateDir) {
   if (!stateDir || !existsSync(stateDir)) return [];
-  return Object.values(REAL_CINDER_PIDFILES)
-    .map((file) => join(stateDir, file))
-    .filter((path) => existsSync(path))
-    .map((path) => Number(readFileSync(path, 'utf8').trim()))
-    .filter((pid) => pid && existsSync(`/proc/${pid}`));
+  return Object.entries(REAL_CINDER_PIDFILES)
+    .map(([name, file]) => [name, join(stateDir, file)])
+    .filter(([, path]) => existsSync(path))
+    .map(([name, path]) => [name, Number(readFileSync(path, 'utf8').trim())])
+    .filter(([, pid]) => pid && existsSync(`/proc/${pid}`));
 }
 
 function realCinderCpuSeconds(stateDir) {
-  const pids = realCinderPids(stateDir);
-  if (!pids.length) return null;
-  let total = 0;
-  for (const pid of pids) total += cpuSecondsOf(pid) ?? 0;
-  return total;
+  const processes = realCinderProcesses(stateDir);
+  if (!processes.length) return null;
+  return processes.reduce((total, [, pid]) => total + (cpuSecondsOf(pid) ?? 0), 0);
 }
 
 function realCinderMemory(stateDir) {
-  if (!stateDir || !existsSync(stateDir)) return null;
-  const parts = {};
-  for (const [name, file] of Object.entries(REAL_CINDER_PIDFILES)) {
-    const path = join(stateDir, file);
-    if (!existsSync(path)) continue;
-    const pid = Number(readFileSync(path, 'utf8').trim());
-    if (pid && existsSync(`/proc/${pid}`)) parts[name] = memoryOf(pid);
-  }
-  return Object.keys(parts).length ? parts : null;
+  const processes = realCinderProcesses(stateDir);
+  return processes.length ? Object.fromEntries(processes.map(([name, pid]) => [name, memoryOf(pid)])) : null;
 }
 
 // ---------------------------------------------------------------- targets

@@ -107,6 +107,22 @@ export interface Database {
 
 export type VolumeRow = Selectable<VolumesTable>;
 export type NewVolumeRow = Insertable<VolumesTable>;
+
+/** The columns of a new volume that nothing has touched yet: no snapshot, group, replication, export or earlier state. */
+export const UNTOUCHED_VOLUME_COLUMNS = {
+  previous_status: null,
+  migration_status: null,
+  bootable: 0,
+  encrypted: 0,
+  snapshot_id: null,
+  source_volid: null,
+  group_id: null,
+  consistencygroup_id: null,
+  replication_status: null,
+  provider_location: null,
+  provider_auth: null,
+  updated_at: null,
+} as const satisfies Partial<NewVolumeRow>;
 export type VolumeUpdate = Updateable<VolumesTable>;
 export type AttachmentRow = Selectable<VolumeAttachmentTable>;
 export type ConnectionRow = Selectable<VolumeConnectionsTable>;

@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { sql, type Kysely, type Transaction } from 'kysely';
 import type { Logger } from 'pino';
 import type { AttachmentRow, Database, VolumeRow, VolumeUpdate } from '../db/schema.js';
-import { nowTimestamp } from '../db/schema.js';
+import { nowTimestamp, UNTOUCHED_VOLUME_COLUMNS } from '../db/schema.js';
 import { DEFAULT_VOLUME_TYPE } from '../db/migrations/0001_initial.js';
 import { inTransaction, prepared } from '../db/prepared.js';
 import { CinderError, errors } from '../errors.js';
@@ -522,6 +522,7 @@ export class Workflow implements BlockStorage {
       await trx
         .insertInto('volumes')
         .values({
+          ...UNTOUCHED_VOLUME_COLUMNS,
           id,
           project_id: ctx.projectId,
           user_id: ctx.userId,
@@ -530,23 +531,11 @@ export class Workflow implements BlockStorage {
           size: req.size,
           status: 'creating',
           attach_status: 'detached',
-          previous_status: null,
-          migration_status: null,
           availability_zone: zone,
           volume_type_id: type.id,
           multiattach: type.extraSpecs['multiattach'] === '<is> True' ? 1 : 0,
-          bootable: 0,
-          encrypted: 0,
           host: this.options.volumeHost,
-          snapshot_id: null,
-          source_volid: null,
-          group_id: null,
-          consistencygroup_id: null,
-          replication_status: null,
-          provider_location: null,
-          provider_auth: null,
           created_at: now,
-          updated_at: null,
         })
         .execute();
       const meta = Object.entries(req.metadata ?? {});

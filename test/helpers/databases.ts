@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe } from 'node:test';
 import pg from 'pg';
-import { nowTimestamp, type NewVolumeRow } from '../../src/db/schema.js';
+import { nowTimestamp, UNTOUCHED_VOLUME_COLUMNS, type NewVolumeRow } from '../../src/db/schema.js';
 import { POSTGRES_ADMIN_URL } from './env.js';
 
 export type DialectName = 'sqlite' | 'postgres';
@@ -87,6 +87,7 @@ export function forEachDatabase(title: string, body: (db: () => TestDatabase) =>
  */
 export function volumeRow(volumeTypeId: string, overrides: Partial<NewVolumeRow> = {}): NewVolumeRow {
   return {
+    ...UNTOUCHED_VOLUME_COLUMNS,
     id: randomUUID(),
     project_id: 'p',
     user_id: 'u',
@@ -95,23 +96,11 @@ export function volumeRow(volumeTypeId: string, overrides: Partial<NewVolumeRow>
     size: 1,
     status: 'available',
     attach_status: 'detached',
-    previous_status: null,
-    migration_status: null,
     availability_zone: 'nova',
     volume_type_id: volumeTypeId,
     multiattach: 0,
-    bootable: 0,
-    encrypted: 0,
     host: null,
-    snapshot_id: null,
-    source_volid: null,
-    group_id: null,
-    consistencygroup_id: null,
-    replication_status: null,
-    provider_location: null,
-    provider_auth: null,
     created_at: nowTimestamp(),
-    updated_at: null,
     ...overrides,
   };
 }

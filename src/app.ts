@@ -1,15 +1,22 @@
-// The composition root: configuration in, a running BlockStorage out. Everything the
-// service is made of is chosen here by name, so the layers below never pick each other.
+// The composition root: configuration in, running services out. Everything a service is
+// made of is chosen here by name, so the layers below never pick each other.
+//
+// createApp is the all-in-one service. createApiApp and createVolumeService are the same
+// parts split in two, for several API services in front of each storage host: they share
+// a PostgreSQL database and reach each other over RabbitMQ.
 
 import { mkdir } from 'node:fs/promises';
 import type { Config } from './config/config.js';
 import { lockDataDir } from './data-dir-lock.js';
-import { openDatabase, type DatabaseHandle } from './db/index.js';
+import { dialectOf, openDatabase, type DatabaseHandle } from './db/index.js';
 import './drivers/all.js';
 import { createVolumeDriver } from './drivers/registry.js';
 import { VolumeManager } from './manager/manager.js';
 import type { Logger } from './observability/log.js';
+import { AmqpVolumeRpc } from './rpc/amqp/client.js';
+import { serveVolumeRpc, type VolumeRpcServer } from './rpc/amqp/server.js';
 import { LocalVolumeRpc } from './rpc/local/index.js';
+import type { VolumeRpc } from './rpc/rpc.js';
 import './targets/all.js';
 import { createTargetHelper } from './targets/registry.js';
 import type { TargetHelper } from './targets/target.js';
@@ -23,8 +30,43 @@ export interface App {
   close(): Promise<void>;
 }
 
-export async function createApp(config: Config, logger: Logger): Promise<App> {
-  if (config.rpc !== 'local') throw new Error(`rpc transport "${config.rpc}" is not available; use "local"`);
+/** os-vol-host-attr:host of the volumes one storage host serves, and the name its RPC queue goes by. */
+function volumeHostOf(config: Config): string {
+  return `${config.host}@${config.volumeDriver}#${config.volumeDriver}`;
+}
+
+function workflowFor(config: Config, database: DatabaseHandle, rpc: VolumeRpc, logger: Logger): Workflow {
+  return new Workflow(
+    database.db,
+    rpc,
+    database.locks,
+    {
+      availabilityZone: config.availabilityZone,
+      volumeHost: volumeHostOf(config),
+      noauthTrustsCallers: config.noauthTrustsCallers,
+    },
+    logger.child({ component: 'volumes' }),
+  );
+}
+
+/** The split services share state only through the database, so it must be one every host reaches. */
+function requireSplitSettings(config: Config, command: string): void {
+  if (!/^amqps?:\/\//.test(config.rpc)) {
+    throw new Error(`the ${command} service reaches the other side over RabbitMQ: set rpc (--rpc) to an amqp:// URL`);
+  }
+  if (dialectOf(config.database) !== 'postgres') {
+    throw new Error(`the ${command} service shares its database with the others: set database (--database) to a postgres:// URL`);
+  }
+}
+
+/** The storage host's parts: driver, target and manager, with the database and data dir they own. */
+interface StorageHost {
+  database: DatabaseHandle;
+  manager: VolumeManager;
+  close(): Promise<void>;
+}
+
+async function startStorageHost(config: Config, logger: Logger): Promise<StorageHost> {
   await mkdir(config.dataDir, { recursive: true });
   const unlockDataDir = lockDataDir(config.dataDir);
   let database: DatabaseHandle;
@@ -35,11 +77,8 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
     throw err;
   }
   let helper: TargetHelper | null = null;
-  let workflow: Workflow | null = null;
   const close = async () => {
     try {
-      // Background steps finish first: a create must not lose its database mid-write.
-      await workflow?.drain();
       await helper?.stop();
       await database.close();
     } finally {
@@ -56,32 +95,90 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
       logger: logger.child({ component: `target:${config.targetHelper}` }),
     });
     await helper.start();
-    const volumeHost = `${config.host}@${driver.name}#${driver.name}`;
     const manager = new VolumeManager(
       database.db,
       driver,
       helper,
-      { targetPrefix: config.targetPrefix, volumeHost, syncCommitted: database.syncCommitted },
+      { targetPrefix: config.targetPrefix, volumeHost: volumeHostOf(config), syncCommitted: database.syncCommitted },
       logger.child({ component: 'manager' }),
     );
-    workflow = new Workflow(
-      database.db,
-      new LocalVolumeRpc(manager),
-      {
-        availabilityZone: config.availabilityZone,
-        volumeHost,
-        noauthTrustsCallers: config.noauthTrustsCallers,
-      },
-      logger.child({ component: 'volumes' }),
-    );
-    await workflow.start();
-    // Hosts attached before a restart get their disks back before the API answers anyone.
-    const exports = await manager.ensureExports();
-    const resumed = await workflow.resumeInterrupted();
-    logger.info({ database: database.dialect, ...exports, ...resumed }, 'storage ready');
+    return { database, manager, close };
+  } catch (err) {
+    await close().catch(() => undefined);
+    throw err;
+  }
+}
+
+/**
+ * Start-up on the storage host: hosts attached before a restart get their disks back, and
+ * creates and deletes a previous run left half done are finished.
+ */
+async function recover(host: StorageHost, workflow: Workflow, logger: Logger): Promise<void> {
+  await workflow.start();
+  const exports = await host.manager.ensureExports();
+  const resumed = await workflow.resumeInterrupted();
+  logger.info({ database: host.database.dialect, ...exports, ...resumed }, 'storage ready');
+}
+
+export async function createApp(config: Config, logger: Logger): Promise<App> {
+  if (config.rpc !== 'local') {
+    throw new Error(`serve runs every part in one process, so rpc must be "local"; the api and volume commands use "${config.rpc}"`);
+  }
+  const host = await startStorageHost(config, logger);
+  const workflow = workflowFor(config, host.database, new LocalVolumeRpc(host.manager), logger);
+  const close = async () => {
+    // Background steps finish first: a create must not lose its database mid-write.
+    await workflow.drain();
+    await host.close();
+  };
+  try {
+    // Before the API answers anyone.
+    await recover(host, workflow, logger);
   } catch (err) {
     await close().catch(() => undefined);
     throw err;
   }
   return { config, storage: workflow, logger, close };
+}
+
+/** The API's half: the workflow, sending the storage host's steps to its volume service. */
+export async function createApiApp(config: Config, logger: Logger): Promise<App> {
+  requireSplitSettings(config, 'api');
+  const database = await openDatabase(config.database);
+  const rpc = new AmqpVolumeRpc(config.rpc, volumeHostOf(config), logger.child({ component: 'rpc' }));
+  const workflow = workflowFor(config, database, rpc, logger);
+  const close = async () => {
+    await workflow.drain();
+    await rpc.close();
+    await database.close();
+  };
+  try {
+    await rpc.start();
+    await workflow.start();
+  } catch (err) {
+    await close().catch(() => undefined);
+    throw err;
+  }
+  return { config, storage: workflow, logger, close };
+}
+
+/** The storage host's half: driver, target and manager, answering the API services over RabbitMQ. */
+export async function createVolumeService(config: Config, logger: Logger): Promise<{ close(): Promise<void> }> {
+  requireSplitSettings(config, 'volume');
+  const host = await startStorageHost(config, logger);
+  const workflow = workflowFor(config, host.database, new LocalVolumeRpc(host.manager), logger);
+  let server: VolumeRpcServer | null = null;
+  const close = async () => {
+    await server?.close();
+    await workflow.drain();
+    await host.close();
+  };
+  try {
+    await recover(host, workflow, logger);
+    server = await serveVolumeRpc(config.rpc, volumeHostOf(config), new LocalVolumeRpc(host.manager), logger.child({ component: 'rpc' }));
+  } catch (err) {
+    await close().catch(() => undefined);
+    throw err;
+  }
+  return { close };
 }

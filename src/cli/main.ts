@@ -1,23 +1,35 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
-import { serve } from './serve.js';
+import { runService, type ServiceKind } from './serve.js';
 
 const program = new Command();
 program.name('cinderblock').description('Block storage with the OpenStack Block Storage v3 API and its own iSCSI target');
 
-program
-  .command('serve')
-  .description('run the API, the volume manager and the iSCSI target in one process')
-  .option('--config <file>', 'JSON config file (CINDERBLOCK_CONFIG)')
-  .option('--data-dir <dir>', 'where volumes and the SQLite database live (CINDERBLOCK_DATA_DIR)')
-  .option('--api-listen <host:port>', 'Block Storage API address, default 127.0.0.1:8776 (CINDERBLOCK_API_LISTEN)')
-  .option('--iscsi-listen <host:port>', 'iSCSI portal address, default 127.0.0.1:3260 (CINDERBLOCK_ISCSI_LISTEN)')
-  .option('--target-helper <name>', 'builtin (default) or tgtadm (CINDERBLOCK_TARGET_HELPER)')
-  .option('--database <url>', 'SQLite file path or postgres:// URL (CINDERBLOCK_DATABASE)')
-  .option('--log-level <level>', 'pino log level (CINDERBLOCK_LOG_LEVEL)')
-  .action(async (opts: Record<string, string | undefined>) => {
-    await serve(opts);
+const OPTIONS: Record<string, [flags: string, description: string, kinds: ServiceKind[]]> = {
+  config: ['--config <file>', 'JSON config file (CINDERBLOCK_CONFIG)', ['serve', 'api', 'volume']],
+  dataDir: ['--data-dir <dir>', 'where volumes and the SQLite database live (CINDERBLOCK_DATA_DIR)', ['serve', 'volume']],
+  apiListen: ['--api-listen <host:port>', 'Block Storage API address, default 127.0.0.1:8776 (CINDERBLOCK_API_LISTEN)', ['serve', 'api']],
+  iscsiListen: ['--iscsi-listen <host:port>', 'iSCSI portal address, default 127.0.0.1:3260 (CINDERBLOCK_ISCSI_LISTEN)', ['serve', 'volume']],
+  targetHelper: ['--target-helper <name>', 'builtin (default) or tgtadm (CINDERBLOCK_TARGET_HELPER)', ['serve', 'volume']],
+  database: ['--database <url>', 'SQLite file path or postgres:// URL (CINDERBLOCK_DATABASE)', ['serve', 'api', 'volume']],
+  rpc: ['--rpc <amqp-url>', 'RabbitMQ between API and volume services, e.g. amqp://guest:guest@127.0.0.1:5672 (CINDERBLOCK_RPC)', ['api', 'volume']],
+  host: ['--host <name>', 'name of the storage host, default this machine\'s hostname (CINDERBLOCK_HOST)', ['serve', 'api', 'volume']],
+  logLevel: ['--log-level <level>', 'pino log level (CINDERBLOCK_LOG_LEVEL)', ['serve', 'api', 'volume']],
+};
+
+const COMMANDS: Record<ServiceKind, string> = {
+  serve: 'run the API, the volume manager and the iSCSI target in one process',
+  api: 'run only the Block Storage API; its storage host\'s volume service does the storage steps (PostgreSQL and RabbitMQ)',
+  volume: 'run only the storage host: volume manager, driver and iSCSI target, serving the API services over RabbitMQ',
+};
+
+for (const [kind, description] of Object.entries(COMMANDS) as Array<[ServiceKind, string]>) {
+  const command = program.command(kind).description(description);
+  for (const [flags, help, kinds] of Object.values(OPTIONS)) if (kinds.includes(kind)) command.option(flags, help);
+  command.action(async (opts: Record<string, string | undefined>) => {
+    await runService(kind, opts);
   });
+}
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   process.stderr.write(`cinderblock: ${err instanceof Error ? err.message : String(err)}\n`);

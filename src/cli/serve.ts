@@ -3,8 +3,8 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { loadConfig, parseHostPort, type Config } from '../config/config.js';
 import { createLogger, flushLogger, type Logger } from '../observability/log.js';
-import { createApp, type App } from '../app.js';
-import { redactDatabaseUrl } from '../db/index.js';
+import { createApiApp, createApp, createVolumeService, type App } from '../app.js';
+import { redactUrlPassword } from '../observability/redact.js';
 import { buildApiServer } from '../api/server.js';
 
 const FLAG_TO_SETTING: Record<string, keyof Config> = {
@@ -14,17 +14,32 @@ const FLAG_TO_SETTING: Record<string, keyof Config> = {
   targetHelper: 'targetHelper',
   database: 'database',
   logLevel: 'logLevel',
+  rpc: 'rpc',
+  host: 'host',
 };
 
-export async function serve(opts: Record<string, string | undefined>): Promise<void> {
+export type ServiceKind = 'serve' | 'api' | 'volume';
+
+interface Running {
+  close(): Promise<void>;
+}
+
+const STARTERS: Record<ServiceKind, (config: Config, logger: Logger) => Promise<Running>> = {
+  serve: async (config, logger) => withApi(config, logger, await createApp(config, logger)),
+  api: async (config, logger) => withApi(config, logger, await createApiApp(config, logger)),
+  volume: createVolumeService,
+};
+
+/** Runs one kind of service until SIGINT or SIGTERM. */
+export async function runService(kind: ServiceKind, opts: Record<string, string | undefined>): Promise<void> {
   const flags: Partial<Record<keyof Config, unknown>> = {};
   for (const [flag, setting] of Object.entries(FLAG_TO_SETTING)) {
     if (opts[flag] !== undefined) flags[setting] = opts[flag];
   }
   const config = loadConfig(flags, process.env, opts.config ?? process.env.CINDERBLOCK_CONFIG);
-  await mkdir(config.dataDir, { recursive: true });
+  if (kind !== 'api') await mkdir(config.dataDir, { recursive: true });
   const logger = createLogger(config.logLevel);
-  const { app, api } = await start(config, logger).catch(async (err: unknown) => {
+  const running = await STARTERS[kind](config, logger).catch(async (err: unknown) => {
     // The caller exits next; what was logged on the way must be written (or found unwritable) first.
     await flushLogger(logger);
     throw err;
@@ -36,8 +51,7 @@ export async function serve(opts: Record<string, string | undefined>): Promise<v
     stopping = true;
     logger.info({ signal }, 'shutting down');
     try {
-      await api.close();
-      await app.close();
+      await running.close();
     } finally {
       await flushLogger(logger);
       process.exit(0);
@@ -46,38 +60,48 @@ export async function serve(opts: Record<string, string | undefined>): Promise<v
   process.on('SIGINT', () => void stop('SIGINT'));
   process.on('SIGTERM', () => void stop('SIGTERM'));
 
-  printBanner(config);
+  printBanner(kind, config);
 }
 
-/** The service and its API, listening; nothing is left running if any part fails to start. */
-async function start(config: Config, logger: Logger): Promise<{ app: App; api: FastifyInstance }> {
-  const app = await createApp(config, logger);
+/** The API listening in front of `app`; nothing is left running if it fails to start. */
+async function withApi(config: Config, logger: Logger, app: App): Promise<Running> {
+  let api: FastifyInstance;
   try {
-    const api = await buildApiServer(app.storage, { config, logger });
+    api = await buildApiServer(app.storage, { config, logger });
     const { host, port } = parseHostPort(config.apiListen, 'api_listen');
     await api.listen({ host, port });
-    return { app, api };
   } catch (err) {
     await app.close();
     throw err;
   }
+  return {
+    close: async () => {
+      await api.close();
+      await app.close();
+    },
+  };
 }
 
-function printBanner(config: Config): void {
+function printBanner(kind: ServiceKind, config: Config): void {
   const endpoint = `http://${config.apiListen}/v3`;
   // Any hex project id works in noauth mode; a fresh one keeps sample commands from colliding.
   const project = randomUUID().replace(/-/g, '');
-  const lines = [
-    `cinderblock ready`,
-    `  API:    ${endpoint}   (noauth: X-Auth-Token: <user>:<project>)`,
-    `  iSCSI:  ${config.iscsiListen}   (target helper: ${config.targetHelper})`,
-    `  data:   ${config.dataDir}`,
-    `  database: ${redactDatabaseUrl(config.database)}`,
-    ``,
-    `Try:`,
-    `  cinder --os-auth-type noauth --os-endpoint ${endpoint}/${project} --os-user-id admin --os-project-id ${project} --os-volume-api-version 3.70 create --name demo 1`,
-    `  openstack --os-auth-type admin_token --os-token admin:${project} --os-endpoint ${endpoint}/${project} --os-volume-api-version 3.70 volume list`,
-    ``,
-  ];
+  const storage = `${config.host}@${config.volumeDriver}#${config.volumeDriver}`;
+  const lines = [`cinderblock ${kind === 'serve' ? '' : `${kind} service `}ready`];
+  if (kind !== 'volume') lines.push(`  API:    ${endpoint}   (noauth: X-Auth-Token: <user>:<project>)`);
+  if (kind !== 'api') {
+    lines.push(`  iSCSI:  ${config.iscsiListen}   (target helper: ${config.targetHelper})`, `  data:   ${config.dataDir}`);
+  }
+  lines.push(`  database: ${redactUrlPassword(config.database)}`);
+  if (kind !== 'serve') lines.push(`  storage host: ${storage}   (RPC: ${redactUrlPassword(config.rpc)})`);
+  if (kind !== 'volume') {
+    lines.push(
+      ``,
+      `Try:`,
+      `  cinder --os-auth-type noauth --os-endpoint ${endpoint}/${project} --os-user-id admin --os-project-id ${project} --os-volume-api-version 3.70 create --name demo 1`,
+      `  openstack --os-auth-type admin_token --os-token admin:${project} --os-endpoint ${endpoint}/${project} --os-volume-api-version 3.70 volume list`,
+    );
+  }
+  lines.push(``);
   process.stdout.write(lines.join('\n'));
 }

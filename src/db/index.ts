@@ -1,6 +1,9 @@
 import { Kysely, Migrator, sql, type Dialect } from 'kysely';
 import { migrationProvider } from './migrations/index.js';
+import { KeyedLock, type KeyedLocks } from './keyed-lock.js';
+import { AdvisoryLocks } from './postgres/advisory-lock.js';
 import { createPostgresDialect } from './postgres/dialect.js';
+import { redactUrlPassword } from '../observability/redact.js';
 import type { Database } from './schema.js';
 import { createSqliteDialect } from './sqlite/dialect.js';
 
@@ -16,15 +19,17 @@ export interface DatabaseHandle {
    * durable already.
    */
   syncCommitted(): Promise<void>;
+  /**
+   * Per-volume locks as wide as the database is shared: in-process on SQLite, which one
+   * service uses at a time, and PostgreSQL's advisory locks there, where several API
+   * services may act on one volume.
+   */
+  locks: KeyedLocks;
   close(): Promise<void>;
 }
 
 const SYNC_INTERVAL_MS = 1000;
 
-/** The URL with its password, if any, replaced: fit for a banner or an error message. */
-export function redactDatabaseUrl(url: string): string {
-  return url.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@');
-}
 
 export function dialectOf(url: string): DialectName {
   return /^postgres(ql)?:\/\//.test(url) ? 'postgres' : 'sqlite';
@@ -42,7 +47,7 @@ const DIALECTS: Record<DialectName, (url: string) => Dialect> = {
 export async function openDatabase(url: string, opts: { migrate?: boolean } = {}): Promise<DatabaseHandle> {
   const dialect = dialectOf(url);
   // Which database failed is the first thing an operator needs; the driver's own message rarely says.
-  const cannotOpen = (err: unknown) => new Error(`cannot open database ${redactDatabaseUrl(url)}: ${(err as Error).message ?? String(err)}`);
+  const cannotOpen = (err: unknown) => new Error(`cannot open database ${redactUrlPassword(url)}: ${(err as Error).message ?? String(err)}`);
   let db: Kysely<Database>;
   try {
     db = new Kysely<Database>({ dialect: DIALECTS[dialect](url) });
@@ -58,7 +63,19 @@ export async function openDatabase(url: string, opts: { migrate?: boolean } = {}
   const syncCommitted = async () => {
     if (dialect === 'sqlite') await sql`pragma wal_checkpoint(PASSIVE)`.execute(db);
   };
-  if (dialect !== 'sqlite') return { db, dialect, syncCommitted, close: () => db.destroy() };
+  if (dialect !== 'sqlite') {
+    const locks = new AdvisoryLocks(url);
+    return {
+      db,
+      dialect,
+      syncCommitted,
+      locks,
+      close: async () => {
+        await locks.close();
+        await db.destroy();
+      },
+    };
+  }
   // SQLite checkpoints on its own only when the WAL has grown by 1000 pages: within a
   // second on a busy service, possibly hours on a quiet one. This bounds what a power
   // loss can take to about the last second; with nothing new in the WAL it costs nothing.
@@ -69,6 +86,7 @@ export async function openDatabase(url: string, opts: { migrate?: boolean } = {}
     db,
     dialect,
     syncCommitted,
+    locks: new KeyedLock(),
     close: async () => {
       clearInterval(timer);
       await db.destroy();

@@ -8,7 +8,7 @@ import { errors } from '../errors.js';
 import type { ChapCredentials, ExportSpec, InitiatorAccess, TargetHelper } from '../targets/target.js';
 import type { ConnectionInfo, Connector } from '../volumes/types.js';
 import { formatProviderAuth, generateChap, parseProviderAuth } from './chap.js';
-import { KeyedLock } from './keyed-lock.js';
+import { KeyedLock } from '../db/keyed-lock.js';
 import { formatProviderLocation, parseProviderLocation } from './provider-location.js';
 
 export interface ManagerOptions {

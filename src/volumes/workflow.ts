@@ -11,7 +11,7 @@ import { nowTimestamp, UNTOUCHED_VOLUME_COLUMNS } from '../db/schema.js';
 import { DEFAULT_VOLUME_TYPE } from '../db/migrations/0001_initial.js';
 import { inTransaction, prepared } from '../db/prepared.js';
 import { CinderError, errors } from '../errors.js';
-import { KeyedLock } from '../manager/keyed-lock.js';
+import type { KeyedLocks } from '../db/keyed-lock.js';
 import type { VolumeRpc } from '../rpc/rpc.js';
 import {
   compileAttachmentFilters,
@@ -296,13 +296,14 @@ function transitionUpdate(event: VolumeEvent) {
 const TRANSITION_UPDATES = new Map((Object.keys(RULES) as VolumeEvent[]).map((event) => [event, transitionUpdate(event)]));
 
 export class Workflow implements BlockStorage {
-  private readonly locks = new KeyedLock();
   private readonly pending = new Set<Promise<void>>();
   private serviceUuid = '';
 
   constructor(
     private readonly db: Kysely<Database>,
     private readonly rpc: VolumeRpc,
+    /** One volume's multi-step sequences take turns under its lock, in every process sharing the database. */
+    private readonly locks: KeyedLocks,
     private readonly options: WorkflowOptions,
     private readonly logger: Logger,
   ) {}

@@ -42,6 +42,9 @@ async function postgresProblem(): Promise<string | null> {
 const pgProblem = await postgresProblem();
 if (pgProblem && process.env.CI === 'true') throw new Error(`${pgProblem} (required in CI)`);
 
+/** For a suite that runs on PostgreSQL only: why it is skipped here, or false. */
+export const postgresSkip: string | false = pgProblem ?? false;
+
 export async function createTestDatabase(name: DialectName): Promise<TestDatabase> {
   if (name === 'sqlite') {
     const dir = await mkdtemp(join(tmpdir(), 'cinderblock-db-'));

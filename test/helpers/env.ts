@@ -48,3 +48,6 @@ export function requireTool(t: TestContext, name: string): string | null {
 
 /** PostgreSQL for the dialect loop: in CI it must be there; elsewhere it may be skipped. */
 export const POSTGRES_ADMIN_URL = process.env.CINDERBLOCK_TEST_POSTGRES ?? 'postgres://postgres@127.0.0.1:5432/test';
+
+/** RabbitMQ for the split API and volume services: in CI it must be there; elsewhere it may be skipped. */
+export const RABBITMQ_URL = process.env.CINDERBLOCK_TEST_AMQP ?? 'amqp://guest:guest@127.0.0.1:5672';

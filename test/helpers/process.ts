@@ -10,7 +10,8 @@ import { freePort } from './env.js';
 /** The compiled CLI, located from this file so tests work from any working directory. */
 export const CLI_PATH = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 
-const READY_BANNER = 'cinderblock ready';
+/** `cinderblock ready`, or `cinderblock api service ready` for the split services. */
+const READY_BANNER = /cinderblock (?:\w+ service )?ready/;
 // Generous: on a loaded two-core machine a cold start (module loading, migrations) can take many seconds.
 const READY_TIMEOUT_MS = 45_000;
 const STOP_GRACE_MS = 5_000;
@@ -69,7 +70,7 @@ export async function scratchDir(t: TestContext, prefix = 'cinderblock-serve-'):
 }
 
 /**
- * Spawns `cinderblock serve` with exactly `args` and waits for the ready banner.
+ * Spawns `cinderblock serve` (or `options.command`) with exactly `args` and waits for the ready banner.
  * Rejects (with the process's output) if it exits or stays silent for too long.
  * The process is stopped when the test ends.
  */
@@ -77,9 +78,10 @@ export async function spawnServe(
   t: TestContext,
   args: string[],
   env: Record<string, string> = {},
-  options: { cwd?: string } = {},
+  options: { cwd?: string; command?: 'serve' | 'api' | 'volume' } = {},
 ): Promise<ServeProcess> {
-  const proc = spawn(process.execPath, [CLI_PATH, 'serve', ...args], {
+  const command = options.command ?? 'serve';
+  const proc = spawn(process.execPath, [CLI_PATH, command, ...args], {
     env: childEnv(env),
     cwd: options.cwd,
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -112,18 +114,18 @@ export async function spawnServe(
 
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(
-      () => reject(new Error(`no "${READY_BANNER}" within ${READY_TIMEOUT_MS} ms\n${describe(output())}`)),
+      () => reject(new Error(`no ready banner within ${READY_TIMEOUT_MS} ms\n${describe(output())}`)),
       READY_TIMEOUT_MS,
     );
     const onData = () => {
-      if (stdout.includes(READY_BANNER)) {
+      if (READY_BANNER.test(stdout)) {
         cleanup();
         resolve();
       }
     };
     const onExit = (code: number | null, signal: NodeJS.Signals | null) => {
       cleanup();
-      reject(new Error(`cinderblock serve exited (code ${code}, signal ${signal}) before it was ready\n${describe(output())}`));
+      reject(new Error(`cinderblock ${command} exited (code ${code}, signal ${signal}) before it was ready\n${describe(output())}`));
     };
     const cleanup = () => {
       clearTimeout(timer);

@@ -1,9 +1,14 @@
+/** Runs work on one key at a time; what the workflow needs of a per-volume lock. */
+export interface KeyedLocks {
+  run<T>(key: string, work: () => Promise<T>): Promise<T>;
+}
+
 /**
  * Serialises work per key inside one process (Cinder's per-volume locks). It never
  * replaces the database's conditional updates, which decide races between processes;
  * it keeps multi-step sequences on one volume (export, grant, revoke) from interleaving.
  */
-export class KeyedLock {
+export class KeyedLock implements KeyedLocks {
   private readonly tails = new Map<string, Promise<void>>();
 
   async run<T>(key: string, work: () => Promise<T>): Promise<T> {

@@ -1,0 +1,153 @@
+import { randomUUID } from 'node:crypto';
+import amqp from 'amqplib';
+import type { Logger } from 'pino';
+import { redactUrlPassword } from '../../observability/redact.js';
+import type { ConnectionInfo, Connector } from '../../volumes/types.js';
+import type { ConnectOptions, VolumeRpc } from '../rpc.js';
+import { RECOVERY } from './recovery.js';
+import { decodeError, queueFor, type Method, type Reply, type Request } from './wire.js';
+
+/** RabbitMQ's direct reply-to: answers come straight back on the channel that asked. */
+const REPLY_TO = 'amq.rabbitmq.reply-to';
+
+/** Cinder's rpc_response_timeout. */
+export const RPC_TIMEOUT_MS = 60_000;
+
+interface Pending {
+  resolve(value: unknown): void;
+  reject(err: Error): void;
+  timer: NodeJS.Timeout;
+}
+
+/**
+ * The API side of VolumeRpc over RabbitMQ: each call is a message on the storage host's
+ * queue and waits for its answer. A call nobody can take (no volume service for that
+ * host) fails at once; one left unanswered fails after RPC_TIMEOUT_MS and its message
+ * expires with it, so a volume service that comes back never acts on a request its
+ * caller gave up on. A lost connection fails the calls in flight, and calls fail at once
+ * until recovery has it back.
+ */
+export class AmqpVolumeRpc implements VolumeRpc {
+  private bus: amqp.RecoveringChannelModel | null = null;
+  /** The channel of the current connection; null while there is none. */
+  private channel: amqp.Channel | null = null;
+  private readonly pending = new Map<string, Pending>();
+
+  constructor(
+    private readonly url: string,
+    private readonly storageHost: string,
+    private readonly logger: Logger,
+    private readonly timeoutMs = RPC_TIMEOUT_MS,
+  ) {}
+
+  /** Connects now, so a service that cannot reach RabbitMQ fails at start rather than at its first call. */
+  async start(): Promise<void> {
+    try {
+      this.bus = await amqp.connect(this.url, { recovery: { ...RECOVERY, setup: (model: amqp.ChannelModel) => this.setup(model) } });
+    } catch (err) {
+      throw new Error(`cannot reach the message bus at ${redactUrlPassword(this.url)}: ${(err as Error).message}`);
+    }
+    this.bus.on('error', () => undefined);
+    this.bus.on('disconnect', (err: Error) => {
+      this.channel = null;
+      this.logger.warn({ err: err.message }, 'message bus connection lost; calls in flight failed');
+      this.failAll(new Error('the connection to the message bus was lost before the volume service answered'));
+    });
+  }
+
+  async close(): Promise<void> {
+    this.channel = null;
+    await this.bus?.close().catch(() => undefined);
+    this.failAll(new Error('the volume RPC client closed'));
+  }
+
+  createVolume(volumeId: string, sizeGiB: number) {
+    return this.call<void>('createVolume', [volumeId, sizeGiB]);
+  }
+  deleteVolume(volumeId: string) {
+    return this.call<void>('deleteVolume', [volumeId]);
+  }
+  extendVolume(volumeId: string, newSizeGiB: number) {
+    return this.call<void>('extendVolume', [volumeId, newSizeGiB]);
+  }
+  initializeConnection(volumeId: string, connector: Connector, opts: ConnectOptions) {
+    return this.call<ConnectionInfo>('initializeConnection', [volumeId, connector, opts]);
+  }
+  terminateConnection(volumeId: string, connector: Connector | null) {
+    return this.call<void>('terminateConnection', [volumeId, connector]);
+  }
+  releaseAttachment(volumeId: string, attachmentId: string) {
+    return this.call<void>('releaseAttachment', [volumeId, attachmentId]);
+  }
+  adoptLegacyConnection(volumeId: string, attachmentId: string, hostName: string | null) {
+    return this.call<Connector | null>('adoptLegacyConnection', [volumeId, attachmentId, hostName]);
+  }
+  revokeAll(volumeId: string) {
+    return this.call<void>('revokeAll', [volumeId]);
+  }
+
+  private call<T>(method: Method, args: unknown[]): Promise<T> {
+    const channel = this.channel;
+    if (!channel) return Promise.reject(new Error(`the message bus at ${redactUrlPassword(this.url)} is not connected`));
+    const correlationId = randomUUID();
+    const request: Request = { method, args };
+    return new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(correlationId);
+        reject(new Error(`volume service ${this.storageHost} did not answer ${method} within ${this.timeoutMs / 1000} s`));
+      }, this.timeoutMs);
+      this.pending.set(correlationId, { resolve: resolve as (value: unknown) => void, reject, timer });
+      channel.sendToQueue(queueFor(this.storageHost), Buffer.from(JSON.stringify(request)), {
+        correlationId,
+        replyTo: REPLY_TO,
+        contentType: 'application/json',
+        expiration: String(this.timeoutMs),
+        // Returned to us at once when no queue takes it: no volume service for this host is running.
+        mandatory: true,
+      });
+    });
+  }
+
+  private async setup(model: amqp.ChannelModel): Promise<void> {
+    const channel = await model.createChannel();
+    channel.on('error', () => undefined);
+    channel.on('return', (message: amqp.Message) => {
+      this.settle(message.properties.correlationId as string, {
+        error: { message: `no volume service for host ${this.storageHost} is running` },
+      });
+    });
+    await channel.consume(
+      REPLY_TO,
+      (message) => {
+        if (!message) return;
+        let reply: Reply;
+        try {
+          reply = JSON.parse(message.content.toString('utf8')) as Reply;
+        } catch {
+          reply = { error: { message: 'the volume service sent an unreadable answer' } };
+        }
+        this.settle(message.properties.correlationId as string, reply);
+      },
+      { noAck: true },
+    );
+    this.channel = channel;
+  }
+
+  private settle(correlationId: string, reply: Reply): void {
+    const call = this.pending.get(correlationId);
+    // Answered after its caller gave up: nobody is waiting.
+    if (!call) return;
+    this.pending.delete(correlationId);
+    clearTimeout(call.timer);
+    if ('error' in reply) call.reject(decodeError(reply.error));
+    else call.resolve(reply.result);
+  }
+
+  private failAll(err: Error): void {
+    for (const [id, call] of this.pending) {
+      this.pending.delete(id);
+      clearTimeout(call.timer);
+      call.reject(err);
+    }
+  }
+}

@@ -1,0 +1,39 @@
+import { CinderError, ERROR_STATUS, type ErrorCode } from '../../errors.js';
+import type { VolumeRpc } from '../rpc.js';
+
+/** The calls a volume service answers; anything else on its queue is refused. */
+export const METHODS = [
+  'createVolume',
+  'deleteVolume',
+  'extendVolume',
+  'initializeConnection',
+  'terminateConnection',
+  'releaseAttachment',
+  'adoptLegacyConnection',
+  'revokeAll',
+] as const satisfies ReadonlyArray<keyof VolumeRpc>;
+
+export type Method = (typeof METHODS)[number];
+
+export interface Request {
+  method: Method;
+  args: unknown[];
+}
+
+/** A CinderError keeps its code across the wire, so the workflow answers as it would in one process. */
+export type Reply = { result: unknown } | { error: { message: string; code?: ErrorCode } };
+
+/** One volume service per storage host consumes this queue. */
+export function queueFor(storageHost: string): string {
+  return `cinderblock-volume.${storageHost}`;
+}
+
+export function encodeError(err: unknown): Reply {
+  if (err instanceof CinderError) return { error: { message: err.message, code: err.code } };
+  return { error: { message: err instanceof Error ? err.message : String(err) } };
+}
+
+export function decodeError(error: { message: string; code?: string }): Error {
+  if (error.code && error.code in ERROR_STATUS) return new CinderError(error.code as ErrorCode, error.message);
+  return new Error(error.message);
+}

@@ -1,0 +1,243 @@
+// `cinderblock volume` and `cinderblock api` as an operator who has outgrown one machine
+// runs them: one storage host, two API services in front of it, sharing a PostgreSQL
+// database and talking over RabbitMQ. Every process is real and every request goes over
+// real HTTP, so what is tested is what the split changes: the RPC, the per-volume lock
+// shared by the API services, and what the API answers when the storage host is gone.
+import { after, before, describe, test, type TestContext } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomBytes, randomUUID } from 'node:crypto';
+import amqp from 'amqplib';
+import { createTestDatabase, postgresSkip, type TestDatabase } from '../helpers/databases.js';
+import { freePort, RABBITMQ_URL, requireTool } from '../helpers/env.js';
+import { CLI_PATH, describe as describeOutput, run, scratchDir, spawnServe, type ServeProcess } from '../helpers/process.js';
+
+async function rabbitmqSkip(): Promise<string | false> {
+  try {
+    const connection = await amqp.connect(RABBITMQ_URL);
+    await connection.close();
+    return false;
+  } catch (err) {
+    const problem = `RabbitMQ at ${RABBITMQ_URL} is not reachable: ${(err as Error).message}`;
+    if (process.env.CI === 'true') throw new Error(`${problem} (required in CI)`);
+    return problem;
+  }
+}
+
+const skip = postgresSkip || (await rabbitmqSkip());
+
+interface Api {
+  service: ServeProcess;
+  port: number;
+  call(method: string, path: string, body?: unknown): Promise<{ status: number; body: any; text: string }>;
+}
+
+const PROJECT = randomBytes(16).toString('hex');
+const CONNECTOR = { initiator: 'iqn.1993-08.org.debian:01:split-test', host: 'compute-1', ip: '127.0.0.1', platform: 'x86_64', os_type: 'linux2' };
+
+describe('split services: one volume service, two API services', { skip, concurrency: false }, () => {
+  let database: TestDatabase;
+  // Queue names are per storage host: a name of its own keeps concurrent runs on one broker apart.
+  const storageHost = `store-${randomBytes(4).toString('hex')}`;
+  const common = () => ['--database', database.url, '--rpc', RABBITMQ_URL, '--host', storageHost];
+
+  before(async () => {
+    database = await createTestDatabase('postgres');
+  });
+  after(async () => {
+    await database.cleanup();
+  });
+
+  async function startVolume(t: TestContext, dataDir: string, iscsiPort: number): Promise<ServeProcess> {
+    return spawnServe(t, [...common(), '--data-dir', dataDir, '--iscsi-listen', `127.0.0.1:${iscsiPort}`], {}, { command: 'volume' });
+  }
+
+  async function startApi(t: TestContext): Promise<Api> {
+    const port = await freePort();
+    const service = await spawnServe(t, [...common(), '--api-listen', `127.0.0.1:${port}`], {}, { command: 'api' });
+    const call = async (method: string, path: string, body?: unknown) => {
+      const res = await fetch(`http://127.0.0.1:${port}/v3/${PROJECT}/${path}`, {
+        method,
+        headers: {
+          'X-Auth-Token': `admin:${PROJECT}`,
+          'X-Service-Token': 'nova',
+          'Content-Type': 'application/json',
+          'OpenStack-API-Version': 'volume 3.54',
+        },
+        body: body === undefined ? undefined : Buffer.from(JSON.stringify(body)),
+      });
+      const text = await res.text();
+      return { status: res.status, body: text ? JSON.parse(text) : null, text };
+    };
+    return { service, port, call };
+  }
+
+  async function createVolume(api: Api): Promise<string> {
+    const created = await api.call('POST', 'volumes', { volume: { size: 1 } });
+    assert.equal(created.status, 202, created.text);
+    const id = created.body.volume.id as string;
+    const deadline = Date.now() + 15_000;
+    for (;;) {
+      const { body } = await api.call('GET', `volumes/${id}`);
+      if (body.volume.status === 'available') return id;
+      assert.notEqual(body.volume.status, 'error', 'the volume service created the volume');
+      assert.ok(Date.now() < deadline, `volume ${id} stayed ${body.volume.status}`);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  }
+
+  const action = (api: Api, id: string, body: unknown) => api.call('POST', `volumes/${id}/action`, body);
+
+  test('the whole workflow through both API services; the returned connection logs in', async (t) => {
+    const inq = requireTool(t, 'iscsi-inq');
+    if (!inq) return;
+    const dataDir = await scratchDir(t, 'cinderblock-split-');
+    const volume = await startVolume(t, dataDir, await freePort());
+    const [a, b] = [await startApi(t), await startApi(t)];
+
+    const id = await createVolume(a);
+    const shown = await b.call('GET', `volumes/${id}`);
+    assert.equal(shown.body.volume['os-vol-host-attr:host'], `${storageHost}@file#file`);
+
+    // The legacy six calls, alternating between the two API services.
+    assert.equal((await action(a, id, { 'os-reserve': {} })).status, 202);
+    // A refusal by the storage host crosses RabbitMQ with its code: the same 400 as in one process.
+    const { initiator: _, ...withoutInitiator } = CONNECTOR;
+    const invalid = await action(a, id, { 'os-initialize_connection': { connector: withoutInitiator } });
+    assert.equal(invalid.status, 400, invalid.text);
+    assert.equal(invalid.body.badRequest.message, "Invalid input received: Connector doesn't have required information: initiator");
+    const init = await action(b, id, { 'os-initialize_connection': { connector: CONNECTOR } });
+    assert.equal(init.status, 200, init.text);
+    const data = init.body.connection_info.data;
+    const url = `iscsi://${data.auth_username}%${data.auth_password}@${data.target_portal}/${data.target_iqn}/${data.target_lun}`;
+    const login = await run(inq, ['-i', CONNECTOR.initiator, url]);
+    assert.equal(login.code, 0, `login with the connection info the API returned\n${login.stdout}${login.stderr}`);
+    assert.match(login.stdout, /Peripheral Device Type:DIRECT_ACCESS/);
+
+    const instance = randomUUID();
+    assert.equal((await action(a, id, { 'os-attach': { instance_uuid: instance, mountpoint: '/dev/vdb', mode: 'rw' } })).status, 202);
+    assert.equal((await b.call('GET', `volumes/${id}`)).body.volume.status, 'in-use');
+    assert.equal((await action(b, id, { 'os-begin_detaching': {} })).status, 202);
+    assert.equal((await action(a, id, { 'os-terminate_connection': { connector: CONNECTOR } })).status, 202);
+    const refused = await run(inq, ['-i', CONNECTOR.initiator, url]);
+    assert.notEqual(refused.code, 0, 'the initiator lost its access at terminate_connection');
+    assert.equal((await action(b, id, { 'os-detach': {} })).status, 202);
+    assert.equal((await a.call('GET', `volumes/${id}`)).body.volume.status, 'available');
+
+    // The attachments API: create with a connector on one, complete and delete on the other.
+    const created = await a.call('POST', 'attachments', { attachment: { volume_uuid: id, instance_uuid: instance, connector: CONNECTOR, mode: 'rw' } });
+    assert.equal(created.status, 200, created.text);
+    const attachment = created.body.attachment;
+    assert.equal(attachment.connection_info.target_iqn, data.target_iqn);
+    assert.equal((await b.call('POST', `attachments/${attachment.id}/action`, { 'os-complete': {} })).status, 204);
+    assert.equal((await a.call('GET', `volumes/${id}`)).body.volume.status, 'in-use');
+    const removed = await b.call('DELETE', `attachments/${attachment.id}`);
+    assert.equal(removed.status, 200, removed.text);
+    assert.equal((await a.call('GET', `volumes/${id}`)).body.volume.status, 'available');
+
+    // CHAP passwords travel between the services, never into their logs.
+    for (const service of [volume, a.service, b.service]) {
+      const { stdout, stderr } = service.output();
+      assert.ok(!(stdout + stderr).includes(data.auth_password), 'no CHAP password in any log');
+    }
+    assert.equal((await a.call('DELETE', `volumes/${id}`)).status, 202);
+  });
+
+  test('concurrent requests through both API services: one reserve wins, one attachment per instance', async (t) => {
+    const dataDir = await scratchDir(t, 'cinderblock-split-');
+    await startVolume(t, dataDir, await freePort());
+    const [a, b] = [await startApi(t), await startApi(t)];
+
+    const single = await createVolume(a);
+    const reserves = await Promise.all(Array.from({ length: 100 }, (_, i) => action(i % 2 ? a : b, single, { 'os-reserve': {} })));
+    assert.equal(reserves.filter((r) => r.status === 202).length, 1, 'exactly one of 100 reserves wins');
+    for (const loser of reserves.filter((r) => r.status !== 202)) {
+      assert.equal(loser.status, 400);
+      assert.match(loser.body.badRequest.message, /status must be available/);
+    }
+
+    // A repeated os-attach of one instance finds its attachment, whichever API service
+    // takes it: the services take turns on the volume's lock in the database. Each volume
+    // gets its two at the same moment, one through each service. A service's first
+    // requests are slow (connections opened, code compiled), so the first round mostly
+    // warms both up; without the shared lock the later rounds leave two attachments on
+    // nearly every volume.
+    for (let round = 0; round < 3; round++) {
+      const volumes = await Promise.all(Array.from({ length: 8 }, (_, i) => createVolume(i % 2 ? a : b)));
+      for (const [i, id] of volumes.entries()) assert.equal((await action(i % 2 ? a : b, id, { 'os-reserve': {} })).status, 202);
+      const attaches = await Promise.all(
+        volumes.flatMap((id) => {
+          const attach = { 'os-attach': { instance_uuid: `${id.slice(0, 24)}${'0'.repeat(12)}`, mountpoint: '/dev/vdc', mode: 'rw' } };
+          return [action(a, id, attach), action(b, id, attach)];
+        }),
+      );
+      assert.deepEqual(
+        attaches.map((r) => r.status),
+        attaches.map(() => 202),
+        attaches.map((r) => r.text).join('\n'),
+      );
+      for (const id of volumes) {
+        const { body } = await b.call('GET', `volumes/${id}`);
+        assert.equal(body.volume.status, 'in-use');
+        assert.equal(body.volume.attachments.length, 1, `round ${round}: one attachment for one instance: ${JSON.stringify(body.volume.attachments)}`);
+      }
+    }
+  });
+
+  test('without its volume service the API fails fast and leaves the volume actionable; a new one takes over', async (t) => {
+    const dataDir = await scratchDir(t, 'cinderblock-split-');
+    const iscsiPort = await freePort();
+    const volume = await startVolume(t, dataDir, iscsiPort);
+    const api = await startApi(t);
+    const id = await createVolume(api);
+
+    assert.equal((await volume.stop()).code, 0, 'the volume service stops cleanly on SIGTERM');
+    assert.equal((await action(api, id, { 'os-reserve': {} })).status, 202);
+    const started = Date.now();
+    const init = await action(api, id, { 'os-initialize_connection': { connector: CONNECTOR } });
+    assert.equal(init.status, 500);
+    assert.deepEqual(init.body, { computeFault: { code: 500, message: 'Unable to fetch connection information from backend.' } });
+    assert.ok(Date.now() - started < 5000, `answered in ${Date.now() - started} ms, not after an RPC timeout`);
+    // The log says why (it is written asynchronously, so it may trail the answer a little).
+    const reason = /no volume service for host store-[0-9a-f]+@file#file is running/;
+    for (let i = 0; i < 100 && !reason.test(api.service.output().stdout); i++) await new Promise((resolve) => setTimeout(resolve, 20));
+    assert.match(api.service.output().stdout, reason);
+
+    const orphan = await api.call('POST', 'volumes', { volume: { size: 1 } });
+    assert.equal(orphan.status, 202);
+    let status = 'creating';
+    for (let i = 0; i < 100 && status === 'creating'; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      status = (await api.call('GET', `volumes/${orphan.body.volume.id}`)).body.volume.status;
+    }
+    assert.equal(status, 'error', 'a create nobody can carry out ends in error, not creating forever');
+
+    // The user's way out of the half-made attach, and the storage host back: it works again.
+    assert.equal((await action(api, id, { 'os-unreserve': {} })).status, 202);
+    await startVolume(t, dataDir, iscsiPort);
+    assert.equal((await action(api, id, { 'os-reserve': {} })).status, 202);
+    const again = await action(api, id, { 'os-initialize_connection': { connector: CONNECTOR } });
+    assert.equal(again.status, 200, again.text);
+  });
+
+  test('misconfiguration is refused at start, naming the setting', async (t) => {
+    const dataDir = await scratchDir(t, 'cinderblock-split-');
+    const port = String(await freePort());
+    const sqlite = await run(process.execPath, [CLI_PATH, 'api', '--rpc', RABBITMQ_URL, '--api-listen', `127.0.0.1:${port}`, '--database', `${dataDir}/db.sqlite`]);
+    assert.equal(sqlite.code, 1);
+    assert.match(sqlite.stderr, /set database \(--database\) to a postgres:\/\/ URL/);
+    const noRpc = await run(process.execPath, [CLI_PATH, 'volume', '--database', database.url, '--data-dir', dataDir]);
+    assert.equal(noRpc.code, 1);
+    assert.match(noRpc.stderr, /set rpc \(--rpc\) to an amqp:\/\/ URL/);
+    const badBroker = await run(process.execPath, [CLI_PATH, 'api', '--database', database.url, '--rpc', `amqp://guest:hunter2@127.0.0.1:${port}`, '--api-listen', `127.0.0.1:${port}`]);
+    assert.equal(badBroker.code, 1);
+    assert.match(badBroker.stderr, /cannot reach the message bus at amqp:\/\/guest:\*\*\*@127\.0\.0\.1/);
+    assert.ok(!badBroker.stderr.includes('hunter2'), 'the broker password is masked');
+
+    // One volume service per storage host: a second one would rebuild the same exports.
+    await startVolume(t, dataDir, await freePort());
+    const otherDir = await scratchDir(t, 'cinderblock-split-');
+    const second = await run(process.execPath, [CLI_PATH, 'volume', ...common(), '--data-dir', otherDir, '--iscsi-listen', `127.0.0.1:${await freePort()}`]);
+    assert.equal(second.code, 1, describeOutput(second));
+    assert.match(second.stderr, new RegExp(`another volume service already serves host ${storageHost}@file#file`));
+  });
+});

@@ -9,6 +9,8 @@ import { mkdir } from 'node:fs/promises';
 import type { Config } from './config/config.js';
 import { lockDataDir } from './data-dir-lock.js';
 import { dialectOf, openDatabase, type DatabaseHandle } from './db/index.js';
+import { KeyedLock, type KeyedLocks } from './db/keyed-lock.js';
+import { AdvisoryLocks } from './db/postgres/advisory-lock.js';
 import './drivers/all.js';
 import { createVolumeDriver } from './drivers/registry.js';
 import { VolumeManager } from './manager/manager.js';
@@ -35,11 +37,11 @@ function volumeHostOf(config: Config): string {
   return `${config.host}@${config.volumeDriver}#${config.volumeDriver}`;
 }
 
-function workflowFor(config: Config, database: DatabaseHandle, rpc: VolumeRpc, logger: Logger): Workflow {
+function workflowFor(config: Config, database: DatabaseHandle, rpc: VolumeRpc, locks: KeyedLocks, logger: Logger): Workflow {
   return new Workflow(
     database.db,
     rpc,
-    database.locks,
+    locks,
     {
       availabilityZone: config.availabilityZone,
       volumeHost: volumeHostOf(config),
@@ -125,7 +127,8 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
     throw new Error(`serve runs every part in one process, so rpc must be "local"; the api and volume commands use "${config.rpc}"`);
   }
   const host = await startStorageHost(config, logger);
-  const workflow = workflowFor(config, host.database, new LocalVolumeRpc(host.manager), logger);
+  // The only process acting on its volumes: its own per-volume locks are enough.
+  const workflow = workflowFor(config, host.database, new LocalVolumeRpc(host.manager), new KeyedLock(), logger);
   const close = async () => {
     // Background steps finish first: a create must not lose its database mid-write.
     await workflow.drain();
@@ -145,11 +148,14 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
 export async function createApiApp(config: Config, logger: Logger): Promise<App> {
   requireSplitSettings(config, 'api');
   const database = await openDatabase(config.database);
-  const rpc = new AmqpVolumeRpc(config.rpc, volumeHostOf(config), logger.child({ component: 'rpc' }));
-  const workflow = workflowFor(config, database, rpc, logger);
+  const rpc = new AmqpVolumeRpc(config.rpc, volumeHostOf(config), config.rpcTimeout * 1000, logger.child({ component: 'rpc' }));
+  // Other API services act on the same volumes: the per-volume lock must be the database's.
+  const locks = new AdvisoryLocks(config.database);
+  const workflow = workflowFor(config, database, rpc, locks, logger);
   const close = async () => {
     await workflow.drain();
     await rpc.close();
+    await locks.close();
     await database.close();
   };
   try {
@@ -166,7 +172,8 @@ export async function createApiApp(config: Config, logger: Logger): Promise<App>
 export async function createVolumeService(config: Config, logger: Logger): Promise<{ close(): Promise<void> }> {
   requireSplitSettings(config, 'volume');
   const host = await startStorageHost(config, logger);
-  const workflow = workflowFor(config, host.database, new LocalVolumeRpc(host.manager), logger);
+  // Used only at start, to finish what a previous run left half done, before any API service can reach it.
+  const workflow = workflowFor(config, host.database, new LocalVolumeRpc(host.manager), new KeyedLock(), logger);
   let server: VolumeRpcServer | null = null;
   const close = async () => {
     await server?.close();

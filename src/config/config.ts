@@ -18,6 +18,8 @@ export interface Config {
   targetPrefix: string;
   /** "local" (in-process) or an amqp:// URL. */
   rpc: string;
+  /** Seconds an API service waits for its volume service's answer (Cinder's rpc_response_timeout). */
+  rpcTimeout: number;
   logLevel: string;
   /** Base URL used in links and version documents instead of the request's Host. */
   publicEndpoint: string | null;
@@ -44,6 +46,7 @@ export const SETTINGS: Record<Keys, { env: string; file: string }> = {
   database: { env: 'CINDERBLOCK_DATABASE', file: 'database' },
   targetPrefix: { env: 'CINDERBLOCK_TARGET_PREFIX', file: 'target_prefix' },
   rpc: { env: 'CINDERBLOCK_RPC', file: 'rpc' },
+  rpcTimeout: { env: 'CINDERBLOCK_RPC_TIMEOUT', file: 'rpc_timeout' },
   logLevel: { env: 'CINDERBLOCK_LOG_LEVEL', file: 'log_level' },
   publicEndpoint: { env: 'CINDERBLOCK_PUBLIC_ENDPOINT', file: 'public_endpoint' },
   availabilityZone: { env: 'CINDERBLOCK_AVAILABILITY_ZONE', file: 'availability_zone' },
@@ -62,6 +65,7 @@ export function defaultConfig(): Config {
     database: '',
     targetPrefix: 'iqn.2010-10.org.openstack:',
     rpc: 'local',
+    rpcTimeout: 60,
     logLevel: 'info',
     publicEndpoint: null,
     availabilityZone: 'nova',
@@ -78,6 +82,11 @@ function coerce(key: Keys, raw: unknown): unknown {
       .split(',')
       .map((s) => s.trim())
       .filter(Boolean);
+  }
+  if (typeof current === 'number') {
+    const number = typeof raw === 'number' ? raw : Number(String(raw).trim() || NaN);
+    if (!Number.isFinite(number) || number <= 0) throw new Error(`setting ${SETTINGS[key].file}: expected a positive number, got "${String(raw)}"`);
+    return number;
   }
   if (typeof current === 'boolean') {
     if (typeof raw === 'boolean') return raw;

@@ -1,7 +1,5 @@
 import { Kysely, Migrator, sql, type Dialect } from 'kysely';
 import { migrationProvider } from './migrations/index.js';
-import { KeyedLock, type KeyedLocks } from './keyed-lock.js';
-import { AdvisoryLocks } from './postgres/advisory-lock.js';
 import { createPostgresDialect } from './postgres/dialect.js';
 import { redactUrlPassword } from '../observability/redact.js';
 import type { Database } from './schema.js';
@@ -19,12 +17,6 @@ export interface DatabaseHandle {
    * durable already.
    */
   syncCommitted(): Promise<void>;
-  /**
-   * Per-volume locks as wide as the database is shared: in-process on SQLite, which one
-   * service uses at a time, and PostgreSQL's advisory locks there, where several API
-   * services may act on one volume.
-   */
-  locks: KeyedLocks;
   close(): Promise<void>;
 }
 
@@ -63,19 +55,7 @@ export async function openDatabase(url: string, opts: { migrate?: boolean } = {}
   const syncCommitted = async () => {
     if (dialect === 'sqlite') await sql`pragma wal_checkpoint(PASSIVE)`.execute(db);
   };
-  if (dialect !== 'sqlite') {
-    const locks = new AdvisoryLocks(url);
-    return {
-      db,
-      dialect,
-      syncCommitted,
-      locks,
-      close: async () => {
-        await locks.close();
-        await db.destroy();
-      },
-    };
-  }
+  if (dialect !== 'sqlite') return { db, dialect, syncCommitted, close: () => db.destroy() };
   // SQLite checkpoints on its own only when the WAL has grown by 1000 pages: within a
   // second on a busy service, possibly hours on a quiet one. This bounds what a power
   // loss can take to about the last second; with nothing new in the WAL it costs nothing.
@@ -86,7 +66,6 @@ export async function openDatabase(url: string, opts: { migrate?: boolean } = {}
     db,
     dialect,
     syncCommitted,
-    locks: new KeyedLock(),
     close: async () => {
       clearInterval(timer);
       await db.destroy();

@@ -31,6 +31,12 @@ interface Api {
   call(method: string, path: string, body?: unknown): Promise<{ status: number; body: any; text: string }>;
 }
 
+/** The log says why; it is written asynchronously, so it may trail the answer a little. */
+async function assertLogs(service: ServeProcess, reason: RegExp): Promise<void> {
+  for (let i = 0; i < 100 && !reason.test(service.output().stdout); i++) await new Promise((resolve) => setTimeout(resolve, 20));
+  assert.match(service.output().stdout, reason);
+}
+
 const PROJECT = randomBytes(16).toString('hex');
 const CONNECTOR = { initiator: 'iqn.1993-08.org.debian:01:split-test', host: 'compute-1', ip: '127.0.0.1', platform: 'x86_64', os_type: 'linux2' };
 
@@ -51,9 +57,9 @@ describe('split services: one volume service, two API services', { skip, concurr
     return spawnServe(t, [...common(), '--data-dir', dataDir, '--iscsi-listen', `127.0.0.1:${iscsiPort}`], {}, { command: 'volume' });
   }
 
-  async function startApi(t: TestContext): Promise<Api> {
+  async function startApi(t: TestContext, env: Record<string, string> = {}): Promise<Api> {
     const port = await freePort();
-    const service = await spawnServe(t, [...common(), '--api-listen', `127.0.0.1:${port}`], {}, { command: 'api' });
+    const service = await spawnServe(t, [...common(), '--api-listen', `127.0.0.1:${port}`], env, { command: 'api' });
     const call = async (method: string, path: string, body?: unknown) => {
       const res = await fetch(`http://127.0.0.1:${port}/v3/${PROJECT}/${path}`, {
         method,
@@ -197,10 +203,7 @@ describe('split services: one volume service, two API services', { skip, concurr
     assert.equal(init.status, 500);
     assert.deepEqual(init.body, { computeFault: { code: 500, message: 'Unable to fetch connection information from backend.' } });
     assert.ok(Date.now() - started < 5000, `answered in ${Date.now() - started} ms, not after an RPC timeout`);
-    // The log says why (it is written asynchronously, so it may trail the answer a little).
-    const reason = /no volume service for host store-[0-9a-f]+@file#file is running/;
-    for (let i = 0; i < 100 && !reason.test(api.service.output().stdout); i++) await new Promise((resolve) => setTimeout(resolve, 20));
-    assert.match(api.service.output().stdout, reason);
+    await assertLogs(api.service, /no volume service for host store-[0-9a-f]+@file#file is running/);
 
     const orphan = await api.call('POST', 'volumes', { volume: { size: 1 } });
     assert.equal(orphan.status, 202);
@@ -219,6 +222,38 @@ describe('split services: one volume service, two API services', { skip, concurr
     assert.equal(again.status, 200, again.text);
   });
 
+  test('a volume service that takes a call and never answers: the call fails after rpc_timeout', async (t) => {
+    const dataDir = await scratchDir(t, 'cinderblock-split-');
+    const volume = await startVolume(t, dataDir, await freePort());
+    const api = await startApi(t, { CINDERBLOCK_RPC_TIMEOUT: '1' });
+    const id = await createVolume(api);
+    await volume.stop();
+
+    // A stand-in for a hung volume service: it takes the host's queue and answers nothing.
+    const connection = await amqp.connect(RABBITMQ_URL);
+    t.after(() => connection.close().catch(() => undefined));
+    const channel = await connection.createChannel();
+    const queue = `cinderblock-volume.${storageHost}@file#file`;
+    await channel.assertQueue(queue, { exclusive: true, durable: false, autoDelete: true });
+    const taken: string[] = [];
+    await channel.consume(queue, (message) => {
+      if (message) taken.push(JSON.parse(message.content.toString()).method);
+    });
+
+    assert.equal((await action(api, id, { 'os-reserve': {} })).status, 202);
+    const started = Date.now();
+    const init = await action(api, id, { 'os-initialize_connection': { connector: CONNECTOR } });
+    const waited = Date.now() - started;
+    assert.equal(init.status, 500, init.text);
+    assert.deepEqual(init.body, { computeFault: { code: 500, message: 'Unable to fetch connection information from backend.' } });
+    assert.ok(waited >= 900 && waited < 10_000, `failed after the 1 s timeout, not ${waited} ms`);
+    assert.deepEqual(taken, ['initializeConnection']);
+    await assertLogs(api.service, /did not answer initializeConnection within 1 s/);
+    // Still the user's to act on.
+    assert.equal((await action(api, id, { 'os-unreserve': {} })).status, 202);
+    assert.equal((await api.call('GET', `volumes/${id}`)).body.volume.status, 'available');
+  });
+
   test('misconfiguration is refused at start, naming the setting', async (t) => {
     const dataDir = await scratchDir(t, 'cinderblock-split-');
     const port = String(await freePort());
@@ -232,6 +267,11 @@ describe('split services: one volume service, two API services', { skip, concurr
     assert.equal(badBroker.code, 1);
     assert.match(badBroker.stderr, /cannot reach the message bus at amqp:\/\/guest:\*\*\*@127\.0\.0\.1/);
     assert.ok(!badBroker.stderr.includes('hunter2'), 'the broker password is masked');
+    const badTimeout = await run(process.execPath, [CLI_PATH, 'api', ...common(), '--api-listen', `127.0.0.1:${port}`], {
+      env: { ...process.env, CINDERBLOCK_RPC_TIMEOUT: 'soon' },
+    });
+    assert.equal(badTimeout.code, 1);
+    assert.match(badTimeout.stderr, /setting rpc_timeout: expected a positive number, got "soon"/);
 
     // One volume service per storage host: a second one would rebuild the same exports.
     await startVolume(t, dataDir, await freePort());

@@ -4,14 +4,11 @@ import type { Logger } from 'pino';
 import { redactUrlPassword } from '../../observability/redact.js';
 import type { ConnectionInfo, Connector } from '../../volumes/types.js';
 import type { ConnectOptions, VolumeRpc } from '../rpc.js';
-import { RECOVERY } from './recovery.js';
+import { connectBus } from './connection.js';
 import { decodeError, queueFor, type Method, type Reply, type Request } from './wire.js';
 
 /** RabbitMQ's direct reply-to: answers come straight back on the channel that asked. */
 const REPLY_TO = 'amq.rabbitmq.reply-to';
-
-/** Cinder's rpc_response_timeout. */
-export const RPC_TIMEOUT_MS = 60_000;
 
 interface Pending {
   resolve(value: unknown): void;
@@ -22,7 +19,7 @@ interface Pending {
 /**
  * The API side of VolumeRpc over RabbitMQ: each call is a message on the storage host's
  * queue and waits for its answer. A call nobody can take (no volume service for that
- * host) fails at once; one left unanswered fails after RPC_TIMEOUT_MS and its message
+ * host) fails at once; one left unanswered fails after `timeoutMs` and its message
  * expires with it, so a volume service that comes back never acts on a request its
  * caller gave up on. A lost connection fails the calls in flight, and calls fail at once
  * until recovery has it back.
@@ -36,14 +33,14 @@ export class AmqpVolumeRpc implements VolumeRpc {
   constructor(
     private readonly url: string,
     private readonly storageHost: string,
+    private readonly timeoutMs: number,
     private readonly logger: Logger,
-    private readonly timeoutMs = RPC_TIMEOUT_MS,
   ) {}
 
   /** Connects now, so a service that cannot reach RabbitMQ fails at start rather than at its first call. */
   async start(): Promise<void> {
     try {
-      this.bus = await amqp.connect(this.url, { recovery: { ...RECOVERY, setup: (model: amqp.ChannelModel) => this.setup(model) } });
+      this.bus = await connectBus(this.url, (model) => this.setup(model));
     } catch (err) {
       throw new Error(`cannot reach the message bus at ${redactUrlPassword(this.url)}: ${(err as Error).message}`);
     }
@@ -101,7 +98,7 @@ export class AmqpVolumeRpc implements VolumeRpc {
         correlationId,
         replyTo: REPLY_TO,
         contentType: 'application/json',
-        expiration: String(this.timeoutMs),
+        expiration: String(Math.ceil(this.timeoutMs)),
         // Returned to us at once when no queue takes it: no volume service for this host is running.
         mandatory: true,
       });

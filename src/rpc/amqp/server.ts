@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import { redactUrlPassword } from '../../observability/redact.js';
 import type { VolumeRpc } from '../rpc.js';
 import { encodeError, METHODS, queueFor, type Reply, type Request } from './wire.js';
-import { RECOVERY } from './recovery.js';
+import { connectBus } from './connection.js';
 
 /** Requests a volume service works on at once; more wait in its queue. */
 const PREFETCH = 64;
@@ -67,7 +67,7 @@ export async function serveVolumeRpc(url: string, storageHost: string, handler: 
   };
   let bus: amqp.RecoveringChannelModel;
   try {
-    bus = await amqp.connect(url, { recovery: { ...RECOVERY, setup } });
+    bus = await connectBus(url, setup);
   } catch (err) {
     throw new Error(`cannot serve volume RPC on ${redactUrlPassword(url)}: ${(err as Error).message}`);
   }

@@ -6,6 +6,8 @@
 //                                [--real-cinder-endpoint URL --real-cinder-project HEX [--real-cinder-state DIR]]
 //                                [--real-cinder-script PATH | --no-real-cinder] [--json FILE]
 //                                [--cinderblock-endpoint URL]   (an already running service instead of starting one)
+//                                [--api-services N [--rpc AMQP_URL]]   (split: one volume service and N API services,
+//                                                                       on PostgreSQL; clients spread over the API services)
 //
 // Flows, one volume per client, every cycle on that client's volume:
 //   legacy       the six volume actions Nova sends at microversion 3.0 (no version header):
@@ -45,6 +47,8 @@ const { values: opt } = parseArgs({
     'postgres-admin-url': { type: 'string', default: 'postgres://postgres@127.0.0.1:5432/postgres' },
     'log-level': { type: 'string', default: 'info' },
     'cinderblock-endpoint': { type: 'string' },
+    'api-services': { type: 'string' },
+    rpc: { type: 'string', default: 'amqp://guest:guest@127.0.0.1:5672' },
     'real-cinder-endpoint': { type: 'string' },
     'real-cinder-project': { type: 'string', default: 'ee4f3bd8b0a24e6c8e2a5e6ee3a7c1c0' },
     'real-cinder-state': { type: 'string' },
@@ -241,7 +245,8 @@ async function recover(api, volume) {
   }
 }
 
-async function runFlow(api, flowName, volumes, cycles, cpuSeconds) {
+async function runFlow(apis, flowName, volumes, cycles, cpuSeconds) {
+  const apiOf = (i) => apis[i % apis.length];
   const flow = FLOWS[flowName];
   const latencies = Object.fromEntries(flow.calls.map((c) => [c, []]));
   const errors = [];
@@ -256,9 +261,9 @@ async function runFlow(api, flowName, volumes, cycles, cpuSeconds) {
   await Promise.all(volumes.map(async (v, i) => {
     for (let k = 0; k < Math.ceil(Math.min(WARMUP, cycles) / volumes.length); k++) {
       try {
-        await flow.cycle(api, v, i, noop);
+        await flow.cycle(apiOf(i), v, i, noop);
       } catch {
-        await recover(api, v);
+        await recover(apiOf(i), v);
       }
     }
   }));
@@ -270,11 +275,11 @@ async function runFlow(api, flowName, volumes, cycles, cpuSeconds) {
     while (started < cycles && errors.length < 50) {
       started++;
       try {
-        await flow.cycle(api, v, i, timed);
+        await flow.cycle(apiOf(i), v, i, timed);
         completed++;
       } catch (err) {
         errors.push(err.message);
-        await recover(api, v);
+        await recover(apiOf(i), v);
       }
     }
   }));
@@ -319,7 +324,9 @@ function medianRun(runs) {
 
 /** Sequential, then concurrent, for both flows; volumes are created up front and deleted at the end. */
 async function measure(target, cycles) {
-  const api = makeClient(target.endpoint, target.project, `admin:${target.project}`);
+  // Client i talks to API service i modulo their number.
+  const apis = target.endpoints.map((endpoint) => makeClient(endpoint, target.project, `admin:${target.project}`));
+  const api = apis[0];
   const volumes = [];
   const results = [];
   try {
@@ -332,7 +339,7 @@ async function measure(target, cycles) {
         const runs = [];
         for (let k = 0; k < REPEAT; k++) {
           const loadBefore = loadavg()[0];
-          const run = await runFlow(api, flow, volumes.slice(0, clients), cycles, target.cpuSeconds);
+          const run = await runFlow(apis, flow, volumes.slice(0, clients), cycles, target.cpuSeconds);
           run.loadavg = [loadBefore, loadavg()[0]];
           runs.push(run);
           progress(`${target.name}: ${flow} x${clients}: ${run.cyclesPerSecond.toFixed(1)} cycles/s, ${run.errors} errors`);
@@ -345,7 +352,7 @@ async function measure(target, cycles) {
       await recover(api, v);
       await api.request('DELETE', `/volumes/${v}`, undefined, '3.0').catch((err) => progress(`cleanup of ${v}: ${err.message}`));
     }
-    api.close();
+    for (const client of apis) client.close();
   }
   return results;
 }
@@ -487,54 +494,93 @@ async function createPostgresDatabase() {
 
 async function startCinderblock() {
   if (opt['cinderblock-endpoint']) {
-    return { name: 'cinderblock', endpoint: opt['cinderblock-endpoint'], project: randomBytes(16).toString('hex'), database: 'as configured', memory: () => null, cpuSeconds: () => null, stop: async () => {} };
+    return { name: 'cinderblock', endpoints: [opt['cinderblock-endpoint']], project: randomBytes(16).toString('hex'), database: 'as configured', memory: () => null, cpuSeconds: () => null, stop: async () => {} };
   }
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run "npm run build" first`);
+  const apiServices = opt['api-services'] === undefined ? 0 : Number(opt['api-services']);
+  if (!Number.isInteger(apiServices) || apiServices < 0) throw new Error(`--api-services must be a whole number, got ${opt['api-services']}`);
   const dataDir = mkdtempSync(join(tmpdir(), 'cinderblock-bench-'));
   const pgdb = opt.postgres ? await createPostgresDatabase() : null;
   const database = pgdb?.url ?? opt.database;
-  const apiPort = await freePort();
-  const iscsiPort = await freePort();
-  const args = [CLI, 'serve', '--data-dir', dataDir, '--api-listen', `127.0.0.1:${apiPort}`, '--iscsi-listen', `127.0.0.1:${iscsiPort}`, '--log-level', opt['log-level']];
-  if (database) args.push('--database', database);
+  const logLevel = ['--log-level', opt['log-level']];
+  const processes = [];
+  const stop = async () => {
+    for (const { proc } of [...processes].reverse()) {
+      if (proc.exitCode !== null) continue;
+      const exited = new Promise((r) => proc.once('exit', r));
+      proc.kill('SIGTERM');
+      const timer = setTimeout(() => proc.kill('SIGKILL'), 10_000);
+      await exited;
+      clearTimeout(timer);
+    }
+    rmSync(dataDir, { recursive: true, force: true });
+    await pgdb?.drop();
+  };
+  const endpoints = [];
+  try {
+    const storage = ['--data-dir', dataDir, '--iscsi-listen', `127.0.0.1:${await freePort()}`];
+    if (apiServices === 0) {
+      const apiPort = await freePort();
+      const args = ['serve', ...storage, '--api-listen', `127.0.0.1:${apiPort}`, ...logLevel];
+      if (database) args.push('--database', database);
+      processes.push(await startProcess('cinderblock', args));
+      endpoints.push(`http://127.0.0.1:${apiPort}/v3`);
+    } else {
+      if (!database?.startsWith('postgres')) throw new Error('--api-services needs PostgreSQL: add --postgres or --database postgres://...');
+      const split = ['--database', database, '--rpc', opt.rpc, '--host', `bench-${randomBytes(4).toString('hex')}`, ...logLevel];
+      processes.push(await startProcess('volume', ['volume', ...storage, ...split]));
+      for (let i = 1; i <= apiServices; i++) {
+        const apiPort = await freePort();
+        processes.push(await startProcess(`api ${i}`, ['api', '--api-listen', `127.0.0.1:${apiPort}`, ...split]));
+        endpoints.push(`http://127.0.0.1:${apiPort}/v3`);
+      }
+    }
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  const cpuSeconds = () => {
+    let total = 0;
+    for (const { proc } of processes) {
+      const seconds = cpuSecondsOf(proc.pid);
+      if (seconds === null) return null;
+      total += seconds;
+    }
+    return total;
+  };
+  return {
+    name: 'cinderblock',
+    endpoints,
+    project: randomBytes(16).toString('hex'),
+    database: `${database ? database.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@') : 'sqlite (default)'}${apiServices ? `, ${apiServices} API services and a volume service over RabbitMQ` : ''}`,
+    memory: () => Object.fromEntries(processes.map(({ name, proc }) => [name, memoryOf(proc.pid)])),
+    cpuSeconds,
+    stop,
+  };
+}
+
+/** Starts one cinderblock process and waits for its ready banner. */
+async function startProcess(name, args) {
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('CINDERBLOCK_')));
-  const proc = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(process.execPath, [CLI, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   const keep = (c) => (output = (output + c).slice(-8000));
   proc.stderr.setEncoding('utf8').on('data', keep);
   await new Promise((resolveReady, reject) => {
-    const timer = setTimeout(() => reject(new Error(`cinderblock not ready in 30 s:\n${output}`)), 30_000);
+    const timer = setTimeout(() => reject(new Error(`cinderblock ${name} not ready in 30 s:\n${output}`)), 30_000);
     proc.stdout.setEncoding('utf8').on('data', (c) => {
       keep(c);
-      if (output.includes('cinderblock ready')) {
+      if (/cinderblock (\w+ service )?ready/.test(output)) {
         clearTimeout(timer);
         resolveReady();
       }
     });
     proc.once('exit', (code) => {
       clearTimeout(timer);
-      reject(new Error(`cinderblock exited with ${code}:\n${output}`));
+      reject(new Error(`cinderblock ${name} exited with ${code}:\n${output}`));
     });
   });
-  return {
-    name: 'cinderblock',
-    endpoint: `http://127.0.0.1:${apiPort}/v3`,
-    project: randomBytes(16).toString('hex'),
-    database: database ? database.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@') : 'sqlite (default)',
-    memory: () => ({ cinderblock: memoryOf(proc.pid) }),
-    cpuSeconds: () => cpuSecondsOf(proc.pid),
-    async stop() {
-      if (proc.exitCode === null) {
-        const exited = new Promise((r) => proc.once('exit', r));
-        proc.kill('SIGTERM');
-        const timer = setTimeout(() => proc.kill('SIGKILL'), 10_000);
-        await exited;
-        clearTimeout(timer);
-      }
-      rmSync(dataDir, { recursive: true, force: true });
-      await pgdb?.drop();
-    },
-  };
+  return { name, proc };
 }
 
 /** Returns a target, or a string saying why real Cinder is not measured. */
@@ -543,7 +589,7 @@ async function realCinderTarget() {
   if (opt['real-cinder-endpoint']) {
     return {
       name: 'real Cinder',
-      endpoint: opt['real-cinder-endpoint'],
+      endpoints: [opt['real-cinder-endpoint']],
       project: opt['real-cinder-project'],
       memory: () => realCinderMemory(opt['real-cinder-state']),
       cpuSeconds: () => realCinderCpuSeconds(opt['real-cinder-state']),
@@ -581,7 +627,7 @@ async function realCinderTarget() {
     targets.splice(targets.indexOf(target), 1);
     return `${script} exited with ${code}: ${output.trim().split('\n').slice(-3).join(' | ')}`;
   }
-  return Object.assign(target, { endpoint: ready[1], project: ready[2], memory: () => realCinderMemory(state), cpuSeconds: () => realCinderCpuSeconds(state) });
+  return Object.assign(target, { endpoints: [ready[1]], project: ready[2], memory: () => realCinderMemory(state), cpuSeconds: () => realCinderCpuSeconds(state) });
 }
 
 // ---------------------------------------------------------------- report
@@ -670,7 +716,7 @@ let exitCode = 0;
 try {
   const ours = await startCinderblock();
   targets.push(ours);
-  progress(`cinderblock at ${ours.endpoint} (${ours.database})`);
+  progress(`cinderblock at ${ours.endpoints.join(', ')} (${ours.database})`);
   const ourResults = await measure(ours, N);
   const memory = { cinderblock: ours.memory() };
   await ours.stop();
@@ -683,7 +729,7 @@ try {
     reason = real;
   } else {
     if (!targets.includes(real)) targets.push(real);
-    progress(`real Cinder at ${real.endpoint}`);
+    progress(`real Cinder at ${real.endpoints[0]}`);
     try {
       realResults = await measure(real, REAL_N);
     } catch (err) {

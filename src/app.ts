@@ -15,6 +15,7 @@ import './drivers/all.js';
 import { createVolumeDriver } from './drivers/registry.js';
 import { VolumeManager } from './manager/manager.js';
 import type { Logger } from './observability/log.js';
+import type { Metrics } from './observability/metrics.js';
 import { AmqpVolumeRpc } from './rpc/amqp/client.js';
 import { serveVolumeRpc, type VolumeRpcServer } from './rpc/amqp/server.js';
 import { LocalVolumeRpc } from './rpc/local/index.js';
@@ -30,6 +31,11 @@ export interface App {
   storage: BlockStorage;
   logger: Logger;
   close(): Promise<void>;
+}
+
+/** What each service reports to its metrics endpoint, when it has one. */
+function metered(metrics: Metrics | null, rpc: VolumeRpc): VolumeRpc {
+  return metrics ? metrics.meterRpc(rpc) : rpc;
 }
 
 /** os-vol-host-attr:host of the volumes one storage host serves, and the name its RPC queue goes by. */
@@ -65,10 +71,11 @@ function requireSplitSettings(config: Config, command: string): void {
 interface StorageHost {
   database: DatabaseHandle;
   manager: VolumeManager;
+  helper: TargetHelper;
   close(): Promise<void>;
 }
 
-async function startStorageHost(config: Config, logger: Logger): Promise<StorageHost> {
+async function startStorageHost(config: Config, logger: Logger, metrics: Metrics | null): Promise<StorageHost> {
   await mkdir(config.dataDir, { recursive: true });
   const unlockDataDir = lockDataDir(config.dataDir);
   let database: DatabaseHandle;
@@ -97,6 +104,8 @@ async function startStorageHost(config: Config, logger: Logger): Promise<Storage
       logger: logger.child({ component: `target:${config.targetHelper}` }),
     });
     await helper.start();
+    const target = helper;
+    if (metrics && target.stats) metrics.watchTarget(() => target.stats!());
     const manager = new VolumeManager(
       database.db,
       driver,
@@ -104,7 +113,7 @@ async function startStorageHost(config: Config, logger: Logger): Promise<Storage
       { targetPrefix: config.targetPrefix, volumeHost: volumeHostOf(config), syncCommitted: database.syncCommitted },
       logger.child({ component: 'manager' }),
     );
-    return { database, manager, close };
+    return { database, manager, helper, close };
   } catch (err) {
     await close().catch(() => undefined);
     throw err;
@@ -122,13 +131,14 @@ async function recover(host: StorageHost, workflow: Workflow, logger: Logger): P
   logger.info({ database: host.database.dialect, ...exports, ...resumed }, 'storage ready');
 }
 
-export async function createApp(config: Config, logger: Logger): Promise<App> {
+export async function createApp(config: Config, logger: Logger, metrics: Metrics | null = null): Promise<App> {
   if (config.rpc !== 'local') {
     throw new Error(`serve runs every part in one process, so rpc must be "local"; the api and volume commands use "${config.rpc}"`);
   }
-  const host = await startStorageHost(config, logger);
+  const host = await startStorageHost(config, logger, metrics);
   // The only process acting on its volumes: its own per-volume locks are enough.
-  const workflow = workflowFor(config, host.database, new LocalVolumeRpc(host.manager), new KeyedLock(), logger);
+  const workflow = workflowFor(config, host.database, metered(metrics, new LocalVolumeRpc(host.manager)), new KeyedLock(), logger);
+  metrics?.countStatuses(() => workflow.statusCounts());
   const close = async () => {
     // Background steps finish first: a create must not lose its database mid-write.
     await workflow.drain();
@@ -145,13 +155,14 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
 }
 
 /** The API's half: the workflow, sending the storage host's steps to its volume service. */
-export async function createApiApp(config: Config, logger: Logger): Promise<App> {
+export async function createApiApp(config: Config, logger: Logger, metrics: Metrics | null = null): Promise<App> {
   requireSplitSettings(config, 'api');
   const database = await openDatabase(config.database);
   const rpc = new AmqpVolumeRpc(config.rpc, volumeHostOf(config), config.rpcTimeout * 1000, logger.child({ component: 'rpc' }));
   // Other API services act on the same volumes: the per-volume lock must be the database's.
   const locks = new AdvisoryLocks(config.database);
-  const workflow = workflowFor(config, database, rpc, locks, logger);
+  const workflow = workflowFor(config, database, metered(metrics, rpc), locks, logger);
+  metrics?.countStatuses(() => workflow.statusCounts());
   const close = async () => {
     await workflow.drain();
     await rpc.close();
@@ -169,9 +180,9 @@ export async function createApiApp(config: Config, logger: Logger): Promise<App>
 }
 
 /** The storage host's half: driver, target and manager, answering the API services over RabbitMQ. */
-export async function createVolumeService(config: Config, logger: Logger): Promise<{ close(): Promise<void> }> {
+export async function createVolumeService(config: Config, logger: Logger, metrics: Metrics | null = null): Promise<{ close(): Promise<void> }> {
   requireSplitSettings(config, 'volume');
-  const host = await startStorageHost(config, logger);
+  const host = await startStorageHost(config, logger, metrics);
   // Used only at start, to finish what a previous run left half done, before any API service can reach it.
   const workflow = workflowFor(config, host.database, new LocalVolumeRpc(host.manager), new KeyedLock(), logger);
   let server: VolumeRpcServer | null = null;
@@ -182,7 +193,9 @@ export async function createVolumeService(config: Config, logger: Logger): Promi
   };
   try {
     await recover(host, workflow, logger);
-    server = await serveVolumeRpc(config.rpc, volumeHostOf(config), new LocalVolumeRpc(host.manager), logger.child({ component: 'rpc' }));
+    // Metered here, the steps' own durations; metered in the API services, with the trip through RabbitMQ.
+    const handler = metered(metrics, new LocalVolumeRpc(host.manager));
+    server = await serveVolumeRpc(config.rpc, volumeHostOf(config), handler, logger.child({ component: 'rpc' }));
   } catch (err) {
     await close().catch(() => undefined);
     throw err;

@@ -106,11 +106,17 @@ function sendRoutingNotFound(req: FastifyRequest, reply: FastifyReply): FastifyR
   return reply.type('text/plain; charset=UTF-8').send(`404 Not Found\n\n${NOT_FOUND_MESSAGE}\n\n   `);
 }
 
+/** Told of every answered request; `route` is the matched route's pattern, or null. */
+export interface RequestObserver {
+  observeRequest(method: string, route: string | null, status: number, seconds: number): void;
+}
+
 export async function buildApiServer(
   storage: BlockStorage,
-  opts: { config: Config; logger: Logger },
+  opts: { config: Config; logger: Logger; observer?: RequestObserver | null },
 ): Promise<FastifyInstance> {
   const { config, logger } = opts;
+  const observer = opts.observer ?? null;
   const app = Fastify({
     loggerInstance: logger.child({ component: 'api' }),
     genReqId: () => `req-${randomUUID()}`,
@@ -225,6 +231,7 @@ export async function buildApiServer(
       { reqId: req.id, method: req.method, url: req.originalUrl, status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10 },
       'request',
     );
+    observer?.observeRequest(req.method, req.routeOptions.url ?? null, reply.statusCode, reply.elapsedTime / 1000);
     done();
   });
 

@@ -14,6 +14,7 @@ const OPTIONS: Record<string, [flags: string, description: string, kinds: Servic
   database: ['--database <url>', 'SQLite file path or postgres:// URL (CINDERBLOCK_DATABASE)', ['serve', 'api', 'volume']],
   rpc: ['--rpc <amqp-url>', 'RabbitMQ between API and volume services, e.g. amqp://guest:guest@127.0.0.1:5672 (CINDERBLOCK_RPC)', ['api', 'volume']],
   host: ['--host <name>', 'name of the storage host, default this machine\'s hostname (CINDERBLOCK_HOST)', ['serve', 'api', 'volume']],
+  metricsListen: ['--metrics-listen <host:port>', 'serve Prometheus metrics at GET /metrics there; off by default (CINDERBLOCK_METRICS_LISTEN)', ['serve', 'api', 'volume']],
   logLevel: ['--log-level <level>', 'pino log level (CINDERBLOCK_LOG_LEVEL)', ['serve', 'api', 'volume']],
 };
 

@@ -6,6 +6,8 @@ import { createLogger, flushLogger, type Logger } from '../observability/log.js'
 import { createApiApp, createApp, createVolumeService, type App } from '../app.js';
 import { redactUrlPassword } from '../observability/redact.js';
 import { buildApiServer } from '../api/server.js';
+import { Metrics } from '../observability/metrics.js';
+import type { Server } from 'node:http';
 
 const FLAG_TO_SETTING: Record<string, keyof Config> = {
   dataDir: 'dataDir',
@@ -16,6 +18,7 @@ const FLAG_TO_SETTING: Record<string, keyof Config> = {
   logLevel: 'logLevel',
   rpc: 'rpc',
   host: 'host',
+  metricsListen: 'metricsListen',
 };
 
 export type ServiceKind = 'serve' | 'api' | 'volume';
@@ -24,9 +27,9 @@ interface Running {
   close(): Promise<void>;
 }
 
-const STARTERS: Record<ServiceKind, (config: Config, logger: Logger) => Promise<Running>> = {
-  serve: async (config, logger) => withApi(config, logger, await createApp(config, logger)),
-  api: async (config, logger) => withApi(config, logger, await createApiApp(config, logger)),
+const STARTERS: Record<ServiceKind, (config: Config, logger: Logger, metrics: Metrics | null) => Promise<Running>> = {
+  serve: async (config, logger, metrics) => withApi(config, logger, metrics, await createApp(config, logger, metrics)),
+  api: async (config, logger, metrics) => withApi(config, logger, metrics, await createApiApp(config, logger, metrics)),
   volume: createVolumeService,
 };
 
@@ -39,7 +42,7 @@ export async function runService(kind: ServiceKind, opts: Record<string, string 
   const config = loadConfig(flags, process.env, opts.config ?? process.env.CINDERBLOCK_CONFIG);
   if (kind !== 'api') await mkdir(config.dataDir, { recursive: true });
   const logger = createLogger(config.logLevel);
-  const running = await STARTERS[kind](config, logger).catch(async (err: unknown) => {
+  const running = await start(kind, config, logger).catch(async (err: unknown) => {
     // The caller exits next; what was logged on the way must be written (or found unwritable) first.
     await flushLogger(logger);
     throw err;
@@ -63,11 +66,32 @@ export async function runService(kind: ServiceKind, opts: Record<string, string 
   printBanner(kind, config);
 }
 
+/** The service and its metrics endpoint, if configured; nothing is left running if either fails to start. */
+async function start(kind: ServiceKind, config: Config, logger: Logger): Promise<Running> {
+  const metrics = config.metricsListen ? new Metrics() : null;
+  const running = await STARTERS[kind](config, logger, metrics);
+  if (!metrics) return running;
+  let endpoint: Server;
+  try {
+    const { host, port } = parseHostPort(config.metricsListen, 'metrics_listen');
+    endpoint = await metrics.listen(host, port);
+  } catch (err) {
+    await running.close();
+    throw new Error(`cannot serve metrics on ${config.metricsListen}: ${(err as Error).message}`);
+  }
+  return {
+    close: async () => {
+      await new Promise<void>((resolve) => endpoint.close(() => resolve()));
+      await running.close();
+    },
+  };
+}
+
 /** The API listening in front of `app`; nothing is left running if it fails to start. */
-async function withApi(config: Config, logger: Logger, app: App): Promise<Running> {
+async function withApi(config: Config, logger: Logger, metrics: Metrics | null, app: App): Promise<Running> {
   let api: FastifyInstance;
   try {
-    api = await buildApiServer(app.storage, { config, logger });
+    api = await buildApiServer(app.storage, { config, logger, observer: metrics });
     const { host, port } = parseHostPort(config.apiListen, 'api_listen');
     await api.listen({ host, port });
   } catch (err) {
@@ -93,6 +117,7 @@ function printBanner(kind: ServiceKind, config: Config): void {
     lines.push(`  iSCSI:  ${config.iscsiListen}   (target helper: ${config.targetHelper})`, `  data:   ${config.dataDir}`);
   }
   lines.push(`  database: ${redactUrlPassword(config.database)}`);
+  if (config.metricsListen) lines.push(`  metrics: http://${config.metricsListen}/metrics`);
   if (kind !== 'serve') lines.push(`  storage host: ${storage}   (RPC: ${redactUrlPassword(config.rpc)})`);
   if (kind !== 'volume') {
     lines.push(

@@ -26,6 +26,8 @@ export interface Config {
   availabilityZone: string;
   /** Name of this storage host, shown as os-vol-host-attr:host (host@backend#pool). */
   host: string;
+  /** host:port of the Prometheus metrics endpoint (GET /metrics); empty: none. */
+  metricsListen: string;
   /** Treat every noauth caller as a service (Nova) caller for the attachment-deletion safety rule. */
   noauthTrustsCallers: boolean;
 }
@@ -52,6 +54,7 @@ export const SETTINGS: Record<Keys, { env: string; file: string }> = {
   availabilityZone: { env: 'CINDERBLOCK_AVAILABILITY_ZONE', file: 'availability_zone' },
   host: { env: 'CINDERBLOCK_HOST', file: 'host' },
   noauthTrustsCallers: { env: 'CINDERBLOCK_NOAUTH_TRUSTS_CALLERS', file: 'noauth_trusts_callers' },
+  metricsListen: { env: 'CINDERBLOCK_METRICS_LISTEN', file: 'metrics_listen' },
 };
 
 export function defaultConfig(): Config {
@@ -71,6 +74,7 @@ export function defaultConfig(): Config {
     availabilityZone: 'nova',
     host: hostname(),
     noauthTrustsCallers: false,
+    metricsListen: '',
   };
 }
 
@@ -143,6 +147,7 @@ export function loadConfig(
   }
   parseHostPort(config.apiListen, 'api_listen');
   parseHostPort(config.iscsiListen, 'iscsi_listen');
+  if (config.metricsListen) parseHostPort(config.metricsListen, 'metrics_listen');
   for (const portal of config.targetPortals) parseHostPort(portal, 'target_portals');
   return config;
 }

@@ -60,6 +60,17 @@ export interface IscsiServerOptions {
   loginThrottle?: LoginThrottle;
 }
 
+export interface IscsiServerStats {
+  /** TCP connections, in login or full feature phase, discovery ones included. */
+  connections: number;
+  /** Normal sessions logged in to a target. */
+  sessions: number;
+  /** Normal sessions that completed login. */
+  loginsSucceeded: number;
+  /** Logins refused for their credentials or their access: wrong CHAP, initiator not allowed. */
+  loginsFailed: number;
+}
+
 interface AccessEntry {
   initiator: string;
   readOnly: boolean;
@@ -96,6 +107,8 @@ export class IscsiServer {
   private readonly connectionLimits: ConnectionLimits;
   private readonly throttle: LoginThrottle;
   private nextTsih = 1;
+  private loginsSucceeded = 0;
+  private loginsFailed = 0;
 
   constructor(private readonly options: IscsiServerOptions = {}) {
     const logger = options.logger ?? SILENT;
@@ -125,6 +138,7 @@ export class IscsiServer {
       execute: executeForTarget,
       loginThrottled: (address) => this.recentFailures(address) >= this.throttle.maxFailures,
       loginFailed: (address) => {
+        this.loginsFailed++;
         // Many addresses failing once each must not grow the table without end.
         if (this.failures.size >= MAX_TRACKED_ADDRESSES) for (const a of [...this.failures.keys()]) this.recentFailures(a);
         const list = this.failures.get(address) ?? [];
@@ -268,7 +282,15 @@ export class IscsiServer {
       if (other.nexus?.id === conn.nexus?.id) other.terminate('session reinstated');
     }
     target.connections.add(conn);
+    this.loginsSucceeded++;
     return true;
+  }
+
+  /** What an operator watches: sessions now, and logins since start by outcome. */
+  stats(): IscsiServerStats {
+    let sessions = 0;
+    for (const target of this.targets.values()) sessions += target.connections.size;
+    return { connections: this.connections.size, sessions, loginsSucceeded: this.loginsSucceeded, loginsFailed: this.loginsFailed };
   }
 
   private connectionClosed(conn: Connection): void {

@@ -19,3 +19,17 @@ export interface VolumeRpc {
   adoptLegacyConnection(volumeId: string, attachmentId: string, hostName: string | null): Promise<Connector | null>;
   revokeAll(volumeId: string): Promise<void>;
 }
+
+/** Every call of VolumeRpc, for what handles them generically (a transport, metrics). */
+export const VOLUME_RPC_CALLS = [
+  'createVolume',
+  'deleteVolume',
+  'extendVolume',
+  'initializeConnection',
+  'terminateConnection',
+  'releaseAttachment',
+  'adoptLegacyConnection',
+  'revokeAll',
+] as const satisfies ReadonlyArray<keyof VolumeRpc>;
+
+export type VolumeRpcCall = (typeof VOLUME_RPC_CALLS)[number];

@@ -53,4 +53,13 @@ export interface TargetHelper {
   removeInitiator(iqn: string, initiator: string): Promise<void>;
   /** The backing store grew: attached initiators must see the new capacity. */
   resized(iqn: string): Promise<void>;
+  /** Session and login counts, for helpers that can tell (tgtd keeps its own). */
+  stats?(): TargetStats;
+}
+
+export interface TargetStats {
+  /** Normal sessions logged in now. */
+  sessions: number;
+  loginsSucceeded: number;
+  loginsFailed: number;
 }

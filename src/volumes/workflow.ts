@@ -1004,6 +1004,19 @@ export class Workflow implements BlockStorage {
     return remaining.map(toAttachmentRecord);
   }
 
+  /** How many volumes are in each status, and live attachments in each attach_status, over all projects. */
+  async statusCounts(): Promise<{ volumes: Record<string, number>; attachments: Record<string, number> }> {
+    const count = sql<number>`count(*)`;
+    const [volumes, attachments] = await Promise.all([
+      this.db.selectFrom('volumes').select(['status', count.as('n')]).groupBy('status').execute(),
+      this.db.selectFrom('volume_attachment').select(['attach_status', count.as('n')]).where('deleted', '=', 0).groupBy('attach_status').execute(),
+    ]);
+    return {
+      volumes: Object.fromEntries(volumes.map((row) => [row.status, Number(row.n)])),
+      attachments: Object.fromEntries(attachments.map((row) => [row.attach_status, Number(row.n)])),
+    };
+  }
+
   async getAttachment(ctx: RequestContext, id: string): Promise<AttachmentRecord> {
     return toAttachmentRecord(await this.attachmentRow(ctx, id));
   }

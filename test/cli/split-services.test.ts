@@ -53,8 +53,8 @@ describe('split services: one volume service, two API services', { skip, concurr
     await database.cleanup();
   });
 
-  async function startVolume(t: TestContext, dataDir: string, iscsiPort: number): Promise<ServeProcess> {
-    return spawnServe(t, [...common(), '--data-dir', dataDir, '--iscsi-listen', `127.0.0.1:${iscsiPort}`], {}, { command: 'volume' });
+  async function startVolume(t: TestContext, dataDir: string, iscsiPort: number, extra: string[] = []): Promise<ServeProcess> {
+    return spawnServe(t, [...common(), '--data-dir', dataDir, '--iscsi-listen', `127.0.0.1:${iscsiPort}`, ...extra], {}, { command: 'volume' });
   }
 
   async function startApi(t: TestContext, env: Record<string, string> = {}): Promise<Api> {
@@ -97,7 +97,8 @@ describe('split services: one volume service, two API services', { skip, concurr
     const inq = requireTool(t, 'iscsi-inq');
     if (!inq) return;
     const dataDir = await scratchDir(t, 'cinderblock-split-');
-    const volume = await startVolume(t, dataDir, await freePort());
+    const metricsPort = await freePort();
+    const volume = await startVolume(t, dataDir, await freePort(), ['--metrics-listen', `127.0.0.1:${metricsPort}`]);
     const [a, b] = [await startApi(t), await startApi(t)];
 
     const id = await createVolume(a);
@@ -139,6 +140,18 @@ describe('split services: one volume service, two API services', { skip, concurr
     const removed = await b.call('DELETE', `attachments/${attachment.id}`);
     assert.equal(removed.status, 200, removed.text);
     assert.equal((await a.call('GET', `volumes/${id}`)).body.volume.status, 'available');
+
+    // The storage host's metrics: its steps as it ran them, and its target's logins.
+    const metrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+    for (const [series, value] of [
+      ['cinderblock_volume_rpc_calls_total{call="initializeConnection",outcome="ok"}', 2],
+      ['cinderblock_volume_rpc_calls_total{call="initializeConnection",outcome="error"}', 1],
+      ['cinderblock_volume_rpc_calls_total{call="terminateConnection",outcome="ok"}', 1],
+      ['cinderblock_iscsi_logins_total{outcome="ok"}', 1],
+      ['cinderblock_iscsi_logins_total{outcome="refused"}', 1],
+    ] as const) {
+      assert.ok(metrics.split('\n').includes(`${series} ${value}`), `${series} ${value} in\n${metrics.split('\n').filter((l) => l.startsWith('cinderblock_')).join('\n')}`);
+    }
 
     // CHAP passwords travel between the services, never into their logs.
     for (const service of [volume, a.service, b.service]) {

@@ -3,9 +3,9 @@ import amqp from 'amqplib';
 import type { Logger } from 'pino';
 import { redactUrlPassword } from '../../observability/redact.js';
 import type { ConnectionInfo, Connector } from '../../volumes/types.js';
-import type { ConnectOptions, VolumeRpc } from '../rpc.js';
+import type { ConnectOptions, VolumeRpc, VolumeRpcCall } from '../rpc.js';
 import { connectBus } from './connection.js';
-import { decodeError, queueFor, type Method, type Reply, type Request } from './wire.js';
+import { decodeError, queueFor, type Reply, type Request } from './wire.js';
 
 /** RabbitMQ's direct reply-to: answers come straight back on the channel that asked. */
 const REPLY_TO = 'amq.rabbitmq.reply-to';
@@ -83,7 +83,7 @@ export class AmqpVolumeRpc implements VolumeRpc {
     return this.call<void>('revokeAll', [volumeId]);
   }
 
-  private call<T>(method: Method, args: unknown[]): Promise<T> {
+  private call<T>(method: VolumeRpcCall, args: unknown[]): Promise<T> {
     const channel = this.channel;
     if (!channel) return Promise.reject(new Error(`the message bus at ${redactUrlPassword(this.url)} is not connected`));
     const correlationId = randomUUID();

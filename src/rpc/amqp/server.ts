@@ -1,8 +1,8 @@
 import amqp from 'amqplib';
 import type { Logger } from 'pino';
 import { redactUrlPassword } from '../../observability/redact.js';
-import type { VolumeRpc } from '../rpc.js';
-import { encodeError, METHODS, queueFor, type Reply, type Request } from './wire.js';
+import { VOLUME_RPC_CALLS, type VolumeRpc } from '../rpc.js';
+import { encodeError, queueFor, type Reply, type Request } from './wire.js';
 import { connectBus } from './connection.js';
 
 /** Requests a volume service works on at once; more wait in its queue. */
@@ -19,7 +19,7 @@ async function answer(handler: VolumeRpc, content: Buffer): Promise<Reply> {
   } catch {
     return { error: { message: 'unreadable volume RPC request' } };
   }
-  if (!METHODS.includes(request.method) || !Array.isArray(request.args)) {
+  if (!VOLUME_RPC_CALLS.includes(request.method) || !Array.isArray(request.args)) {
     return { error: { message: `unknown volume RPC call ${String(request.method)}` } };
   }
   try {

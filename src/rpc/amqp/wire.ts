@@ -1,22 +1,8 @@
 import { CinderError, ERROR_STATUS, type ErrorCode } from '../../errors.js';
-import type { VolumeRpc } from '../rpc.js';
-
-/** The calls a volume service answers; anything else on its queue is refused. */
-export const METHODS = [
-  'createVolume',
-  'deleteVolume',
-  'extendVolume',
-  'initializeConnection',
-  'terminateConnection',
-  'releaseAttachment',
-  'adoptLegacyConnection',
-  'revokeAll',
-] as const satisfies ReadonlyArray<keyof VolumeRpc>;
-
-export type Method = (typeof METHODS)[number];
+import type { VolumeRpcCall } from '../rpc.js';
 
 export interface Request {
-  method: Method;
+  method: VolumeRpcCall;
   args: unknown[];
 }
 

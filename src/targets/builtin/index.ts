@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { IscsiServer } from '../../iscsi/server.js';
 import { openFileLogicalUnit, type FileLogicalUnit } from '../../iscsi/scsi/file-lu.js';
 import { registerTargetHelper } from '../registry.js';
-import type { ExportSpec, InitiatorAccess, TargetHelper, TargetHelperContext } from '../target.js';
+import type { ExportSpec, InitiatorAccess, TargetHelper, TargetHelperContext, TargetStats } from '../target.js';
 
 const LUN = 0;
 
@@ -107,6 +107,10 @@ export class BuiltinTargetHelper implements TargetHelper {
     const state = this.exports.get(iqn);
     if (!state) throw new Error(`no export for ${iqn}`);
     await state.lu.resized();
+  }
+
+  stats(): TargetStats {
+    return this.server.stats();
   }
 
   private serial<T>(iqn: string, work: () => Promise<T>): Promise<T> {

@@ -6,6 +6,7 @@
 import { after, before, describe, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
+import { createServer, connect, type Socket } from 'node:net';
 import amqp from 'amqplib';
 import { createTestDatabase, postgresSkip, type TestDatabase } from '../helpers/databases.js';
 import { freePort, RABBITMQ_URL, requireTool } from '../helpers/env.js';
@@ -37,6 +38,51 @@ async function assertLogs(service: ServeProcess, reason: RegExp): Promise<void> 
   assert.match(service.output().stdout, reason);
 }
 
+/**
+ * A TCP relay to RabbitMQ that a test can cut, as a broker restart or a network fault
+ * would: every relayed connection is dropped, and new ones are refused until it is
+ * restored.
+ */
+async function brokerRelay(t: TestContext): Promise<{ url: string; cut(): void; restore(): void }> {
+  const broker = new URL(RABBITMQ_URL);
+  const sockets = new Set<Socket>();
+  let down = false;
+  const relay = createServer((client) => {
+    if (down) return client.destroy();
+    const upstream = connect(Number(broker.port || 5672), broker.hostname);
+    for (const [a, b] of [
+      [client, upstream],
+      [upstream, client],
+    ] as const) {
+      sockets.add(a);
+      a.pipe(b);
+      a.on('error', () => b.destroy());
+      a.on('close', () => {
+        sockets.delete(a);
+        b.destroy();
+      });
+    }
+  });
+  await new Promise<void>((resolve) => relay.listen(0, '127.0.0.1', resolve));
+  t.after(() => {
+    for (const socket of sockets) socket.destroy();
+    relay.close();
+  });
+  const port = (relay.address() as { port: number }).port;
+  const url = new URL(RABBITMQ_URL);
+  url.host = `127.0.0.1:${port}`;
+  return {
+    url: url.toString(),
+    cut() {
+      down = true;
+      for (const socket of sockets) socket.destroy();
+    },
+    restore() {
+      down = false;
+    },
+  };
+}
+
 const PROJECT = randomBytes(16).toString('hex');
 const CONNECTOR = { initiator: 'iqn.1993-08.org.debian:01:split-test', host: 'compute-1', ip: '127.0.0.1', platform: 'x86_64', os_type: 'linux2' };
 
@@ -44,7 +90,8 @@ describe('split services: one volume service, two API services', { skip, concurr
   let database: TestDatabase;
   // Queue names are per storage host: a name of its own keeps concurrent runs on one broker apart.
   const storageHost = `store-${randomBytes(4).toString('hex')}`;
-  const common = () => ['--database', database.url, '--rpc', RABBITMQ_URL, '--host', storageHost];
+  let rpcUrl = RABBITMQ_URL;
+  const common = () => ['--database', database.url, '--rpc', rpcUrl, '--host', storageHost];
 
   before(async () => {
     database = await createTestDatabase('postgres');
@@ -265,6 +312,37 @@ describe('split services: one volume service, two API services', { skip, concurr
     // Still the user's to act on.
     assert.equal((await action(api, id, { 'os-unreserve': {} })).status, 202);
     assert.equal((await api.call('GET', `volumes/${id}`)).body.volume.status, 'available');
+  });
+
+  test('RabbitMQ going away and coming back: calls fail fast meanwhile, both sides reconnect on their own', async (t) => {
+    const relay = await brokerRelay(t);
+    rpcUrl = relay.url;
+    t.after(() => (rpcUrl = RABBITMQ_URL));
+    const dataDir = await scratchDir(t, 'cinderblock-split-');
+    const volume = await startVolume(t, dataDir, await freePort());
+    const api = await startApi(t);
+    const id = await createVolume(api);
+
+    relay.cut();
+    assert.equal((await action(api, id, { 'os-reserve': {} })).status, 202, 'steps that need only the database go on');
+    const started = Date.now();
+    const init = await action(api, id, { 'os-initialize_connection': { connector: CONNECTOR } });
+    assert.equal(init.status, 500, init.text);
+    assert.ok(Date.now() - started < 5000, `failed in ${Date.now() - started} ms, without waiting for a timeout`);
+    await assertLogs(api.service, /message bus connection lost/);
+    await assertLogs(volume, /message bus connection lost; reconnecting/);
+
+    relay.restore();
+    // Recovery retries with backoff (at most 5 s apart); the first call after it works.
+    const deadline = Date.now() + 20_000;
+    let again = await action(api, id, { 'os-initialize_connection': { connector: CONNECTOR } });
+    while (again.status !== 200 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      again = await action(api, id, { 'os-initialize_connection': { connector: CONNECTOR } });
+    }
+    assert.equal(again.status, 200, again.text);
+    assert.equal((await action(api, id, { 'os-attach': { instance_uuid: randomUUID(), mountpoint: '/dev/vdb', mode: 'rw' } })).status, 202);
+    assert.equal((await api.call('GET', `volumes/${id}`)).body.volume.status, 'in-use');
   });
 
   test('misconfiguration is refused at start, naming the setting', async (t) => {

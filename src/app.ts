@@ -13,6 +13,7 @@ import { KeyedLock, type KeyedLocks } from './db/keyed-lock.js';
 import { AdvisoryLocks } from './db/postgres/advisory-lock.js';
 import './drivers/all.js';
 import { createVolumeDriver } from './drivers/registry.js';
+import { startHeartbeat } from './manager/heartbeat.js';
 import { VolumeManager } from './manager/manager.js';
 import type { Logger } from './observability/log.js';
 import type { Metrics } from './observability/metrics.js';
@@ -72,6 +73,8 @@ interface StorageHost {
   database: DatabaseHandle;
   manager: VolumeManager;
   helper: TargetHelper;
+  /** Starts reporting this host in os-services; stopped by close. */
+  startHeartbeat(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -86,8 +89,10 @@ async function startStorageHost(config: Config, logger: Logger, metrics: Metrics
     throw err;
   }
   let helper: TargetHelper | null = null;
+  let heartbeat: { stop(): Promise<void> } | null = null;
   const close = async () => {
     try {
+      await heartbeat?.stop();
       await helper?.stop();
       await database.close();
     } finally {
@@ -113,7 +118,11 @@ async function startStorageHost(config: Config, logger: Logger, metrics: Metrics
       { targetPrefix: config.targetPrefix, volumeHost: volumeHostOf(config), syncCommitted: database.syncCommitted },
       logger.child({ component: 'manager' }),
     );
-    return { database, manager, helper, close };
+    const service = { binary: 'cinder-volume', host: `${config.host}@${config.volumeDriver}`, zone: config.availabilityZone };
+    const startBeating = async () => {
+      heartbeat = await startHeartbeat(database.db, service, config.reportInterval * 1000, logger.child({ component: 'manager' }));
+    };
+    return { database, manager, helper, startHeartbeat: startBeating, close };
   } catch (err) {
     await close().catch(() => undefined);
     throw err;
@@ -128,6 +137,7 @@ async function recover(host: StorageHost, workflow: Workflow, logger: Logger): P
   await workflow.start();
   const exports = await host.manager.ensureExports();
   const resumed = await workflow.resumeInterrupted();
+  await host.startHeartbeat();
   logger.info({ database: host.database.dialect, ...exports, ...resumed }, 'storage ready');
 }
 

@@ -20,6 +20,8 @@ export interface Config {
   rpc: string;
   /** Seconds an API service waits for its volume service's answer (Cinder's rpc_response_timeout). */
   rpcTimeout: number;
+  /** Seconds between a storage host's heartbeats in os-services (Cinder's report_interval). */
+  reportInterval: number;
   logLevel: string;
   /** Base URL used in links and version documents instead of the request's Host. */
   publicEndpoint: string | null;
@@ -49,6 +51,7 @@ export const SETTINGS: Record<Keys, { env: string; file: string }> = {
   targetPrefix: { env: 'CINDERBLOCK_TARGET_PREFIX', file: 'target_prefix' },
   rpc: { env: 'CINDERBLOCK_RPC', file: 'rpc' },
   rpcTimeout: { env: 'CINDERBLOCK_RPC_TIMEOUT', file: 'rpc_timeout' },
+  reportInterval: { env: 'CINDERBLOCK_REPORT_INTERVAL', file: 'report_interval' },
   logLevel: { env: 'CINDERBLOCK_LOG_LEVEL', file: 'log_level' },
   publicEndpoint: { env: 'CINDERBLOCK_PUBLIC_ENDPOINT', file: 'public_endpoint' },
   availabilityZone: { env: 'CINDERBLOCK_AVAILABILITY_ZONE', file: 'availability_zone' },
@@ -69,6 +72,7 @@ export function defaultConfig(): Config {
     targetPrefix: 'iqn.2010-10.org.openstack:',
     rpc: 'local',
     rpcTimeout: 60,
+    reportInterval: 10,
     logLevel: 'info',
     publicEndpoint: null,
     availabilityZone: 'nova',

@@ -94,6 +94,17 @@ export interface VolumeTypeExtraSpecsTable {
   value: string;
 }
 
+export interface ServicesTable {
+  binary: string;
+  host: string;
+  availability_zone: string;
+  disabled: Generated<number>;
+  disabled_reason: string | null;
+  created_at: string;
+  /** The last heartbeat. */
+  updated_at: string;
+}
+
 export interface Database {
   volumes: VolumesTable;
   volume_attachment: VolumeAttachmentTable;
@@ -103,6 +114,7 @@ export interface Database {
   volume_metadata: VolumeKeyValueTable;
   volume_admin_metadata: VolumeKeyValueTable;
   service_state: KeyValueTable;
+  services: ServicesTable;
 }
 
 export type VolumeRow = Selectable<VolumesTable>;

@@ -8,6 +8,7 @@ import type {
   ListQuery,
   RequestContext,
   ResetStatusRequest,
+  ServiceRecord,
   UpdateVolumeRequest,
   VolumeRecord,
   VolumeTypeRecord,
@@ -65,4 +66,7 @@ export interface BlockStorage {
   deleteVolumeType(ctx: RequestContext, id: string): Promise<void>;
   setExtraSpecs(ctx: RequestContext, typeId: string, specs: Record<string, string>): Promise<Record<string, string>>;
   deleteExtraSpec(ctx: RequestContext, typeId: string, key: string): Promise<void>;
+
+  // services (administrators only)
+  listServices(ctx: RequestContext, filters: { host?: string; binary?: string }): Promise<ServiceRecord[]>;
 }

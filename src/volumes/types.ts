@@ -90,6 +90,18 @@ export interface VolumeRecord {
   attachments: AttachmentRecord[];
 }
 
+/** One service in os-services: a storage host reporting in. */
+export interface ServiceRecord {
+  binary: string;
+  host: string;
+  zone: string;
+  disabled: boolean;
+  disabledReason: string | null;
+  /** Its last heartbeat is recent enough (service_down_time). */
+  up: boolean;
+  updatedAt: Date;
+}
+
 export interface VolumeTypeRecord {
   id: string;
   name: string;

@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { sql, type Kysely, type Transaction } from 'kysely';
 import type { Logger } from 'pino';
 import type { AttachmentRow, Database, VolumeRow, VolumeUpdate } from '../db/schema.js';
-import { nowTimestamp, UNTOUCHED_VOLUME_COLUMNS } from '../db/schema.js';
+import { nowTimestamp, parseTimestamp, UNTOUCHED_VOLUME_COLUMNS } from '../db/schema.js';
 import { DEFAULT_VOLUME_TYPE } from '../db/migrations/0001_initial.js';
 import { inTransaction, prepared } from '../db/prepared.js';
 import { CinderError, errors } from '../errors.js';
@@ -36,11 +36,15 @@ import {
   type ListQuery,
   type RequestContext,
   type ResetStatusRequest,
+  type ServiceRecord,
   type UpdateVolumeRequest,
   type VolumeRecord,
   type VolumeStatus,
   type VolumeTypeRecord,
 } from './types.js';
+
+/** Cinder's service_down_time: a service silent for longer is reported down. */
+const SERVICE_DOWN_TIME_MS = 60_000;
 
 export interface WorkflowOptions {
   availabilityZone: string;
@@ -1002,6 +1006,26 @@ export class Workflow implements BlockStorage {
       return live.filter((a) => a.id !== id);
     });
     return remaining.map(toAttachmentRecord);
+  }
+
+  async listServices(ctx: RequestContext, filters: { host?: string; binary?: string }): Promise<ServiceRecord[]> {
+    this.requireAdmin(ctx, 'volume_extension:services:index');
+    let query = this.db.selectFrom('services').selectAll().orderBy('binary').orderBy('host');
+    if (filters.host !== undefined) query = query.where('host', '=', filters.host);
+    if (filters.binary !== undefined) query = query.where('binary', '=', filters.binary);
+    const now = Date.now();
+    return (await query.execute()).map((row) => {
+      const updatedAt = parseTimestamp(row.updated_at)!;
+      return {
+        binary: row.binary,
+        host: row.host,
+        zone: row.availability_zone,
+        disabled: row.disabled === 1,
+        disabledReason: row.disabled_reason,
+        up: Math.abs(now - updatedAt.getTime()) <= SERVICE_DOWN_TIME_MS,
+        updatedAt,
+      };
+    });
   }
 
   /** How many volumes are in each status, and live attachments in each attach_status, over all projects. */

@@ -149,6 +149,12 @@ describe('split services: one volume service, two API services', { skip, concurr
     const [a, b] = [await startApi(t), await startApi(t)];
 
     const id = await createVolume(a);
+    const services = await b.call('GET', 'os-services');
+    assert.deepEqual(
+      services.body.services.map((x: any) => [x.binary, x.host, x.state]),
+      [['cinder-volume', `${storageHost}@file`, 'up']],
+      'the storage host reports in, for every API service to see',
+    );
     const shown = await b.call('GET', `volumes/${id}`);
     assert.equal(shown.body.volume['os-vol-host-attr:host'], `${storageHost}@file#file`);
 

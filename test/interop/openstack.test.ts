@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { requireTool } from '../helpers/env.js';
 import { run, startServeProcess } from '../helpers/process.js';
 
-test('openstack CLI: volume create, list, show, delete', async (t) => {
+test('openstack CLI: volume create, list, show, delete; volume service list', async (t) => {
   const openstack = requireTool(t, '/usr/bin/openstack');
   if (!openstack) return;
   const svc = await startServeProcess(t);
@@ -41,11 +41,17 @@ test('openstack CLI: volume create, list, show, delete', async (t) => {
   const id = String(created.id);
   await waitFor(id, 'available');
 
-  const [shown, listed, atLatest] = (await Promise.all([
+  const [shown, listed, atLatest, services] = (await Promise.all([
     osc(['volume', 'show', name, '-f', 'json']),
     osc(['volume', 'list', '-f', 'json']),
     osc(['--os-volume-api-version', '3.70', 'volume', 'show', id, '-f', 'json']),
-  ])) as [Record<string, unknown>, Array<Record<string, unknown>>, Record<string, unknown>];
+    osc(['volume', 'service', 'list', '-f', 'json']),
+  ])) as [Record<string, unknown>, Array<Record<string, unknown>>, Record<string, unknown>, Array<Record<string, unknown>>];
+  // The storage host as an operator checks on it.
+  assert.deepEqual(
+    services.map((s) => [s.Binary, String(s.Host).endsWith('@file'), s.Zone, s.Status, s.State]),
+    [['cinder-volume', true, 'nova', 'enabled', 'up']],
+  );
   assert.equal(shown.id, id);
   assert.equal(shown.status, 'available');
   assert.deepEqual(

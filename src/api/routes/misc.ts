@@ -1,7 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import { USER_ATTACHMENT_FILTERS, USER_VOLUME_FILTERS } from '../../volumes/listing.js';
 import type { QueryParams } from '../query.js';
-import { contextOf, sendJson, type RouteDeps } from './common.js';
+import { serviceView } from '../views/services.js';
+import { contextOf, sendJson, versionOf, type RouteDeps } from './common.js';
 
 const API = { api: true } as const;
 
@@ -33,6 +34,20 @@ export function registerMiscRoutes(app: FastifyInstance, { storage, config }: Ro
       availabilityZoneInfo: [{ zoneName: config.availabilityZone, zoneState: { available: true } }],
     }),
   );
+
+  // Who serves: each storage host's cinder-volume, up while its heartbeat is recent.
+  app.get('/v3/os-services', { config: API }, async (req, reply) => {
+    const query = req.query as QueryParams;
+    const one = (value: string | string[] | undefined) => (Array.isArray(value) ? value[value.length - 1] : value);
+    const filters: { host?: string; binary?: string } = {};
+    const host = one(query.host);
+    const binary = one(query.binary);
+    if (host !== undefined) filters.host = host;
+    if (binary !== undefined) filters.binary = binary;
+    const services = await storage.listServices(contextOf(req), filters);
+    const version = versionOf(req);
+    return sendJson(reply, 200, { services: services.map((service) => serviceView(service, version)) });
+  });
 
   // 3.33: which filters a non-administrator may use on each list.
   app.get('/v3/resource_filters', { config: { ...API, minVersion: '3.33' } }, async (req, reply) => {

@@ -1,11 +1,13 @@
 import type { Migration, MigrationProvider } from 'kysely';
 import { initial } from './0001_initial.js';
+import { services } from './0002_services.js';
 
 // Migrations are compiled into the service rather than read from a folder at run time,
 // so an installed package cannot run with a migration set different from its code.
 // Names sort in the order they must run; never rename or edit one that has shipped.
 const MIGRATIONS: Record<string, Migration> = {
   '0001_initial': initial,
+  '0002_services': services,
 };
 
 export const migrationProvider: MigrationProvider = {

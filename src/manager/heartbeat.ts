@@ -1,0 +1,45 @@
+import type { Kysely } from 'kysely';
+import type { Logger } from 'pino';
+import { nowTimestamp, type Database } from '../db/schema.js';
+
+export interface ServiceIdentity {
+  /** cinder-volume, as Cinder names the storage host's service. */
+  binary: string;
+  /** host@backend, as os-services shows it. */
+  host: string;
+  zone: string;
+}
+
+/**
+ * Says "still here" in the services table: once before the service answers anyone, then
+ * every `intervalMs`. os-services reads a service as down once its last word is
+ * older than service_down_time. A heartbeat that cannot be written (the database away)
+ * is logged and tried again at the next tick.
+ */
+export async function startHeartbeat(
+  db: Kysely<Database>,
+  service: ServiceIdentity,
+  intervalMs: number,
+  logger: Logger,
+): Promise<{ stop(): Promise<void> }> {
+  const beat = async () => {
+    const now = nowTimestamp();
+    await db
+      .insertInto('services')
+      .values({ binary: service.binary, host: service.host, availability_zone: service.zone, created_at: now, updated_at: now })
+      .onConflict((oc) => oc.columns(['binary', 'host']).doUpdateSet({ updated_at: now, availability_zone: service.zone }))
+      .execute();
+  };
+  await beat();
+  let inFlight: Promise<void> = Promise.resolve();
+  const timer = setInterval(() => {
+    inFlight = beat().catch((err: unknown) => logger.warn({ err: (err as Error).message, ...service }, 'heartbeat not written'));
+  }, intervalMs);
+  timer.unref();
+  return {
+    stop: async () => {
+      clearInterval(timer);
+      await inFlight;
+    },
+  };
+}

@@ -1,0 +1,71 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { openDatabase } from '../../src/db/index.js';
+import { nowTimestamp } from '../../src/db/schema.js';
+import { forEachDatabase, serviceOn } from './support.js';
+
+const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+forEachDatabase('os-services', (db) => {
+  test('the storage host reports in: up while its heartbeat is recent, down once it is not', async (t) => {
+    const s = await serviceOn(t, db().name, { reportInterval: 0.1 });
+    const host = `${s.config.host}@file`;
+
+    const first = await s.request('GET', 'os-services');
+    assert.equal(first.status, 200, first.text);
+    assert.deepEqual(first.body.services, [
+      {
+        binary: 'cinder-volume',
+        host,
+        zone: 'nova',
+        status: 'enabled',
+        state: 'up',
+        updated_at: first.body.services[0].updated_at,
+        disabled_reason: null,
+        replication_status: 'disabled',
+        active_backend_id: null,
+        frozen: false,
+      },
+    ]);
+    assert.match(first.body.services[0].updated_at, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}$/);
+
+    // The heartbeat goes on at report_interval.
+    await delay(400);
+    const later = await s.request('GET', 'os-services');
+    assert.ok(later.body.services[0].updated_at > first.body.services[0].updated_at, 'updated_at advances with each heartbeat');
+
+    // A storage host that stopped reporting two minutes ago (beyond service_down_time).
+    const handle = await openDatabase(s.config.database, { migrate: false });
+    try {
+      const stale = new Date(Date.now() - 120_000).toISOString().replace('Z', '000');
+      await handle.db
+        .insertInto('services')
+        .values({ binary: 'cinder-volume', host: 'gone@file', availability_zone: 'nova', created_at: nowTimestamp(), updated_at: stale })
+        .execute();
+    } finally {
+      await handle.close();
+    }
+    const both = await s.request('GET', 'os-services');
+    const states = Object.fromEntries(both.body.services.map((x: any) => [x.host, x.state]));
+    assert.deepEqual(states, { 'gone@file': 'down', [host]: 'up' });
+  });
+
+  test('filters by host and binary; fields by microversion (cluster at 3.7, backend_state at 3.49)', async (t) => {
+    const s = await serviceOn(t, db().name);
+    const host = `${s.config.host}@file`;
+    assert.deepEqual((await s.request('GET', `os-services?host=${encodeURIComponent(host)}`)).body.services.map((x: any) => x.host), [host]);
+    assert.deepEqual((await s.request('GET', 'os-services?host=elsewhere@file')).body.services, []);
+    assert.equal((await s.request('GET', 'os-services?binary=cinder-volume')).body.services.length, 1);
+    assert.deepEqual((await s.request('GET', 'os-services?binary=cinder-scheduler')).body.services, []);
+
+    const at = async (version: string) => (await s.request('GET', 'os-services', { version })).body.services[0];
+    const v30 = await at('3.0');
+    assert.ok(!('cluster' in v30) && !('backend_state' in v30));
+    const v37 = await at('3.7');
+    assert.equal(v37.cluster, null);
+    assert.ok(!('backend_state' in v37));
+    const v349 = await at('3.49');
+    assert.equal(v349.cluster, null);
+    assert.equal(v349.backend_state, 'up');
+  });
+});

@@ -527,8 +527,8 @@ async function startCinderblock() {
       endpoints.push(`http://127.0.0.1:${apiPort}/v3`);
     } else {
       if (!database?.startsWith('postgres')) throw new Error('--api-services needs PostgreSQL: add --postgres or --database postgres://...');
-      const split = ['--database', database, '--rpc', opt.rpc, '--host', `bench-${randomBytes(4).toString('hex')}`, ...logLevel];
-      processes.push(await startProcess('volume', ['volume', ...storage, ...split]));
+      const split = ['--database', database, '--rpc', opt.rpc, ...logLevel];
+      processes.push(await startProcess('volume', ['volume', ...storage, ...split, '--host', `bench-${randomBytes(4).toString('hex')}`]));
       for (let i = 1; i <= apiServices; i++) {
         const apiPort = await freePort();
         processes.push(await startProcess(`api ${i}`, ['api', '--api-listen', `127.0.0.1:${apiPort}`, ...split]));

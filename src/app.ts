@@ -25,6 +25,7 @@ import './targets/all.js';
 import { createTargetHelper } from './targets/registry.js';
 import type { TargetHelper } from './targets/target.js';
 import type { BlockStorage } from './volumes/service.js';
+import { liveHostScheduler, poolHostOf, thisHost, volumeHostLookup, type VolumeScheduler } from './volumes/scheduler.js';
 import { Workflow } from './volumes/workflow.js';
 
 export interface App {
@@ -39,19 +40,32 @@ function metered(metrics: Metrics | null, rpc: VolumeRpc): VolumeRpc {
   return metrics ? metrics.meterRpc(rpc) : rpc;
 }
 
-/** os-vol-host-attr:host of the volumes one storage host serves, and the name its RPC queue goes by. */
-function volumeHostOf(config: Config): string {
-  return `${config.host}@${config.volumeDriver}#${config.volumeDriver}`;
+/** This storage host in os-services: host@backend. */
+function serviceHostOf(config: Config): string {
+  return `${config.host}@${config.volumeDriver}`;
 }
 
-function workflowFor(config: Config, database: DatabaseHandle, rpc: VolumeRpc, locks: KeyedLocks, logger: Logger): Workflow {
+/** os-vol-host-attr:host of the volumes this storage host serves, and the name its RPC queue goes by. */
+function volumeHostOf(config: Config): string {
+  return poolHostOf(serviceHostOf(config));
+}
+
+function workflowFor(
+  config: Config,
+  database: DatabaseHandle,
+  rpc: VolumeRpc,
+  locks: KeyedLocks,
+  scheduler: VolumeScheduler,
+  logger: Logger,
+): Workflow {
   return new Workflow(
     database.db,
     rpc,
     locks,
     {
       availabilityZone: config.availabilityZone,
-      volumeHost: volumeHostOf(config),
+      scheduler,
+      serviceDownTimeMs: config.serviceDownTime * 1000,
       noauthTrustsCallers: config.noauthTrustsCallers,
     },
     logger.child({ component: 'volumes' }),
@@ -118,7 +132,7 @@ async function startStorageHost(config: Config, logger: Logger, metrics: Metrics
       { targetPrefix: config.targetPrefix, volumeHost: volumeHostOf(config), syncCommitted: database.syncCommitted },
       logger.child({ component: 'manager' }),
     );
-    const service = { binary: 'cinder-volume', host: `${config.host}@${config.volumeDriver}`, zone: config.availabilityZone };
+    const service = { binary: 'cinder-volume', host: serviceHostOf(config), zone: config.availabilityZone };
     const startBeating = async () => {
       heartbeat = await startHeartbeat(database.db, service, config.reportInterval * 1000, logger.child({ component: 'manager' }));
     };
@@ -133,10 +147,10 @@ async function startStorageHost(config: Config, logger: Logger, metrics: Metrics
  * Start-up on the storage host: hosts attached before a restart get their disks back, and
  * creates and deletes a previous run left half done are finished.
  */
-async function recover(host: StorageHost, workflow: Workflow, logger: Logger): Promise<void> {
+async function recover(config: Config, host: StorageHost, workflow: Workflow, logger: Logger): Promise<void> {
   await workflow.start();
   const exports = await host.manager.ensureExports();
-  const resumed = await workflow.resumeInterrupted();
+  const resumed = await workflow.resumeInterrupted(volumeHostOf(config));
   await host.startHeartbeat();
   logger.info({ database: host.database.dialect, ...exports, ...resumed }, 'storage ready');
 }
@@ -147,7 +161,8 @@ export async function createApp(config: Config, logger: Logger, metrics: Metrics
   }
   const host = await startStorageHost(config, logger, metrics);
   // The only process acting on its volumes: its own per-volume locks are enough.
-  const workflow = workflowFor(config, host.database, metered(metrics, new LocalVolumeRpc(host.manager)), new KeyedLock(), logger);
+  const rpc = metered(metrics, new LocalVolumeRpc(host.manager));
+  const workflow = workflowFor(config, host.database, rpc, new KeyedLock(), thisHost(volumeHostOf(config)), logger);
   metrics?.countStatuses(() => workflow.statusCounts());
   const close = async () => {
     // Background steps finish first: a create must not lose its database mid-write.
@@ -156,7 +171,7 @@ export async function createApp(config: Config, logger: Logger, metrics: Metrics
   };
   try {
     // Before the API answers anyone.
-    await recover(host, workflow, logger);
+    await recover(config, host, workflow, logger);
   } catch (err) {
     await close().catch(() => undefined);
     throw err;
@@ -168,10 +183,12 @@ export async function createApp(config: Config, logger: Logger, metrics: Metrics
 export async function createApiApp(config: Config, logger: Logger, metrics: Metrics | null = null): Promise<App> {
   requireSplitSettings(config, 'api');
   const database = await openDatabase(config.database);
-  const rpc = new AmqpVolumeRpc(config.rpc, volumeHostOf(config), config.rpcTimeout * 1000, logger.child({ component: 'rpc' }));
+  // Each volume's steps go to the storage host it was placed on.
+  const rpc = new AmqpVolumeRpc(config.rpc, volumeHostLookup(database.db), config.rpcTimeout * 1000, logger.child({ component: 'rpc' }));
   // Other API services act on the same volumes: the per-volume lock must be the database's.
   const locks = new AdvisoryLocks(config.database);
-  const workflow = workflowFor(config, database, metered(metrics, rpc), locks, logger);
+  const scheduler = liveHostScheduler(database.db, config.serviceDownTime * 1000);
+  const workflow = workflowFor(config, database, metered(metrics, rpc), locks, scheduler, logger);
   metrics?.countStatuses(() => workflow.statusCounts());
   const close = async () => {
     await workflow.drain();
@@ -194,7 +211,7 @@ export async function createVolumeService(config: Config, logger: Logger, metric
   requireSplitSettings(config, 'volume');
   const host = await startStorageHost(config, logger, metrics);
   // Used only at start, to finish what a previous run left half done, before any API service can reach it.
-  const workflow = workflowFor(config, host.database, new LocalVolumeRpc(host.manager), new KeyedLock(), logger);
+  const workflow = workflowFor(config, host.database, new LocalVolumeRpc(host.manager), new KeyedLock(), thisHost(volumeHostOf(config)), logger);
   let server: VolumeRpcServer | null = null;
   const close = async () => {
     await server?.close();
@@ -202,7 +219,7 @@ export async function createVolumeService(config: Config, logger: Logger, metric
     await host.close();
   };
   try {
-    await recover(host, workflow, logger);
+    await recover(config, host, workflow, logger);
     // Metered here, the steps' own durations; metered in the API services, with the trip through RabbitMQ.
     const handler = metered(metrics, new LocalVolumeRpc(host.manager));
     server = await serveVolumeRpc(config.rpc, volumeHostOf(config), handler, logger.child({ component: 'rpc' }));

@@ -13,14 +13,14 @@ const OPTIONS: Record<string, [flags: string, description: string, kinds: Servic
   targetHelper: ['--target-helper <name>', 'builtin (default) or tgtadm (CINDERBLOCK_TARGET_HELPER)', ['serve', 'volume']],
   database: ['--database <url>', 'SQLite file path or postgres:// URL (CINDERBLOCK_DATABASE)', ['serve', 'api', 'volume']],
   rpc: ['--rpc <amqp-url>', 'RabbitMQ between API and volume services, e.g. amqp://guest:guest@127.0.0.1:5672 (CINDERBLOCK_RPC)', ['api', 'volume']],
-  host: ['--host <name>', 'name of the storage host, default this machine\'s hostname (CINDERBLOCK_HOST)', ['serve', 'api', 'volume']],
+  host: ['--host <name>', 'name of this storage host, default this machine\'s hostname (CINDERBLOCK_HOST)', ['serve', 'volume']],
   metricsListen: ['--metrics-listen <host:port>', 'serve Prometheus metrics at GET /metrics there; off by default (CINDERBLOCK_METRICS_LISTEN)', ['serve', 'api', 'volume']],
   logLevel: ['--log-level <level>', 'pino log level (CINDERBLOCK_LOG_LEVEL)', ['serve', 'api', 'volume']],
 };
 
 const COMMANDS: Record<ServiceKind, string> = {
   serve: 'run the API, the volume manager and the iSCSI target in one process',
-  api: 'run only the Block Storage API; its storage host\'s volume service does the storage steps (PostgreSQL and RabbitMQ)',
+  api: 'run only the Block Storage API; volume services do the storage steps (PostgreSQL and RabbitMQ)',
   volume: 'run only the storage host: volume manager, driver and iSCSI target, serving the API services over RabbitMQ',
 };
 

@@ -118,7 +118,8 @@ function printBanner(kind: ServiceKind, config: Config): void {
   }
   lines.push(`  database: ${redactUrlPassword(config.database)}`);
   if (config.metricsListen) lines.push(`  metrics: http://${config.metricsListen}/metrics`);
-  if (kind !== 'serve') lines.push(`  storage host: ${storage}   (RPC: ${redactUrlPassword(config.rpc)})`);
+  if (kind === 'volume') lines.push(`  storage host: ${storage}   (RPC: ${redactUrlPassword(config.rpc)})`);
+  if (kind === 'api') lines.push(`  storage hosts: the volume services up in os-services   (RPC: ${redactUrlPassword(config.rpc)})`);
   if (kind !== 'volume') {
     lines.push(
       ``,

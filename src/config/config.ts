@@ -22,6 +22,8 @@ export interface Config {
   rpcTimeout: number;
   /** Seconds between a storage host's heartbeats in os-services (Cinder's report_interval). */
   reportInterval: number;
+  /** Seconds after its last heartbeat that a storage host counts as down (Cinder's service_down_time). */
+  serviceDownTime: number;
   logLevel: string;
   /** Base URL used in links and version documents instead of the request's Host. */
   publicEndpoint: string | null;
@@ -52,6 +54,7 @@ export const SETTINGS: Record<Keys, { env: string; file: string }> = {
   rpc: { env: 'CINDERBLOCK_RPC', file: 'rpc' },
   rpcTimeout: { env: 'CINDERBLOCK_RPC_TIMEOUT', file: 'rpc_timeout' },
   reportInterval: { env: 'CINDERBLOCK_REPORT_INTERVAL', file: 'report_interval' },
+  serviceDownTime: { env: 'CINDERBLOCK_SERVICE_DOWN_TIME', file: 'service_down_time' },
   logLevel: { env: 'CINDERBLOCK_LOG_LEVEL', file: 'log_level' },
   publicEndpoint: { env: 'CINDERBLOCK_PUBLIC_ENDPOINT', file: 'public_endpoint' },
   availabilityZone: { env: 'CINDERBLOCK_AVAILABILITY_ZONE', file: 'availability_zone' },
@@ -73,6 +76,7 @@ export function defaultConfig(): Config {
     rpc: 'local',
     rpcTimeout: 60,
     reportInterval: 10,
+    serviceDownTime: 60,
     logLevel: 'info',
     publicEndpoint: null,
     availabilityZone: 'nova',

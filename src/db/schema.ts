@@ -162,6 +162,11 @@ export function nowTimestamp(): string {
   return `${secondText}.${String(micros % 1_000_000).padStart(6, '0')}`;
 }
 
+/** A moment (ms since the epoch) in the stored form, for comparing with stored timestamps. */
+export function formatTimestamp(ms: number): string {
+  return `${new Date(ms).toISOString().slice(0, 23)}000`;
+}
+
 export function parseTimestamp(value: string | null): Date | null {
   return value === null ? null : new Date(`${value.slice(0, 23)}Z`);
 }

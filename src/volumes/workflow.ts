@@ -13,6 +13,7 @@ import { inTransaction, prepared } from '../db/prepared.js';
 import { CinderError, errors } from '../errors.js';
 import type { KeyedLocks } from '../db/keyed-lock.js';
 import type { VolumeRpc } from '../rpc/rpc.js';
+import type { VolumeScheduler } from './scheduler.js';
 import {
   compileAttachmentFilters,
   compileVolumeFilters,
@@ -43,13 +44,12 @@ import {
   type VolumeTypeRecord,
 } from './types.js';
 
-/** Cinder's service_down_time: a service silent for longer is reported down. */
-const SERVICE_DOWN_TIME_MS = 60_000;
-
 export interface WorkflowOptions {
   availabilityZone: string;
-  /** os-vol-host-attr:host of the volumes this service creates (host@backend#pool). */
-  volumeHost: string;
+  /** Which storage host (os-vol-host-attr:host, host@backend#pool) a new volume goes to. */
+  scheduler: VolumeScheduler;
+  /** A storage host silent for longer counts as down (Cinder's service_down_time). */
+  serviceDownTimeMs: number;
   /** Every noauth caller counts as a service for the attachment-deletion safety rule. */
   noauthTrustsCallers: boolean;
 }
@@ -327,12 +327,12 @@ export class Workflow implements BlockStorage {
    * driver's steps are idempotent); an extend whose target size was not recorded ends
    * in error_extending, as an interrupted extend does in Cinder.
    */
-  async resumeInterrupted(): Promise<{ resumed: number }> {
+  async resumeInterrupted(volumeHost: string): Promise<{ resumed: number }> {
     const rows = await this.db
       .selectFrom('volumes')
       .select(['id', 'status', 'size'])
       .where('status', 'in', ['creating', 'deleting', 'extending'])
-      .where('host', '=', this.options.volumeHost)
+      .where('host', '=', volumeHost)
       .execute();
     for (const row of rows) {
       if (row.status === 'creating') this.runEffects(['create_volume'], row.id, { size: row.size });
@@ -522,6 +522,7 @@ export class Workflow implements BlockStorage {
       throw errors.invalidInput('Creating a volume from another volume is not supported by this backend.');
     }
     const id = randomUUID();
+    const host = await this.options.scheduler.place(zone);
     const now = nowTimestamp();
     await this.db.transaction().execute(async (trx) => {
       await trx
@@ -539,7 +540,7 @@ export class Workflow implements BlockStorage {
           availability_zone: zone,
           volume_type_id: type.id,
           multiattach: type.extraSpecs['multiattach'] === '<is> True' ? 1 : 0,
-          host: this.options.volumeHost,
+          host,
           created_at: now,
         })
         .execute();
@@ -1022,7 +1023,7 @@ export class Workflow implements BlockStorage {
         zone: row.availability_zone,
         disabled: row.disabled === 1,
         disabledReason: row.disabled_reason,
-        up: Math.abs(now - updatedAt.getTime()) <= SERVICE_DOWN_TIME_MS,
+        up: Math.abs(now - updatedAt.getTime()) <= this.options.serviceDownTimeMs,
         updatedAt,
       };
     });

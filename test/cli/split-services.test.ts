@@ -91,7 +91,7 @@ describe('split services: one volume service, two API services', { skip, concurr
   // Queue names are per storage host: a name of its own keeps concurrent runs on one broker apart.
   const storageHost = `store-${randomBytes(4).toString('hex')}`;
   let rpcUrl = RABBITMQ_URL;
-  const common = () => ['--database', database.url, '--rpc', rpcUrl, '--host', storageHost];
+  const common = (databaseUrl = database.url) => ['--database', databaseUrl, '--rpc', rpcUrl];
 
   before(async () => {
     database = await createTestDatabase('postgres');
@@ -100,13 +100,20 @@ describe('split services: one volume service, two API services', { skip, concurr
     await database.cleanup();
   });
 
-  async function startVolume(t: TestContext, dataDir: string, iscsiPort: number, extra: string[] = []): Promise<ServeProcess> {
-    return spawnServe(t, [...common(), '--data-dir', dataDir, '--iscsi-listen', `127.0.0.1:${iscsiPort}`, ...extra], {}, { command: 'volume' });
+  async function startVolume(
+    t: TestContext,
+    dataDir: string,
+    iscsiPort: number,
+    extra: string[] = [],
+    opts: { host?: string; databaseUrl?: string; env?: Record<string, string> } = {},
+  ): Promise<ServeProcess> {
+    const args = [...common(opts.databaseUrl), '--host', opts.host ?? storageHost, '--data-dir', dataDir, '--iscsi-listen', `127.0.0.1:${iscsiPort}`, ...extra];
+    return spawnServe(t, args, opts.env ?? {}, { command: 'volume' });
   }
 
-  async function startApi(t: TestContext, env: Record<string, string> = {}): Promise<Api> {
+  async function startApi(t: TestContext, env: Record<string, string> = {}, databaseUrl = database.url): Promise<Api> {
     const port = await freePort();
-    const service = await spawnServe(t, [...common(), '--api-listen', `127.0.0.1:${port}`], env, { command: 'api' });
+    const service = await spawnServe(t, [...common(databaseUrl), '--api-listen', `127.0.0.1:${port}`], env, { command: 'api' });
     const call = async (method: string, path: string, body?: unknown) => {
       const res = await fetch(`http://127.0.0.1:${port}/v3/${PROJECT}/${path}`, {
         method,
@@ -288,6 +295,71 @@ describe('split services: one volume service, two API services', { skip, concurr
     assert.equal(again.status, 200, again.text);
   });
 
+  test('two storage hosts behind an API service: new volumes go to the live ones, each served by its own', async (t) => {
+    const inq = requireTool(t, 'iscsi-inq');
+    if (!inq) return;
+    // A database of its own: the storage hosts of the other tests must not be candidates here.
+    const own = await createTestDatabase('postgres');
+    t.after(() => own.cleanup());
+    const hosts = [`store-${randomBytes(4).toString('hex')}`, `store-${randomBytes(4).toString('hex')}`];
+    const ports = [await freePort(), await freePort()];
+    const storage: ServeProcess[] = [];
+    for (const [i, host] of hosts.entries()) {
+      const dataDir = await scratchDir(t, 'cinderblock-split-');
+      storage.push(await startVolume(t, dataDir, ports[i]!, [], { host, databaseUrl: own.url, env: { CINDERBLOCK_REPORT_INTERVAL: '0.2' } }));
+    }
+    const api = await startApi(t, { CINDERBLOCK_SERVICE_DOWN_TIME: '1.5' }, own.url);
+
+    // Each new volume goes to the host with the fewest gigabytes so far.
+    const placed = new Map<string, string>();
+    for (let i = 0; i < 4; i++) {
+      const id = await createVolume(api);
+      placed.set(id, (await api.call('GET', `volumes/${id}`)).body.volume['os-vol-host-attr:host']);
+    }
+    const onHost = (i: number) => [...placed].filter(([, host]) => host === `${hosts[i]}@file#file`).map(([id]) => id);
+    assert.deepEqual([onHost(0).length, onHost(1).length], [2, 2], JSON.stringify([...placed]));
+
+    // A volume's steps go to its own storage host, whose portal the connection info names.
+    for (const i of [0, 1]) {
+      const id = onHost(i)[0]!;
+      assert.equal((await action(api, id, { 'os-reserve': {} })).status, 202);
+      const init = await action(api, id, { 'os-initialize_connection': { connector: CONNECTOR } });
+      assert.equal(init.status, 200, init.text);
+      const data = init.body.connection_info.data;
+      assert.equal(data.target_portal, `127.0.0.1:${ports[i]}`);
+      const login = await run(inq, ['-i', CONNECTOR.initiator, `iscsi://${data.auth_username}%${data.auth_password}@${data.target_portal}/${data.target_iqn}/${data.target_lun}`]);
+      assert.equal(login.code, 0, login.stdout + login.stderr);
+    }
+
+    // The second host goes away: once its heartbeat is stale, new volumes all go to the first.
+    await storage[1]!.stop();
+    const deadline = Date.now() + 10_000;
+    let states: Record<string, string> = {};
+    do {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      states = Object.fromEntries((await api.call('GET', 'os-services')).body.services.map((x: any) => [x.host, x.state]));
+    } while (states[`${hosts[1]}@file`] !== 'down' && Date.now() < deadline);
+    assert.deepEqual(states, { [`${hosts[0]}@file`]: 'up', [`${hosts[1]}@file`]: 'down' });
+    for (let i = 0; i < 2; i++) {
+      const id = await createVolume(api);
+      assert.equal((await api.call('GET', `volumes/${id}`)).body.volume['os-vol-host-attr:host'], `${hosts[0]}@file#file`);
+    }
+
+    // No storage host left: a create is accepted and ends in error, with no host, as Cinder's does.
+    await storage[0]!.stop();
+    await new Promise((resolve) => setTimeout(resolve, 1600));
+    const orphan = await api.call('POST', 'volumes', { volume: { size: 1 } });
+    assert.equal(orphan.status, 202);
+    let volume = orphan.body.volume;
+    for (let i = 0; i < 100 && volume.status === 'creating'; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      volume = (await api.call('GET', `volumes/${volume.id}`)).body.volume;
+    }
+    assert.equal(volume.status, 'error');
+    assert.equal(volume['os-vol-host-attr:host'], null);
+    await assertLogs(api.service, /has no storage host: none was up in its zone when it was created/);
+  });
+
   test('a volume service that takes a call and never answers: the call fails after rpc_timeout', async (t) => {
     const dataDir = await scratchDir(t, 'cinderblock-split-');
     const volume = await startVolume(t, dataDir, await freePort());
@@ -373,7 +445,7 @@ describe('split services: one volume service, two API services', { skip, concurr
     // One volume service per storage host: a second one would rebuild the same exports.
     await startVolume(t, dataDir, await freePort());
     const otherDir = await scratchDir(t, 'cinderblock-split-');
-    const second = await run(process.execPath, [CLI_PATH, 'volume', ...common(), '--data-dir', otherDir, '--iscsi-listen', `127.0.0.1:${await freePort()}`]);
+    const second = await run(process.execPath, [CLI_PATH, 'volume', ...common(), '--host', storageHost, '--data-dir', otherDir, '--iscsi-listen', `127.0.0.1:${await freePort()}`]);
     assert.equal(second.code, 1, describeOutput(second));
     assert.match(second.stderr, new RegExp(`another volume service already serves host ${storageHost}@file#file`));
   });

@@ -11,6 +11,7 @@ import { decodeError, queueFor, type Reply, type Request } from './wire.js';
 const REPLY_TO = 'amq.rabbitmq.reply-to';
 
 interface Pending {
+  host: string;
   resolve(value: unknown): void;
   reject(err: Error): void;
   timer: NodeJS.Timeout;
@@ -32,7 +33,8 @@ export class AmqpVolumeRpc implements VolumeRpc {
 
   constructor(
     private readonly url: string,
-    private readonly storageHost: string,
+    /** The storage host serving a volume (its os-vol-host-attr:host), or null if it has none. */
+    private readonly hostOf: (volumeId: string) => Promise<string | null>,
     private readonly timeoutMs: number,
     private readonly logger: Logger,
   ) {}
@@ -83,18 +85,20 @@ export class AmqpVolumeRpc implements VolumeRpc {
     return this.call<void>('revokeAll', [volumeId]);
   }
 
-  private call<T>(method: VolumeRpcCall, args: unknown[]): Promise<T> {
+  private async call<T>(method: VolumeRpcCall, args: [volumeId: string, ...rest: unknown[]]): Promise<T> {
+    const host = await this.hostOf(args[0]);
+    if (!host) throw new Error(`volume ${args[0]} has no storage host: none was up in its zone when it was created`);
     const channel = this.channel;
-    if (!channel) return Promise.reject(new Error(`the message bus at ${redactUrlPassword(this.url)} is not connected`));
+    if (!channel) throw new Error(`the message bus at ${redactUrlPassword(this.url)} is not connected`);
     const correlationId = randomUUID();
     const request: Request = { method, args };
     return new Promise<T>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.pending.delete(correlationId);
-        reject(new Error(`volume service ${this.storageHost} did not answer ${method} within ${this.timeoutMs / 1000} s`));
+        reject(new Error(`volume service ${host} did not answer ${method} within ${this.timeoutMs / 1000} s`));
       }, this.timeoutMs);
-      this.pending.set(correlationId, { resolve: resolve as (value: unknown) => void, reject, timer });
-      channel.sendToQueue(queueFor(this.storageHost), Buffer.from(JSON.stringify(request)), {
+      this.pending.set(correlationId, { resolve: resolve as (value: unknown) => void, reject, timer, host });
+      channel.sendToQueue(queueFor(host), Buffer.from(JSON.stringify(request)), {
         correlationId,
         replyTo: REPLY_TO,
         contentType: 'application/json',
@@ -109,9 +113,9 @@ export class AmqpVolumeRpc implements VolumeRpc {
     const channel = await model.createChannel();
     channel.on('error', () => undefined);
     channel.on('return', (message: amqp.Message) => {
-      this.settle(message.properties.correlationId as string, {
-        error: { message: `no volume service for host ${this.storageHost} is running` },
-      });
+      const correlationId = message.properties.correlationId as string;
+      const host = this.pending.get(correlationId)?.host;
+      this.settle(correlationId, { error: { message: `no volume service for host ${host} is running` } });
     });
     await channel.consume(
       REPLY_TO,

@@ -69,4 +69,6 @@ export interface BlockStorage {
 
   // services (administrators only)
   listServices(ctx: RequestContext, filters: { host?: string; binary?: string }): Promise<ServiceRecord[]>;
+  /** A disabled storage host gets no new volumes; the ones it has are served as before. */
+  setServiceDisabled(ctx: RequestContext, req: { host: string; binary: string; disabled: boolean; reason?: string }): Promise<void>;
 }

@@ -1029,6 +1029,14 @@ export class Workflow implements BlockStorage {
     });
   }
 
+  async setServiceDisabled(ctx: RequestContext, req: { host: string; binary: string; disabled: boolean; reason?: string }): Promise<void> {
+    this.requireAdmin(ctx, 'volume_extension:services:update');
+    const set: { disabled: number; disabled_reason?: string } = { disabled: req.disabled ? 1 : 0 };
+    if (req.reason !== undefined) set.disabled_reason = req.reason;
+    const result = await this.db.updateTable('services').set(set).where('host', '=', req.host).where('binary', '=', req.binary).executeTakeFirst();
+    if (Number(result.numUpdatedRows) === 0) throw errors.notFound(`Service ${req.binary} could not be found on host ${req.host}.`);
+  }
+
   /** How many volumes are in each status, and live attachments in each attach_status, over all projects. */
   async statusCounts(): Promise<{ volumes: Record<string, number>; attachments: Record<string, number> }> {
     const count = sql<number>`count(*)`;

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { openDatabase } from '../../src/db/index.js';
 import { nowTimestamp } from '../../src/db/schema.js';
-import { forEachDatabase, serviceOn } from './support.js';
+import { assertFault, forEachDatabase, serviceOn } from './support.js';
 
 const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -67,5 +67,44 @@ forEachDatabase('os-services', (db) => {
     const v349 = await at('3.49');
     assert.equal(v349.cluster, null);
     assert.equal(v349.backend_state, 'up');
+  });
+});
+
+forEachDatabase('os-services updates', (db) => {
+  test('disable with a reason, enable again; the refusals name what is wrong', async (t) => {
+    const s = await serviceOn(t, db().name);
+    const host = `${s.config.host}@file`;
+    const listed = async () => (await s.request('GET', 'os-services')).body.services[0];
+
+    // openstack volume service set --disable --disable-reason ...
+    const disabled = await s.request('PUT', 'os-services/disable-log-reason', {
+      body: { host, binary: 'cinder-volume', disabled_reason: 'disk swap' },
+    });
+    assert.equal(disabled.status, 200, disabled.text);
+    assert.deepEqual(disabled.body, { disabled_reason: 'disk swap', disabled: true, host, service: '', binary: 'cinder-volume', status: 'disabled' });
+    assert.deepEqual([(await listed()).status, (await listed()).disabled_reason], ['disabled', 'disk swap']);
+
+    // cinder service-enable, which still sends the deprecated "service" key.
+    const enabled = await s.request('PUT', 'os-services/enable', { body: { host, service: 'cinder-volume' } });
+    assert.equal(enabled.status, 200, enabled.text);
+    assert.deepEqual(enabled.body, { disabled: false, host, service: 'cinder-volume', binary: '', status: 'enabled' });
+    assert.equal((await listed()).status, 'enabled');
+    assert.equal((await s.request('PUT', 'os-services/disable', { body: { host, binary: 'cinder-volume' } })).body.status, 'disabled');
+
+    assertFault(await s.request('PUT', 'os-services/freeze', { body: { host } }), 400, 'badRequest', 'Invalid input received: Unknown action');
+    assertFault(await s.request('PUT', 'os-services/enable', { body: { binary: 'cinder-volume' } }), 400, 'badRequest', 'Invalid input received: Host field is missing.');
+    assertFault(await s.request('PUT', 'os-services/enable', { body: { host } }), 400, 'badRequest', `{'host': '${host}'} is not valid under any of the given schemas`);
+    assertFault(
+      await s.request('PUT', 'os-services/enable', { body: { host: 'nowhere@file', binary: 'cinder-volume' } }),
+      404,
+      'itemNotFound',
+      'Service cinder-volume could not be found on host nowhere@file.',
+    );
+    assertFault(
+      await s.request('PUT', 'os-services/disable-log-reason', { body: { host, binary: 'cinder-volume', disabled_reason: '   ' } }),
+      400,
+      'badRequest',
+      'Invalid input received: disabled_reason has a minimum character requirement of 1.',
+    );
   });
 });

@@ -331,6 +331,17 @@ describe('split services: one volume service, two API services', { skip, concurr
       assert.equal(login.code, 0, login.stdout + login.stderr);
     }
 
+    // A disabled host gets no new volumes, though it has the fewest gigabytes; enabled, it does again.
+    const disable = await api.call('PUT', 'os-services/disable', { host: `${hosts[1]}@file`, binary: 'cinder-volume' });
+    assert.equal(disable.status, 200, disable.text);
+    for (let i = 0; i < 2; i++) {
+      const id = await createVolume(api);
+      assert.equal((await api.call('GET', `volumes/${id}`)).body.volume['os-vol-host-attr:host'], `${hosts[0]}@file#file`);
+    }
+    assert.equal((await api.call('PUT', 'os-services/enable', { host: `${hosts[1]}@file`, binary: 'cinder-volume' })).status, 200);
+    const next = await createVolume(api);
+    assert.equal((await api.call('GET', `volumes/${next}`)).body.volume['os-vol-host-attr:host'], `${hosts[1]}@file#file`);
+
     // The second host goes away: once its heartbeat is stale, new volumes all go to the first.
     await storage[1]!.stop();
     const deadline = Date.now() + 10_000;

@@ -52,6 +52,10 @@ test('openstack CLI: volume create, list, show, delete; volume service list', as
     services.map((s) => [s.Binary, String(s.Host).endsWith('@file'), s.Zone, s.Status, s.State]),
     [['cinder-volume', true, 'nova', 'enabled', 'up']],
   );
+  // Taken out of scheduling for maintenance, as an operator does it.
+  await osc(['volume', 'service', 'set', '--disable', '--disable-reason', 'disk swap', String(services[0]!.Host), 'cinder-volume']);
+  const [after] = (await osc(['volume', 'service', 'list', '--long', '-f', 'json'])) as Array<Record<string, unknown>>;
+  assert.deepEqual([after!.Status, after!['Disabled Reason']], ['disabled', 'disk swap']);
   assert.equal(shown.id, id);
   assert.equal(shown.status, 'available');
   assert.deepEqual(

@@ -2,7 +2,9 @@ import type { FastifyInstance } from 'fastify';
 import { USER_ATTACHMENT_FILTERS, USER_VOLUME_FILTERS } from '../../volumes/listing.js';
 import type { QueryParams } from '../query.js';
 import { serviceView } from '../views/services.js';
-import { contextOf, sendJson, versionOf, type RouteDeps } from './common.js';
+import { errors } from '../../errors.js';
+import * as schemas from '../schemas/services.js';
+import { bodyObject, contextOf, sendJson, validate, versionOf, type RouteDeps } from './common.js';
 
 const API = { api: true } as const;
 
@@ -47,6 +49,31 @@ export function registerMiscRoutes(app: FastifyInstance, { storage, config }: Ro
     const services = await storage.listServices(contextOf(req), filters);
     const version = versionOf(req);
     return sendJson(reply, 200, { services: services.map((service) => serviceView(service, version)) });
+  });
+
+  // Taking a storage host out of scheduling (and back); Cinder's other service actions are not implemented.
+  app.put<{ Params: { action: string } }>('/v3/os-services/:action', { config: API }, async (req, reply) => {
+    const { action } = req.params;
+    if (action !== 'enable' && action !== 'disable' && action !== 'disable-log-reason') {
+      throw errors.invalidInput('Unknown action');
+    }
+    validate(req, action === 'disable-log-reason' ? schemas.disableLogReason : schemas.enableDisable, req.body);
+    const body = bodyObject(req.body);
+    if (typeof body.host !== 'string') throw errors.invalidInput('Host field is missing.');
+    const service = typeof body.service === 'string' ? body.service : '';
+    const binary = typeof body.binary === 'string' ? body.binary : '';
+    const disabled = action !== 'enable';
+    const reason = action === 'disable-log-reason' && typeof body.disabled_reason === 'string' ? body.disabled_reason : undefined;
+    if (reason !== undefined && reason.trim() === '') throw errors.invalidInput('disabled_reason has a minimum character requirement of 1.');
+    await storage.setServiceDisabled(contextOf(req), { host: body.host, binary: binary || service, disabled, ...(reason !== undefined ? { reason } : {}) });
+    return sendJson(reply, 200, {
+      ...(action === 'disable-log-reason' ? { disabled_reason: reason ?? null } : {}),
+      disabled,
+      host: body.host,
+      service,
+      binary,
+      status: disabled ? 'disabled' : 'enabled',
+    });
   });
 
   // 3.33: which filters a non-administrator may use on each list.

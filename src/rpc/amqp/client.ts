@@ -98,20 +98,27 @@ export class AmqpVolumeRpc implements VolumeRpc {
         reject(new Error(`volume service ${host} did not answer ${method} within ${this.timeoutMs / 1000} s`));
       }, this.timeoutMs);
       this.pending.set(correlationId, { resolve: resolve as (value: unknown) => void, reject, timer, host });
-      channel.sendToQueue(queueFor(host), Buffer.from(JSON.stringify(request)), {
-        correlationId,
-        replyTo: REPLY_TO,
-        contentType: 'application/json',
-        expiration: String(Math.ceil(this.timeoutMs)),
-        // Returned to us at once when no queue takes it: no volume service for this host is running.
-        mandatory: true,
-      });
+      try {
+        channel.sendToQueue(queueFor(host), Buffer.from(JSON.stringify(request)), {
+          correlationId,
+          replyTo: REPLY_TO,
+          contentType: 'application/json',
+          expiration: String(Math.ceil(this.timeoutMs)),
+          // Returned to us at once when no queue takes it: no volume service for this host is running.
+          mandatory: true,
+        });
+      } catch (err) {
+        // The channel closed under us: nothing was sent, so nothing will answer.
+        this.settle(correlationId, { error: { message: `the message bus refused the call: ${(err as Error).message}` } });
+      }
     });
   }
 
   private async setup(model: amqp.ChannelModel): Promise<void> {
     const channel = await model.createChannel();
+    // A channel the broker closed (it should not) takes the connection along, and recovery brings both back.
     channel.on('error', () => undefined);
+    channel.on('close', () => void model.close().catch(() => undefined));
     channel.on('return', (message: amqp.Message) => {
       const correlationId = message.properties.correlationId as string;
       const host = this.pending.get(correlationId)?.host;

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
+import { migrateCommand, statusCommand } from './admin.js';
 import { runService, type ServiceKind } from './serve.js';
 
 const program = new Command();
@@ -29,6 +30,23 @@ for (const [kind, description] of Object.entries(COMMANDS) as Array<[ServiceKind
   for (const [flags, help, kinds] of Object.values(OPTIONS)) if (kinds.includes(kind)) command.option(flags, help);
   command.action(async (opts: Record<string, string | undefined>) => {
     await runService(kind, opts);
+  });
+}
+
+const DATABASE_OPTIONS: Array<[string, string]> = [
+  ['--config <file>', 'JSON config file (CINDERBLOCK_CONFIG)'],
+  ['--data-dir <dir>', 'data dir whose SQLite database to use (CINDERBLOCK_DATA_DIR)'],
+  ['--database <url>', 'SQLite file path or postgres:// URL (CINDERBLOCK_DATABASE)'],
+];
+const ADMIN: Array<[name: string, description: string, run: (opts: Record<string, string | undefined>) => Promise<void>]> = [
+  ['migrate', 'bring the database schema up to date and exit (services also do it at start)', migrateCommand],
+  ['status', 'print the storage hosts reporting in and the volumes and attachments by status, and exit', statusCommand],
+];
+for (const [name, description, run] of ADMIN) {
+  const command = program.command(name).description(description);
+  for (const [flags, help] of DATABASE_OPTIONS) command.option(flags, help);
+  command.action(async (opts: Record<string, string | undefined>) => {
+    await run(opts);
   });
 }
 

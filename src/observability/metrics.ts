@@ -7,14 +7,10 @@ import { createServer, type Server } from 'node:http';
 import client from 'prom-client';
 import { VOLUME_RPC_CALLS, type VolumeRpc, type VolumeRpcCall } from '../rpc/rpc.js';
 import type { TargetStats } from '../targets/target.js';
+import type { StatusCounts } from '../volumes/inventory.js';
 
 /** Seconds: from a cached read to a slow export on a loaded host. */
 const DURATION_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
-
-export interface StatusCounts {
-  volumes: Record<string, number>;
-  attachments: Record<string, number>;
-}
 
 export class Metrics {
   readonly registry = new client.Registry();

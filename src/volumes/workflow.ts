@@ -7,12 +7,13 @@ import { randomUUID } from 'node:crypto';
 import { sql, type Kysely, type Transaction } from 'kysely';
 import type { Logger } from 'pino';
 import type { AttachmentRow, Database, VolumeRow, VolumeUpdate } from '../db/schema.js';
-import { nowTimestamp, parseTimestamp, UNTOUCHED_VOLUME_COLUMNS } from '../db/schema.js';
+import { nowTimestamp, UNTOUCHED_VOLUME_COLUMNS } from '../db/schema.js';
 import { DEFAULT_VOLUME_TYPE } from '../db/migrations/0001_initial.js';
 import { inTransaction, prepared } from '../db/prepared.js';
 import { CinderError, errors } from '../errors.js';
 import type { KeyedLocks } from '../db/keyed-lock.js';
 import type { VolumeRpc } from '../rpc/rpc.js';
+import { countStatuses, listServices, type StatusCounts } from './inventory.js';
 import type { VolumeScheduler } from './scheduler.js';
 import {
   compileAttachmentFilters,
@@ -1011,22 +1012,7 @@ export class Workflow implements BlockStorage {
 
   async listServices(ctx: RequestContext, filters: { host?: string; binary?: string }): Promise<ServiceRecord[]> {
     this.requireAdmin(ctx, 'volume_extension:services:index');
-    let query = this.db.selectFrom('services').selectAll().orderBy('binary').orderBy('host');
-    if (filters.host !== undefined) query = query.where('host', '=', filters.host);
-    if (filters.binary !== undefined) query = query.where('binary', '=', filters.binary);
-    const now = Date.now();
-    return (await query.execute()).map((row) => {
-      const updatedAt = parseTimestamp(row.updated_at)!;
-      return {
-        binary: row.binary,
-        host: row.host,
-        zone: row.availability_zone,
-        disabled: row.disabled === 1,
-        disabledReason: row.disabled_reason,
-        up: Math.abs(now - updatedAt.getTime()) <= this.options.serviceDownTimeMs,
-        updatedAt,
-      };
-    });
+    return listServices(this.db, filters, this.options.serviceDownTimeMs);
   }
 
   async setServiceDisabled(ctx: RequestContext, req: { host: string; binary: string; disabled: boolean; reason?: string }): Promise<void> {
@@ -1038,16 +1024,8 @@ export class Workflow implements BlockStorage {
   }
 
   /** How many volumes are in each status, and live attachments in each attach_status, over all projects. */
-  async statusCounts(): Promise<{ volumes: Record<string, number>; attachments: Record<string, number> }> {
-    const count = sql<number>`count(*)`;
-    const [volumes, attachments] = await Promise.all([
-      this.db.selectFrom('volumes').select(['status', count.as('n')]).groupBy('status').execute(),
-      this.db.selectFrom('volume_attachment').select(['attach_status', count.as('n')]).where('deleted', '=', 0).groupBy('attach_status').execute(),
-    ]);
-    return {
-      volumes: Object.fromEntries(volumes.map((row) => [row.status, Number(row.n)])),
-      attachments: Object.fromEntries(attachments.map((row) => [row.attach_status, Number(row.n)])),
-    };
+  statusCounts(): Promise<StatusCounts> {
+    return countStatuses(this.db);
   }
 
   async getAttachment(ctx: RequestContext, id: string): Promise<AttachmentRecord> {

@@ -14,6 +14,11 @@ export interface VolumeDriver {
   /** Idempotent: deleting a volume that is not there succeeds. */
   deleteVolume(volumeId: string): Promise<void>;
   extendVolume(volumeId: string, newSizeGiB: number): Promise<void>;
+  /**
+   * Creates a volume holding a copy of `sourceId`'s blocks, then grown to sizeGiB.
+   * Idempotent: a finished clone is kept, an interrupted one is done again.
+   */
+  cloneVolume(volumeId: string, sourceId: string, sizeGiB: number): Promise<void>;
   /** The path the target exports (a regular file for the file driver). */
   volumePath(volumeId: string): string;
   /** Whether the volume exists in the backend. */

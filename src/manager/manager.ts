@@ -140,6 +140,11 @@ export class VolumeManager {
     return this.locks.run(volumeId, () => this.driver.createVolume(volumeId, sizeGiB));
   }
 
+  /** The source's lock is not taken: a clone of an attached volume copies it as it is, as Cinder's LVM driver does. */
+  cloneVolume(volumeId: string, sourceId: string, sizeGiB: number): Promise<void> {
+    return this.locks.run(volumeId, () => this.driver.cloneVolume(volumeId, sourceId, sizeGiB));
+  }
+
   deleteVolume(volumeId: string): Promise<void> {
     return this.locks.run(volumeId, async () => {
       await this.db.deleteFrom('volume_connections').where('volume_id', '=', volumeId).execute();

@@ -11,6 +11,8 @@ export type { ConnectOptions };
  */
 export interface VolumeRpc {
   createVolume(volumeId: string, sizeGiB: number): Promise<void>;
+  /** A new volume as a copy of another on the same storage host. */
+  cloneVolume(volumeId: string, sourceId: string, sizeGiB: number): Promise<void>;
   deleteVolume(volumeId: string): Promise<void>;
   extendVolume(volumeId: string, newSizeGiB: number): Promise<void>;
   initializeConnection(volumeId: string, connector: Connector, opts: ConnectOptions): Promise<ConnectionInfo>;
@@ -23,6 +25,7 @@ export interface VolumeRpc {
 /** Every call of VolumeRpc, for what handles them generically (a transport, metrics). */
 export const VOLUME_RPC_CALLS = [
   'createVolume',
+  'cloneVolume',
   'deleteVolume',
   'extendVolume',
   'initializeConnection',

@@ -331,12 +331,12 @@ export class Workflow implements BlockStorage {
   async resumeInterrupted(volumeHost: string): Promise<{ resumed: number }> {
     const rows = await this.db
       .selectFrom('volumes')
-      .select(['id', 'status', 'size'])
+      .select(['id', 'status', 'size', 'source_volid'])
       .where('status', 'in', ['creating', 'deleting', 'extending'])
       .where('host', '=', volumeHost)
       .execute();
     for (const row of rows) {
-      if (row.status === 'creating') this.runEffects(['create_volume'], row.id, { size: row.size });
+      if (row.status === 'creating') this.runEffects(['create_volume'], row.id, { size: row.size, sourceVolid: row.source_volid });
       else if (row.status === 'deleting') this.runEffects(['delete_volume'], row.id, {});
       else await this.apply('extend_failed', row.id);
     }
@@ -382,11 +382,12 @@ export class Workflow implements BlockStorage {
   }
 
   /** Starts the backend work of an accepted event; its result moves the volume on. */
-  private runEffects(effects: readonly Effect[], id: string, args: { size?: number }): void {
+  private runEffects(effects: readonly Effect[], id: string, args: { size?: number; sourceVolid?: string | null }): void {
     for (const effect of effects) {
       let work: Promise<void>;
       if (effect === 'create_volume') {
-        work = this.rpc.createVolume(id, args.size!).then(
+        const created = args.sourceVolid ? this.rpc.cloneVolume(id, args.sourceVolid, args.size!) : this.rpc.createVolume(id, args.size!);
+        work = created.then(
           async () => {
             await this.apply('create_succeeded', id);
           },
@@ -514,16 +515,18 @@ export class Workflow implements BlockStorage {
     if (!Number.isInteger(req.size) || req.size < 1) {
       throw errors.invalidInput(`Volume size '${String(req.size)}' must be an integer and greater than 0`);
     }
-    const type = await this.resolveType(req.volumeType ?? DEFAULT_VOLUME_TYPE);
-    const zone = req.availabilityZone ?? this.options.availabilityZone;
+    const source = req.sourceVolid ? await this.cloneSource(ctx, req.sourceVolid, req.size) : null;
+    // A clone has its source's type unless another is asked for, which must then be the same.
+    const type = await this.resolveType(req.volumeType ?? source?.volume_type_id ?? DEFAULT_VOLUME_TYPE);
+    if (source && type.id !== source.volume_type_id) {
+      throw errors.invalidInput(`Invalid volume_type provided: ${req.volumeType} (requested type is not compatible; either match source volume, or omit type argument).`);
+    }
+    const zone = req.availabilityZone ?? source?.availability_zone ?? this.options.availabilityZone;
     if (zone !== this.options.availabilityZone) throw errors.invalidInput(`Availability zone '${zone}' is invalid.`);
     if (req.snapshotId) throw errors.notFound(`Snapshot ${req.snapshotId} could not be found.`);
-    if (req.sourceVolid) {
-      await this.volumeRow(ctx, req.sourceVolid);
-      throw errors.invalidInput('Creating a volume from another volume is not supported by this backend.');
-    }
     const id = randomUUID();
-    const host = await this.options.scheduler.place(zone);
+    // A clone is made where its source's blocks are.
+    const host = source ? source.host : await this.options.scheduler.place(zone);
     const now = nowTimestamp();
     await this.db.transaction().execute(async (trx) => {
       await trx
@@ -542,6 +545,7 @@ export class Workflow implements BlockStorage {
           volume_type_id: type.id,
           multiattach: type.extraSpecs['multiattach'] === '<is> True' ? 1 : 0,
           host,
+          source_volid: source?.id ?? null,
           created_at: now,
         })
         .execute();
@@ -555,8 +559,22 @@ export class Workflow implements BlockStorage {
     });
     const record = await this.record(await this.volumeRow(ctx, id));
     // A new row is the start of the machine, not a transition out of a prior state.
-    this.runEffects(['create_volume'], id, { size: req.size });
+    this.runEffects(['create_volume'], id, { size: req.size, sourceVolid: source?.id ?? null });
     return record;
+  }
+
+  /** Cinder's checks on a source volume: visible to the caller, settled, and no bigger than its clone. */
+  private async cloneSource(ctx: RequestContext, sourceVolid: string, size: number): Promise<VolumeRow> {
+    const source = await this.volumeRow(ctx, sourceVolid);
+    if (!['available', 'in-use'].includes(source.status)) {
+      throw errors.invalidVolume("Originating source volume status must be one of 'available, in-use' values");
+    }
+    if (size < source.size) {
+      throw errors.invalidInput(
+        `Volume size '${size}'GB cannot be smaller than original volume size  ${source.size}GB. They must be >= original volume size.`,
+      );
+    }
+    return source;
   }
 
   async getVolume(ctx: RequestContext, id: string): Promise<VolumeRecord> {

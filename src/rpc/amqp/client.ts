@@ -63,6 +63,9 @@ export class AmqpVolumeRpc implements VolumeRpc {
   createVolume(volumeId: string, sizeGiB: number) {
     return this.call<void>('createVolume', [volumeId, sizeGiB]);
   }
+  cloneVolume(volumeId: string, sourceId: string, sizeGiB: number) {
+    return this.call<void>('cloneVolume', [volumeId, sourceId, sizeGiB]);
+  }
   deleteVolume(volumeId: string) {
     return this.call<void>('deleteVolume', [volumeId]);
   }

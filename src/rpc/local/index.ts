@@ -12,6 +12,9 @@ export class LocalVolumeRpc implements VolumeRpc {
   createVolume(volumeId: string, sizeGiB: number) {
     return this.manager.createVolume(volumeId, sizeGiB);
   }
+  cloneVolume(volumeId: string, sourceId: string, sizeGiB: number) {
+    return this.manager.cloneVolume(volumeId, sourceId, sizeGiB);
+  }
   deleteVolume(volumeId: string) {
     return this.manager.deleteVolume(volumeId);
   }

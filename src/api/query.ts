@@ -1,4 +1,4 @@
-import type { ListQuery, RequestContext, SortKey } from '../volumes/types.js';
+import type { ListQuery, RequestContext, SnapshotListQuery, SortKey } from '../volumes/types.js';
 import { USER_ATTACHMENT_FILTERS, USER_VOLUME_FILTERS } from '../volumes/listing.js';
 import { ApiFault } from './faults.js';
 import type { ApiVersion } from './microversion.js';
@@ -167,4 +167,22 @@ export function planAttachmentList(params: QueryParams, ctx: RequestContext): Li
     query.filters[key] = raw;
   }
   return { matchesNothing: false, query, withCount: false };
+}
+
+/** Snapshot lists: all_tenants for administrators, limit and marker, exact status, volume_id and name. */
+export function planSnapshotList(params: QueryParams, ctx: RequestContext): SnapshotListQuery {
+  const rest = flatten(params);
+  const allTenants = ctx.isAdmin && rest.has('all_tenants') && rest.get('all_tenants') !== '0';
+  rest.delete('all_tenants');
+  const base = baseQuery(rest, allTenants);
+  const query: SnapshotListQuery = { allTenants, filters: {} };
+  if (base.limit !== undefined) query.limit = base.limit;
+  if (base.marker !== undefined) query.marker = base.marker;
+  const status = rest.get('status');
+  const volumeId = rest.get('volume_id');
+  const name = rest.get('name') ?? rest.get('display_name');
+  if (status !== undefined) query.filters.status = status;
+  if (volumeId !== undefined) query.filters.volumeId = volumeId;
+  if (name !== undefined) query.filters.name = name;
+  return query;
 }

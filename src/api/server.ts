@@ -13,6 +13,7 @@ import type { RequestState, RouteDeps } from './routes/common.js';
 import { registerMiscRoutes } from './routes/misc.js';
 import { registerTypeRoutes } from './routes/types.js';
 import { registerVersionRoutes } from './routes/versions.js';
+import { registerSnapshotRoutes } from './routes/snapshots.js';
 import { registerVolumeActionRoutes } from './routes/volume-actions.js';
 import { registerVolumeRoutes } from './routes/volumes.js';
 import { isUuidLike, validationFault, type SchemaError } from './validation.js';
@@ -250,6 +251,7 @@ export async function buildApiServer(
   registerVolumeRoutes(app, deps);
   registerVolumeActionRoutes(app, deps);
   registerAttachmentRoutes(app, deps);
+  registerSnapshotRoutes(app, deps);
   registerTypeRoutes(app, deps);
   registerMiscRoutes(app, deps);
   return app;

@@ -105,6 +105,22 @@ export interface ServicesTable {
   updated_at: string;
 }
 
+export interface SnapshotsTable {
+  id: string;
+  volume_id: string;
+  project_id: string;
+  user_id: string;
+  status: string;
+  progress: string | null;
+  volume_size: number;
+  display_name: string | null;
+  display_description: string | null;
+  /** JSON object of string values. */
+  metadata: string;
+  created_at: string;
+  updated_at: string | null;
+}
+
 export interface Database {
   volumes: VolumesTable;
   volume_attachment: VolumeAttachmentTable;
@@ -115,6 +131,7 @@ export interface Database {
   volume_admin_metadata: VolumeKeyValueTable;
   service_state: KeyValueTable;
   services: ServicesTable;
+  snapshots: SnapshotsTable;
 }
 
 export type VolumeRow = Selectable<VolumesTable>;
@@ -139,6 +156,7 @@ export type VolumeUpdate = Updateable<VolumesTable>;
 export type AttachmentRow = Selectable<VolumeAttachmentTable>;
 export type ConnectionRow = Selectable<VolumeConnectionsTable>;
 export type VolumeTypeRow = Selectable<VolumeTypesTable>;
+export type SnapshotRow = Selectable<SnapshotsTable>;
 
 let lastMicros = 0;
 // Date and time to the second, formatted once per second rather than at every write.

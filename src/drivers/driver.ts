@@ -19,6 +19,12 @@ export interface VolumeDriver {
    * Idempotent: a finished clone is kept, an interrupted one is done again.
    */
   cloneVolume(volumeId: string, sourceId: string, sizeGiB: number): Promise<void>;
+  /** A point-in-time copy of the volume's blocks. Idempotent, as cloneVolume. */
+  createSnapshot(volumeId: string, snapshotId: string): Promise<void>;
+  /** Idempotent: deleting a snapshot that is not there succeeds. */
+  deleteSnapshot(snapshotId: string): Promise<void>;
+  /** Creates a volume holding the snapshot's blocks, grown to sizeGiB. Idempotent, as cloneVolume. */
+  createVolumeFromSnapshot(volumeId: string, snapshotId: string, sizeGiB: number): Promise<void>;
   /** The path the target exports (a regular file for the file driver). */
   volumePath(volumeId: string): string;
   /** Whether the volume exists in the backend. */

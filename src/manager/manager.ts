@@ -145,6 +145,19 @@ export class VolumeManager {
     return this.locks.run(volumeId, () => this.driver.cloneVolume(volumeId, sourceId, sizeGiB));
   }
 
+  /** Under the volume's lock: a snapshot is not taken while the volume is being created, extended or deleted. */
+  createSnapshot(volumeId: string, snapshotId: string): Promise<void> {
+    return this.locks.run(volumeId, () => this.driver.createSnapshot(volumeId, snapshotId));
+  }
+
+  deleteSnapshot(volumeId: string, snapshotId: string): Promise<void> {
+    return this.locks.run(volumeId, () => this.driver.deleteSnapshot(snapshotId));
+  }
+
+  createVolumeFromSnapshot(volumeId: string, snapshotId: string, sizeGiB: number): Promise<void> {
+    return this.locks.run(volumeId, () => this.driver.createVolumeFromSnapshot(volumeId, snapshotId, sizeGiB));
+  }
+
   deleteVolume(volumeId: string): Promise<void> {
     return this.locks.run(volumeId, async () => {
       await this.db.deleteFrom('volume_connections').where('volume_id', '=', volumeId).execute();

@@ -13,6 +13,10 @@ export interface VolumeRpc {
   createVolume(volumeId: string, sizeGiB: number): Promise<void>;
   /** A new volume as a copy of another on the same storage host. */
   cloneVolume(volumeId: string, sourceId: string, sizeGiB: number): Promise<void>;
+  createSnapshot(volumeId: string, snapshotId: string): Promise<void>;
+  /** `volumeId` is the snapshot's volume: it names the storage host that keeps the snapshot. */
+  deleteSnapshot(volumeId: string, snapshotId: string): Promise<void>;
+  createVolumeFromSnapshot(volumeId: string, snapshotId: string, sizeGiB: number): Promise<void>;
   deleteVolume(volumeId: string): Promise<void>;
   extendVolume(volumeId: string, newSizeGiB: number): Promise<void>;
   initializeConnection(volumeId: string, connector: Connector, opts: ConnectOptions): Promise<ConnectionInfo>;
@@ -26,6 +30,9 @@ export interface VolumeRpc {
 export const VOLUME_RPC_CALLS = [
   'createVolume',
   'cloneVolume',
+  'createSnapshot',
+  'deleteSnapshot',
+  'createVolumeFromSnapshot',
   'deleteVolume',
   'extendVolume',
   'initializeConnection',

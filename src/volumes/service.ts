@@ -3,12 +3,15 @@ import type {
   ConnectionInfo,
   Connector,
   CreateAttachmentRequest,
+  CreateSnapshotRequest,
   CreateVolumeRequest,
   LegacyAttachRequest,
   ListQuery,
   RequestContext,
   ResetStatusRequest,
   ServiceRecord,
+  SnapshotListQuery,
+  SnapshotRecord,
   UpdateVolumeRequest,
   VolumeRecord,
   VolumeTypeRecord,
@@ -66,6 +69,13 @@ export interface BlockStorage {
   deleteVolumeType(ctx: RequestContext, id: string): Promise<void>;
   setExtraSpecs(ctx: RequestContext, typeId: string, specs: Record<string, string>): Promise<Record<string, string>>;
   deleteExtraSpec(ctx: RequestContext, typeId: string, key: string): Promise<void>;
+
+  // snapshots
+  createSnapshot(ctx: RequestContext, req: CreateSnapshotRequest): Promise<SnapshotRecord>;
+  getSnapshot(ctx: RequestContext, id: string): Promise<SnapshotRecord>;
+  listSnapshots(ctx: RequestContext, query: SnapshotListQuery): Promise<SnapshotRecord[]>;
+  updateSnapshot(ctx: RequestContext, id: string, patch: { name?: string | null; description?: string | null }): Promise<SnapshotRecord>;
+  deleteSnapshot(ctx: RequestContext, id: string): Promise<void>;
 
   // services (administrators only)
   listServices(ctx: RequestContext, filters: { host?: string; binary?: string }): Promise<ServiceRecord[]>;

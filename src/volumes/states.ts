@@ -77,7 +77,7 @@ const ATTACHABLE = WITHOUT_ERRORS.filter((s) => s !== 'deleting');
 
 export const DELETABLE: readonly VolumeStatus[] = ['available', 'error', 'error_restoring', 'error_extending', 'error_managing'];
 
-const deleteRejected = () =>
+export const deleteRejected = () =>
   errors.invalidVolume(
     'Volume status must be available or error or error_restoring or error_extending or error_managing and must not be migrating, attached, belong to a group, have snapshots, awaiting a transfer, or be disassociated from snapshots after volume transfer.',
   );

@@ -90,6 +90,30 @@ export interface VolumeRecord {
   attachments: AttachmentRecord[];
 }
 
+export interface SnapshotRecord {
+  id: string;
+  volumeId: string;
+  projectId: string;
+  userId: string;
+  status: string;
+  progress: string | null;
+  size: number;
+  name: string | null;
+  description: string | null;
+  metadata: Record<string, string>;
+  createdAt: Date;
+  updatedAt: Date | null;
+}
+
+export interface CreateSnapshotRequest {
+  volumeId: string;
+  name?: string | null;
+  description?: string | null;
+  /** Allows a snapshot of an in-use volume. */
+  force: boolean;
+  metadata?: Record<string, string>;
+}
+
 /** One service in os-services: a storage host reporting in. */
 export interface ServiceRecord {
   binary: string;
@@ -134,6 +158,14 @@ export interface CreateVolumeRequest {
   availabilityZone?: string | null;
   snapshotId?: string | null;
   sourceVolid?: string | null;
+}
+
+export interface SnapshotListQuery {
+  allTenants: boolean;
+  /** Exact matches on status, volume_id and name. */
+  filters: { status?: string; volumeId?: string; name?: string };
+  limit?: number;
+  marker?: string;
 }
 
 export interface UpdateVolumeRequest {

@@ -6,8 +6,8 @@
 import { randomUUID } from 'node:crypto';
 import { sql, type Kysely, type Transaction } from 'kysely';
 import type { Logger } from 'pino';
-import type { AttachmentRow, Database, VolumeRow, VolumeUpdate } from '../db/schema.js';
-import { nowTimestamp, UNTOUCHED_VOLUME_COLUMNS } from '../db/schema.js';
+import type { AttachmentRow, Database, SnapshotRow, VolumeRow, VolumeUpdate } from '../db/schema.js';
+import { nowTimestamp, parseTimestamp, UNTOUCHED_VOLUME_COLUMNS } from '../db/schema.js';
 import { DEFAULT_VOLUME_TYPE } from '../db/migrations/0001_initial.js';
 import { inTransaction, prepared } from '../db/prepared.js';
 import { CinderError, errors } from '../errors.js';
@@ -25,7 +25,7 @@ import {
 } from './listing.js';
 import { toAttachmentRecord, toVolumeRecords } from './records.js';
 import type { BlockStorage } from './service.js';
-import { NOT_MIGRATING, RULES, allowedFrom, transition, type Effect, type VolumeEvent, type VolumeState } from './states.js';
+import { deleteRejected, NOT_MIGRATING, RULES, allowedFrom, transition, type Effect, type VolumeEvent, type VolumeState } from './states.js';
 import {
   VOLUME_STATUSES,
   type AttachMode,
@@ -33,17 +33,23 @@ import {
   type ConnectionInfo,
   type Connector,
   type CreateAttachmentRequest,
+  type CreateSnapshotRequest,
   type CreateVolumeRequest,
   type LegacyAttachRequest,
   type ListQuery,
   type RequestContext,
   type ResetStatusRequest,
   type ServiceRecord,
+  type SnapshotListQuery,
+  type SnapshotRecord,
   type UpdateVolumeRequest,
   type VolumeRecord,
   type VolumeStatus,
   type VolumeTypeRecord,
 } from './types.js';
+
+/** Cinder deletes a snapshot only from these. */
+const DELETABLE_SNAPSHOT = ['available', 'error'];
 
 export interface WorkflowOptions {
   availabilityZone: string;
@@ -53,6 +59,29 @@ export interface WorkflowOptions {
   serviceDownTimeMs: number;
   /** Every noauth caller counts as a service for the attachment-deletion safety rule. */
   noauthTrustsCallers: boolean;
+}
+
+function snapshotRecord(row: SnapshotRow): SnapshotRecord {
+  return {
+    id: row.id,
+    volumeId: row.volume_id,
+    projectId: row.project_id,
+    userId: row.user_id,
+    status: row.status,
+    progress: row.progress,
+    size: row.volume_size,
+    name: row.display_name,
+    description: row.display_description,
+    metadata: JSON.parse(row.metadata) as Record<string, string>,
+    createdAt: parseTimestamp(row.created_at)!,
+    updatedAt: parseTimestamp(row.updated_at),
+  };
+}
+
+function pick<T extends object, K extends keyof T>(value: T, keys: K[]): Partial<Pick<T, K>> {
+  const out: Partial<Pick<T, K>> = {};
+  for (const key of keys) if (value[key] !== undefined) out[key] = value[key];
+  return out;
 }
 
 const UUID_RE = /^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$/i;
@@ -331,12 +360,14 @@ export class Workflow implements BlockStorage {
   async resumeInterrupted(volumeHost: string): Promise<{ resumed: number }> {
     const rows = await this.db
       .selectFrom('volumes')
-      .select(['id', 'status', 'size', 'source_volid'])
+      .select(['id', 'status', 'size', 'source_volid', 'snapshot_id'])
       .where('status', 'in', ['creating', 'deleting', 'extending'])
       .where('host', '=', volumeHost)
       .execute();
     for (const row of rows) {
-      if (row.status === 'creating') this.runEffects(['create_volume'], row.id, { size: row.size, sourceVolid: row.source_volid });
+      if (row.status === 'creating') {
+        this.runEffects(['create_volume'], row.id, { size: row.size, sourceVolid: row.source_volid, snapshotId: row.snapshot_id });
+      }
       else if (row.status === 'deleting') this.runEffects(['delete_volume'], row.id, {});
       else await this.apply('extend_failed', row.id);
     }
@@ -382,11 +413,15 @@ export class Workflow implements BlockStorage {
   }
 
   /** Starts the backend work of an accepted event; its result moves the volume on. */
-  private runEffects(effects: readonly Effect[], id: string, args: { size?: number; sourceVolid?: string | null }): void {
+  private runEffects(effects: readonly Effect[], id: string, args: { size?: number; sourceVolid?: string | null; snapshotId?: string | null }): void {
     for (const effect of effects) {
       let work: Promise<void>;
       if (effect === 'create_volume') {
-        const created = args.sourceVolid ? this.rpc.cloneVolume(id, args.sourceVolid, args.size!) : this.rpc.createVolume(id, args.size!);
+        const created = args.snapshotId
+          ? this.rpc.createVolumeFromSnapshot(id, args.snapshotId, args.size!)
+          : args.sourceVolid
+            ? this.rpc.cloneVolume(id, args.sourceVolid, args.size!)
+            : this.rpc.createVolume(id, args.size!);
         work = created.then(
           async () => {
             await this.apply('create_succeeded', id);
@@ -394,7 +429,7 @@ export class Workflow implements BlockStorage {
           (err) => this.failed('create_failed', id, err, 'volume creation failed'),
         );
       } else if (effect === 'delete_volume') {
-        work = this.rpc.deleteVolume(id).then(
+        work = this.deleteSnapshotsOf(id).then(() => this.rpc.deleteVolume(id)).then(
           () => this.forgetVolume(id),
           (err) => this.failed('delete_failed', id, err, 'volume deletion failed'),
         );
@@ -409,9 +444,16 @@ export class Workflow implements BlockStorage {
           (err) => this.failed('extend_failed', id, err, 'volume extend failed'),
         );
       }
-      const tracked = work.catch((err) => this.logger.error({ volumeId: id, err: (err as Error).message }, `${effect} did not finish`));
-      this.pending.add(tracked);
-      void tracked.finally(() => this.pending.delete(tracked));
+      this.track(effect, id, work);
+    }
+  }
+
+  /** A cascading delete's snapshots (marked deleting with their volume), before the volume goes. */
+  private async deleteSnapshotsOf(volumeId: string): Promise<void> {
+    const doomed = await this.db.selectFrom('snapshots').select('id').where('volume_id', '=', volumeId).where('status', '=', 'deleting').execute();
+    for (const { id } of doomed) {
+      await this.rpc.deleteSnapshot(volumeId, id);
+      await this.db.deleteFrom('snapshots').where('id', '=', id).execute();
     }
   }
 
@@ -515,15 +557,17 @@ export class Workflow implements BlockStorage {
     if (!Number.isInteger(req.size) || req.size < 1) {
       throw errors.invalidInput(`Volume size '${String(req.size)}' must be an integer and greater than 0`);
     }
-    const source = req.sourceVolid ? await this.cloneSource(ctx, req.sourceVolid, req.size) : null;
-    // A clone has its source's type unless another is asked for, which must then be the same.
+    const snapshot = req.snapshotId ? await this.snapshotSource(ctx, req.snapshotId, req.size) : null;
+    // A volume from a snapshot is made where the snapshot's volume lives, like a clone.
+    const source = snapshot ? await this.volumeRowById(snapshot.volume_id) : req.sourceVolid ? await this.cloneSource(ctx, req.sourceVolid, req.size) : null;
+    // A copy has its source's type unless another is asked for, which must then be the same.
     const type = await this.resolveType(req.volumeType ?? source?.volume_type_id ?? DEFAULT_VOLUME_TYPE);
     if (source && type.id !== source.volume_type_id) {
-      throw errors.invalidInput(`Invalid volume_type provided: ${req.volumeType} (requested type is not compatible; either match source volume, or omit type argument).`);
+      const of = snapshot ? 'snapshot' : 'source volume';
+      throw errors.invalidInput(`Invalid volume_type provided: ${req.volumeType} (requested type is not compatible; either match ${of}, or omit type argument).`);
     }
     const zone = req.availabilityZone ?? source?.availability_zone ?? this.options.availabilityZone;
     if (zone !== this.options.availabilityZone) throw errors.invalidInput(`Availability zone '${zone}' is invalid.`);
-    if (req.snapshotId) throw errors.notFound(`Snapshot ${req.snapshotId} could not be found.`);
     const id = randomUUID();
     // A clone is made where its source's blocks are.
     const host = source ? source.host : await this.options.scheduler.place(zone);
@@ -545,7 +589,8 @@ export class Workflow implements BlockStorage {
           volume_type_id: type.id,
           multiattach: type.extraSpecs['multiattach'] === '<is> True' ? 1 : 0,
           host,
-          source_volid: source?.id ?? null,
+          source_volid: snapshot ? null : (source?.id ?? null),
+          snapshot_id: snapshot?.id ?? null,
           created_at: now,
         })
         .execute();
@@ -559,8 +604,26 @@ export class Workflow implements BlockStorage {
     });
     const record = await this.record(await this.volumeRow(ctx, id));
     // A new row is the start of the machine, not a transition out of a prior state.
-    this.runEffects(['create_volume'], id, { size: req.size, sourceVolid: source?.id ?? null });
+    this.runEffects(['create_volume'], id, { size: req.size, sourceVolid: snapshot ? null : (source?.id ?? null), snapshotId: snapshot?.id ?? null });
     return record;
+  }
+
+  /** Cinder's checks on a snapshot to create from: visible, available, and no bigger than the new volume. */
+  private async snapshotSource(ctx: RequestContext, snapshotId: string, size: number): Promise<SnapshotRow> {
+    const snapshot = await this.snapshotRow(ctx, snapshotId);
+    if (snapshot.status !== 'available') throw errors.invalidSnapshot("Originating snapshot status must be one of 'available' values");
+    if (size < snapshot.volume_size) {
+      throw errors.invalidInput(
+        `Volume size '${size}'GB cannot be smaller than the snapshot size ${snapshot.volume_size}GB. They must be >= original snapshot size.`,
+      );
+    }
+    return snapshot;
+  }
+
+  private async volumeRowById(id: string): Promise<VolumeRow> {
+    const row = await this.db.selectFrom('volumes').selectAll().where('id', '=', id).executeTakeFirst();
+    if (!row) throw errors.volumeNotFound(id);
+    return row;
   }
 
   /** Cinder's checks on a source volume: visible to the caller, settled, and no bigger than its clone. */
@@ -621,7 +684,16 @@ export class Workflow implements BlockStorage {
 
   async deleteVolume(ctx: RequestContext, id: string, opts: { force: boolean; cascade: boolean }): Promise<void> {
     if (opts.force) this.requireAdmin(ctx, 'volume:force_delete');
-    const effects = await this.applyFor(ctx, opts.force ? 'force_delete' : 'delete', id);
+    if (!ctx.isAdmin) await this.volumeSummary(ctx, id);
+    // A volume with snapshots goes only with them (cascade), and only when each can go.
+    const snapshots = await this.db.selectFrom('snapshots').select(['id', 'status']).where('volume_id', '=', id).execute();
+    if (snapshots.length > 0 && (!opts.cascade || snapshots.some((s) => !DELETABLE_SNAPSHOT.includes(s.status)))) {
+      throw deleteRejected();
+    }
+    const effects = await this.apply(opts.force ? 'force_delete' : 'delete', id);
+    if (effects && snapshots.length > 0) {
+      await this.db.updateTable('snapshots').set({ status: 'deleting', updated_at: nowTimestamp() }).where('volume_id', '=', id).execute();
+    }
     if (effects) this.runEffects(effects, id, {});
   }
 
@@ -1026,6 +1098,116 @@ export class Workflow implements BlockStorage {
       return live.filter((a) => a.id !== id);
     });
     return remaining.map(toAttachmentRecord);
+  }
+
+  // ---------------------------------------------------------------- snapshots
+
+  async createSnapshot(ctx: RequestContext, req: CreateSnapshotRequest): Promise<SnapshotRecord> {
+    const volume = await this.volumeRow(ctx, req.volumeId);
+    if (volume.status === 'maintenance') throw errors.invalidVolume('The snapshot cannot be created when the volume is in maintenance mode.');
+    if (volume.status === 'error') throw errors.invalidVolume('The snapshot cannot be created when the volume is in error status.');
+    const valid = req.force ? ['available', 'in-use'] : ['available'];
+    if (!valid.includes(volume.status)) {
+      throw errors.invalidVolume(`Volume ${volume.id} status must be ${valid.join(', ')}, but current status is: ${volume.status}.`);
+    }
+    const id = randomUUID();
+    await this.db
+      .insertInto('snapshots')
+      .values({
+        id,
+        volume_id: volume.id,
+        project_id: ctx.projectId,
+        user_id: ctx.userId,
+        status: 'creating',
+        progress: '0%',
+        volume_size: volume.size,
+        display_name: req.name ?? null,
+        display_description: req.description ?? null,
+        metadata: JSON.stringify(req.metadata ?? {}),
+        created_at: nowTimestamp(),
+      })
+      .execute();
+    this.track(
+      'create_snapshot',
+      id,
+      this.rpc.createSnapshot(volume.id, id).then(
+        () => this.setSnapshotStatus(id, 'available', '100%'),
+        (err) => {
+          this.logger.error({ snapshotId: id, err: (err as Error).message }, 'snapshot creation failed');
+          return this.setSnapshotStatus(id, 'error');
+        },
+      ),
+    );
+    return snapshotRecord(await this.snapshotRow(ctx, id));
+  }
+
+  async getSnapshot(ctx: RequestContext, id: string): Promise<SnapshotRecord> {
+    return snapshotRecord(await this.snapshotRow(ctx, id));
+  }
+
+  async listSnapshots(ctx: RequestContext, query: SnapshotListQuery): Promise<SnapshotRecord[]> {
+    let q = this.db.selectFrom('snapshots').selectAll();
+    if (!(ctx.isAdmin && query.allTenants)) q = q.where('project_id', '=', ctx.projectId);
+    if (query.filters.status !== undefined) q = q.where('status', '=', query.filters.status);
+    if (query.filters.volumeId !== undefined) q = q.where('volume_id', '=', query.filters.volumeId);
+    if (query.filters.name !== undefined) q = q.where('display_name', '=', query.filters.name);
+    const rows = await q.orderBy('created_at', 'desc').orderBy('id', 'desc').execute();
+    const page = paginate(rows, { filters: {}, sort: [], allTenants: query.allTenants, ...pick(query, ['limit', 'marker']) });
+    return page.map(snapshotRecord);
+  }
+
+  async updateSnapshot(ctx: RequestContext, id: string, patch: { name?: string | null; description?: string | null }): Promise<SnapshotRecord> {
+    await this.snapshotRow(ctx, id);
+    const set: { updated_at: string; display_name?: string | null; display_description?: string | null } = { updated_at: nowTimestamp() };
+    if (patch.name !== undefined) set.display_name = patch.name;
+    if (patch.description !== undefined) set.display_description = patch.description;
+    await this.db.updateTable('snapshots').set(set).where('id', '=', id).execute();
+    return this.getSnapshot(ctx, id);
+  }
+
+  async deleteSnapshot(ctx: RequestContext, id: string): Promise<void> {
+    const snapshot = await this.snapshotRow(ctx, id);
+    const moved = await this.db
+      .updateTable('snapshots')
+      .set({ status: 'deleting', updated_at: nowTimestamp() })
+      .where('id', '=', id)
+      .where('status', 'in', DELETABLE_SNAPSHOT)
+      .executeTakeFirst();
+    if (Number(moved.numUpdatedRows) === 0) throw errors.invalidSnapshot('Snapshot status must be available or error and must not be part of a group.');
+    this.track(
+      'delete_snapshot',
+      id,
+      this.rpc.deleteSnapshot(snapshot.volume_id, id).then(
+        async () => {
+          await this.db.deleteFrom('snapshots').where('id', '=', id).execute();
+        },
+        (err) => {
+          this.logger.error({ snapshotId: id, err: (err as Error).message }, 'snapshot deletion failed');
+          return this.setSnapshotStatus(id, 'error_deleting');
+        },
+      ),
+    );
+  }
+
+  private async setSnapshotStatus(id: string, status: string, progress?: string): Promise<void> {
+    await this.db
+      .updateTable('snapshots')
+      .set({ status, updated_at: nowTimestamp(), ...(progress ? { progress } : {}) })
+      .where('id', '=', id)
+      .execute();
+  }
+
+  private async snapshotRow(ctx: RequestContext, id: string): Promise<SnapshotRow> {
+    const row = await this.db.selectFrom('snapshots').selectAll().where('id', '=', id).executeTakeFirst();
+    if (!row || (!ctx.isAdmin && row.project_id !== ctx.projectId)) throw errors.snapshotNotFound(id);
+    return row;
+  }
+
+  /** Background work the service waits for on shutdown (drain), whose failure is logged. */
+  private track(what: string, id: string, work: Promise<void>): void {
+    const tracked = work.catch((err) => this.logger.error({ id, err: (err as Error).message }, `${what} did not finish`));
+    this.pending.add(tracked);
+    void tracked.finally(() => this.pending.delete(tracked));
   }
 
   async listServices(ctx: RequestContext, filters: { host?: string; binary?: string }): Promise<ServiceRecord[]> {

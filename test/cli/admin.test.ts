@@ -13,7 +13,7 @@ test('migrate brings a new SQLite database up to date, then has nothing to do', 
   const dir = await tempDir(t);
   const first = await cli(['migrate', '--data-dir', dir]);
   assert.equal(first.code, 0, first.stderr);
-  assert.equal(first.stdout, `database ${join(dir, 'cinderblock.sqlite')}: applied 0001_initial, 0002_services\n`);
+  assert.equal(first.stdout, `database ${join(dir, 'cinderblock.sqlite')}: applied 0001_initial, 0002_services, 0003_snapshots\n`);
   const again = await cli(['migrate', '--data-dir', dir]);
   assert.equal(again.stdout, `database ${join(dir, 'cinderblock.sqlite')}: up to date, nothing to apply\n`);
 });
@@ -23,7 +23,7 @@ test('migrate on PostgreSQL', { skip: postgresSkip }, async (t) => {
   t.after(() => db.cleanup());
   const first = await cli(['migrate', '--database', db.url]);
   assert.equal(first.code, 0, first.stderr);
-  assert.match(first.stdout, /: applied 0001_initial, 0002_services\n$/);
+  assert.match(first.stdout, /: applied 0001_initial, 0002_services, 0003_snapshots\n$/);
   assert.match((await cli(['migrate', '--database', db.url])).stdout, /: up to date, nothing to apply\n$/);
 });
 

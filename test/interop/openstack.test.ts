@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { requireTool } from '../helpers/env.js';
 import { run, startServeProcess } from '../helpers/process.js';
 
-test('openstack CLI: volume create, list, show, delete; volume service list', async (t) => {
+test('openstack CLI: volume create, list, show, delete; snapshots; volume service list', async (t) => {
   const openstack = requireTool(t, '/usr/bin/openstack');
   if (!openstack) return;
   const svc = await startServeProcess(t);
@@ -66,6 +66,22 @@ test('openstack CLI: volume create, list, show, delete; volume service list', as
   // consumes_quota joined the volume view at 3.65: absent without a version header, present at 3.70.
   assert.ok(!('consumes_quota' in shown), 'no microversion header gives the 3.0 view');
   assert.equal(atLatest.consumes_quota, true);
+
+  // A snapshot by the volume's name, found again by its own name, deleted by it.
+  const snapName = `${name}-snap`;
+  const snap = (await osc(['volume', 'snapshot', 'create', '--volume', name, snapName, '-f', 'json'])) as Record<string, unknown>;
+  assert.equal(snap.name, snapName);
+  assert.equal(snap.volume_id, id);
+  const snapshotStatus = async () => {
+    const res = await fetch(`${svc.endpoint}/${svc.projectId}/snapshots/${String(snap.id)}`, { headers: { 'X-Auth-Token': svc.token } });
+    return res.status === 200 ? ((await res.json()) as { snapshot: { status: string } }).snapshot.status : res.status;
+  };
+  for (let i = 0; i < 100 && (await snapshotStatus()) !== 'available'; i++) await new Promise((r) => setTimeout(r, 100));
+  const snapshots = (await osc(['volume', 'snapshot', 'list', '-f', 'json'])) as Array<Record<string, unknown>>;
+  assert.deepEqual(snapshots.map((x) => [x.ID, x.Name, x.Status, x.Size]), [[snap.id, snapName, 'available', 1]]);
+  await osc(['volume', 'snapshot', 'delete', snapName]);
+  for (let i = 0; i < 100 && (await snapshotStatus()) !== 404; i++) await new Promise((r) => setTimeout(r, 100));
+  assert.equal(await snapshotStatus(), 404);
 
   await osc(['volume', 'delete', name]);
   await waitFor(id, 404);

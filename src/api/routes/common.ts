@@ -69,6 +69,10 @@ export function sendEmpty(reply: FastifyReply, status: number, contentType = 'ap
   return reply.code(status).header('content-type', contentType).send('');
 }
 
+export function optionalString(value: unknown): string | null {
+  return typeof value === 'string' ? value : null;
+}
+
 export function bodyObject(body: unknown): Record<string, unknown> {
   return body && typeof body === 'object' && !Array.isArray(body) ? (body as Record<string, unknown>) : {};
 }

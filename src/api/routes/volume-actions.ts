@@ -5,7 +5,7 @@ import { ADMIN_RULES, requireAdmin } from '../policy.js';
 import * as schemas from '../schemas/actions.js';
 import { toBool } from '../validation.js';
 import { pickAction, type ActionHandler } from './actions.js';
-import { bodyObject, contextOf, sendEmpty, sendJson, validate, versionOf, type Params, type RouteDeps } from './common.js';
+import { bodyObject, contextOf, optionalString, sendEmpty, sendJson, validate, versionOf, type Params, type RouteDeps } from './common.js';
 
 /** The value under the action's key, after its schema passed. */
 function args(body: unknown, key: string): Record<string, unknown> {
@@ -20,10 +20,6 @@ function connectorOf(value: unknown): Connector {
 
 function connectorOrNull(value: unknown): Connector | null {
   return value === null || value === undefined ? null : connectorOf(value);
-}
-
-function optionalString(value: unknown): string | null {
-  return typeof value === 'string' ? value : null;
 }
 
 export function registerVolumeActionRoutes(app: FastifyInstance, { storage }: RouteDeps): void {

@@ -9,6 +9,7 @@ import { volumeDetail, volumeSummary } from '../views/volumes.js';
 import {
   bodyObject,
   contextOf,
+  optionalString,
   sendEmpty,
   sendJson,
   validate,
@@ -26,9 +27,6 @@ function truthy(value: unknown): boolean {
   return Boolean(value);
 }
 
-function optionalString(value: unknown): string | null {
-  return typeof value === 'string' ? value : null;
-}
 
 export function registerVolumeRoutes(app: FastifyInstance, { storage, config }: RouteDeps): void {
   async function list(req: FastifyRequest, detail: boolean) {
@@ -88,7 +86,6 @@ export function registerVolumeRoutes(app: FastifyInstance, { storage, config }: 
     // Sources this service has no store for: no such object can exist here.
     const imageId = volume.imageRef ?? volume.image_id;
     if (typeof imageId === 'string' && imageId) throw new ApiFault(404, `Image ${imageId} could not be found.`);
-    if (typeof volume.snapshot_id === 'string') throw new ApiFault(404, `Snapshot ${volume.snapshot_id} could not be found.`);
     if (typeof volume.backup_id === 'string' && version.atLeast('3.47')) {
       throw new ApiFault(404, `Backup ${volume.backup_id} could not be found.`);
     }
@@ -99,9 +96,11 @@ export function registerVolumeRoutes(app: FastifyInstance, { storage, config }: 
       throw new ApiFault(404, `ConsistencyGroup ${volume.consistencygroup_id} could not be found.`);
     }
     const sourceVolid = optionalString(volume.source_volid);
+    const snapshotId = optionalString(volume.snapshot_id);
     let size = volume.size === undefined || volume.size === null ? null : Number(volume.size);
-    // A clone may leave the size out and take its source's.
-    if (size === null && sourceVolid) size = (await storage.getVolume(ctx, sourceVolid)).size;
+    // A copy may leave the size out and take its source's.
+    if (size === null && snapshotId) size = (await storage.getSnapshot(ctx, snapshotId)).size;
+    else if (size === null && sourceVolid) size = (await storage.getVolume(ctx, sourceVolid)).size;
     if (size === null || !Number.isInteger(size) || size <= 0) {
       throw new ApiFault(400, `Invalid input received: Volume size '${size === null ? 'None' : String(volume.size)}' must be an integer and greater than 0`);
     }
@@ -112,6 +111,7 @@ export function registerVolumeRoutes(app: FastifyInstance, { storage, config }: 
       volumeType: optionalString(volume.volume_type),
       availabilityZone: optionalString(volume.availability_zone),
       sourceVolid,
+      snapshotId,
     };
     if (volume.metadata) request.metadata = volume.metadata as Record<string, string>;
     const created = await storage.createVolume(ctx, request);

@@ -8,6 +8,16 @@ const GiB = 1024 ** 3;
 const COPY_CHUNK = 1024 * 1024;
 const ZERO_CHUNK = Buffer.alloc(COPY_CHUNK);
 
+async function exists(path: string): Promise<boolean> {
+  try {
+    await stat(path);
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw err;
+  }
+}
+
 /**
  * Each volume is a sparse file `<dataDir>/volumes/volume-<id>`: creating one costs no
  * disk until it is written, and the target helpers export a regular file directly.
@@ -15,13 +25,20 @@ const ZERO_CHUNK = Buffer.alloc(COPY_CHUNK);
 export class FileVolumeDriver implements VolumeDriver {
   readonly name = 'file';
   private readonly dir: string;
+  private readonly snapshotDir: string;
 
   constructor(ctx: VolumeDriverContext) {
     this.dir = join(ctx.dataDir, 'volumes');
+    this.snapshotDir = join(ctx.dataDir, 'snapshots');
   }
 
   async start(): Promise<void> {
     await mkdir(this.dir, { recursive: true });
+    await mkdir(this.snapshotDir, { recursive: true });
+  }
+
+  private snapshotPath(snapshotId: string): string {
+    return join(this.snapshotDir, `snapshot-${snapshotId}`);
   }
 
   volumePath(volumeId: string): string {
@@ -64,15 +81,33 @@ export class FileVolumeDriver implements VolumeDriver {
   }
 
   async cloneVolume(volumeId: string, sourceId: string, sizeGiB: number): Promise<void> {
-    const target = this.volumePath(volumeId);
-    // The copy is made beside the target and renamed onto it when complete, so a volume
-    // file that exists is a whole copy, and a retry after a crash starts the copy again.
-    if ((await this.currentSize(volumeId)) === null) {
-      const partial = `${target}.cloning`;
-      await this.copySparse(this.volumePath(sourceId), partial);
-      await rename(partial, target);
-    }
+    await this.copyOnce(this.volumePath(sourceId), this.volumePath(volumeId));
     await this.extendVolume(volumeId, sizeGiB);
+  }
+
+  async createSnapshot(volumeId: string, snapshotId: string): Promise<void> {
+    await this.copyOnce(this.volumePath(volumeId), this.snapshotPath(snapshotId));
+  }
+
+  async deleteSnapshot(snapshotId: string): Promise<void> {
+    await rm(`${this.snapshotPath(snapshotId)}.cloning`, { force: true });
+    await rm(this.snapshotPath(snapshotId), { force: true });
+  }
+
+  async createVolumeFromSnapshot(volumeId: string, snapshotId: string, sizeGiB: number): Promise<void> {
+    await this.copyOnce(this.snapshotPath(snapshotId), this.volumePath(volumeId));
+    await this.extendVolume(volumeId, sizeGiB);
+  }
+
+  /**
+   * The copy is made beside the target and renamed onto it when complete, so a file
+   * that exists is a whole copy (and is kept), and a retry after a crash starts again.
+   */
+  private async copyOnce(from: string, to: string): Promise<void> {
+    if (await exists(to)) return;
+    const partial = `${to}.cloning`;
+    await this.copySparse(from, partial);
+    await rename(partial, to);
   }
 
   /**

@@ -66,6 +66,15 @@ export class AmqpVolumeRpc implements VolumeRpc {
   cloneVolume(volumeId: string, sourceId: string, sizeGiB: number) {
     return this.call<void>('cloneVolume', [volumeId, sourceId, sizeGiB]);
   }
+  createSnapshot(volumeId: string, snapshotId: string) {
+    return this.call<void>('createSnapshot', [volumeId, snapshotId]);
+  }
+  deleteSnapshot(volumeId: string, snapshotId: string) {
+    return this.call<void>('deleteSnapshot', [volumeId, snapshotId]);
+  }
+  createVolumeFromSnapshot(volumeId: string, snapshotId: string, sizeGiB: number) {
+    return this.call<void>('createVolumeFromSnapshot', [volumeId, snapshotId, sizeGiB]);
+  }
   deleteVolume(volumeId: string) {
     return this.call<void>('deleteVolume', [volumeId]);
   }

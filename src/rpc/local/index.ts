@@ -15,6 +15,15 @@ export class LocalVolumeRpc implements VolumeRpc {
   cloneVolume(volumeId: string, sourceId: string, sizeGiB: number) {
     return this.manager.cloneVolume(volumeId, sourceId, sizeGiB);
   }
+  createSnapshot(volumeId: string, snapshotId: string) {
+    return this.manager.createSnapshot(volumeId, snapshotId);
+  }
+  deleteSnapshot(volumeId: string, snapshotId: string) {
+    return this.manager.deleteSnapshot(volumeId, snapshotId);
+  }
+  createVolumeFromSnapshot(volumeId: string, snapshotId: string, sizeGiB: number) {
+    return this.manager.createVolumeFromSnapshot(volumeId, snapshotId, sizeGiB);
+  }
   deleteVolume(volumeId: string) {
     return this.manager.deleteVolume(volumeId);
   }

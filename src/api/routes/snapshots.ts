@@ -1,0 +1,53 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { planSnapshotList, type QueryParams } from '../query.js';
+import * as schemas from '../schemas/snapshots.js';
+import { toBool } from '../validation.js';
+import { snapshotView } from '../views/snapshots.js';
+import { bodyObject, contextOf, optionalString, sendEmpty, sendJson, validate, versionOf, type Params, type RouteDeps } from './common.js';
+
+const API = { api: true } as const;
+
+export function registerSnapshotRoutes(app: FastifyInstance, { storage }: RouteDeps): void {
+  async function list(req: FastifyRequest, detail: boolean) {
+    const snapshots = await storage.listSnapshots(contextOf(req), planSnapshotList(req.query as QueryParams, contextOf(req)));
+    const version = versionOf(req);
+    return { snapshots: snapshots.map((s) => snapshotView(s, version, detail)) };
+  }
+
+  app.get('/v3/snapshots', { config: API }, async (req, reply) => sendJson(reply, 200, await list(req, false)));
+  app.get('/v3/snapshots/detail', { config: API }, async (req, reply) => sendJson(reply, 200, await list(req, true)));
+
+  app.post('/v3/snapshots', { config: API }, async (req, reply) => {
+    validate(req, schemas.createSnapshot, req.body);
+    const s = bodyObject(bodyObject(req.body).snapshot);
+    const created = await storage.createSnapshot(contextOf(req), {
+      volumeId: String(s.volume_id),
+      // The display_* spellings are the v1 names of the same fields; the new names win.
+      name: optionalString(s.name ?? s.display_name),
+      description: optionalString(s.description ?? s.display_description),
+      force: s.force === undefined ? false : toBool(s.force),
+      ...(s.metadata ? { metadata: s.metadata as Record<string, string> } : {}),
+    });
+    return sendJson(reply, 202, { snapshot: snapshotView(created, versionOf(req), true) });
+  });
+
+  app.get<Params<'id'>>('/v3/snapshots/:id', { config: API }, async (req, reply) => {
+    const snapshot = await storage.getSnapshot(contextOf(req), req.params.id);
+    return sendJson(reply, 200, { snapshot: snapshotView(snapshot, versionOf(req), true) });
+  });
+
+  app.put<Params<'id'>>('/v3/snapshots/:id', { config: API }, async (req, reply) => {
+    validate(req, schemas.updateSnapshot, req.body);
+    const s = bodyObject(bodyObject(req.body).snapshot);
+    const patch: { name?: string | null; description?: string | null } = {};
+    if ('name' in s || 'display_name' in s) patch.name = optionalString('name' in s ? s.name : s.display_name);
+    if ('description' in s || 'display_description' in s) patch.description = optionalString('description' in s ? s.description : s.display_description);
+    const updated = await storage.updateSnapshot(contextOf(req), req.params.id, patch);
+    return sendJson(reply, 200, { snapshot: snapshotView(updated, versionOf(req), true) });
+  });
+
+  app.delete<Params<'id'>>('/v3/snapshots/:id', { config: API }, async (req, reply) => {
+    await storage.deleteSnapshot(contextOf(req), req.params.id);
+    return sendEmpty(reply, 202);
+  });
+}

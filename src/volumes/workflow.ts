@@ -685,15 +685,19 @@ export class Workflow implements BlockStorage {
   async deleteVolume(ctx: RequestContext, id: string, opts: { force: boolean; cascade: boolean }): Promise<void> {
     if (opts.force) this.requireAdmin(ctx, 'volume:force_delete');
     if (!ctx.isAdmin) await this.volumeSummary(ctx, id);
-    // A volume with snapshots goes only with them (cascade), and only when each can go.
-    const snapshots = await this.db.selectFrom('snapshots').select(['id', 'status']).where('volume_id', '=', id).execute();
-    if (snapshots.length > 0 && (!opts.cascade || snapshots.some((s) => !DELETABLE_SNAPSHOT.includes(s.status)))) {
-      throw deleteRejected();
-    }
-    const effects = await this.apply(opts.force ? 'force_delete' : 'delete', id);
-    if (effects && snapshots.length > 0) {
-      await this.db.updateTable('snapshots').set({ status: 'deleting', updated_at: nowTimestamp() }).where('volume_id', '=', id).execute();
-    }
+    // The transition first, then the snapshots: the transition's row lock makes a snapshot
+    // being taken (which locks the same row) commit before they are read, or find the
+    // volume deleting. A volume with snapshots goes only with them (cascade), and only
+    // when each of them can go; otherwise the transition is rolled back.
+    const effects = await inTransaction(this.db, async (trx) => {
+      const started = await this.apply(opts.force ? 'force_delete' : 'delete', id, trx);
+      if (!started) return null;
+      const snapshots = await trx.selectFrom('snapshots').select('status').where('volume_id', '=', id).execute();
+      if (snapshots.length === 0) return started;
+      if (!opts.cascade || snapshots.some((s) => !DELETABLE_SNAPSHOT.includes(s.status))) throw deleteRejected();
+      await trx.updateTable('snapshots').set({ status: 'deleting', updated_at: nowTimestamp() }).where('volume_id', '=', id).execute();
+      return started;
+    });
     if (effects) this.runEffects(effects, id, {});
   }
 
@@ -1107,26 +1111,41 @@ export class Workflow implements BlockStorage {
     if (volume.status === 'maintenance') throw errors.invalidVolume('The snapshot cannot be created when the volume is in maintenance mode.');
     if (volume.status === 'error') throw errors.invalidVolume('The snapshot cannot be created when the volume is in error status.');
     const valid = req.force ? ['available', 'in-use'] : ['available'];
-    if (!valid.includes(volume.status)) {
-      throw errors.invalidVolume(`Volume ${volume.id} status must be ${valid.join(', ')}, but current status is: ${volume.status}.`);
-    }
+    const refused = (status: string) => errors.invalidVolume(`Volume ${volume.id} status must be ${valid.join(', ')}, but current status is: ${status}.`);
+    if (!valid.includes(volume.status)) throw refused(volume.status);
     const id = randomUUID();
-    await this.db
-      .insertInto('snapshots')
-      .values({
-        id,
-        volume_id: volume.id,
-        project_id: ctx.projectId,
-        user_id: ctx.userId,
-        status: 'creating',
-        progress: '0%',
-        volume_size: volume.size,
-        display_name: req.name ?? null,
-        display_description: req.description ?? null,
-        metadata: JSON.stringify(req.metadata ?? {}),
-        created_at: nowTimestamp(),
-      })
-      .execute();
+    // The volume's status is checked again by a conditional write of its row in the same
+    // commit as the snapshot: a delete that got there first is seen, one that comes later
+    // waits for the row and then finds the snapshot.
+    await inTransaction(this.db, async (trx) => {
+      const still = await trx
+        .updateTable('volumes')
+        .set({ updated_at: nowTimestamp() })
+        .where('id', '=', volume.id)
+        .where('status', 'in', valid)
+        .executeTakeFirst();
+      if (Number(still.numUpdatedRows) === 0) {
+        const now = await trx.selectFrom('volumes').select('status').where('id', '=', volume.id).executeTakeFirst();
+        if (!now) throw errors.volumeNotFound(volume.id);
+        throw refused(now.status);
+      }
+      await trx
+        .insertInto('snapshots')
+        .values({
+          id,
+          volume_id: volume.id,
+          project_id: ctx.projectId,
+          user_id: ctx.userId,
+          status: 'creating',
+          progress: '0%',
+          volume_size: volume.size,
+          display_name: req.name ?? null,
+          display_description: req.description ?? null,
+          metadata: JSON.stringify(req.metadata ?? {}),
+          created_at: nowTimestamp(),
+        })
+        .execute();
+    });
     this.track(
       'create_snapshot',
       id,

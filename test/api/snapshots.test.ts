@@ -122,4 +122,24 @@ forEachDatabase('snapshots API', (db) => {
     for (let i = 0; i < 200 && (await s.request('GET', `volumes/${volume.id}`)).status !== 404; i++) await new Promise((r) => setTimeout(r, 25));
     assert.equal((await s.request('GET', `volumes/${volume.id}`)).status, 404);
   });
+
+  test('a snapshot and a delete of the same volume at once: exactly one of them wins', async (t) => {
+    const s = await serviceOn(t, db().name);
+    const volumes = await Promise.all(Array.from({ length: 12 }, () => createVolume(s)));
+    for (const v of volumes) await s.waitForVolume(v.id, ['available']);
+    const outcomes = await Promise.all(
+      volumes.map(async (v) => {
+        const [snap, del] = await Promise.all([
+          s.request('POST', 'snapshots', { body: { snapshot: { volume_id: v.id } } }),
+          s.request('DELETE', `volumes/${v.id}`),
+        ]);
+        return { snap: snap.status, del: del.status, text: snap.text + del.text };
+      }),
+    );
+    for (const o of outcomes) {
+      // The loser is refused: 400 for the state it found, or 404 for a snapshot of a volume already gone.
+      assert.equal([o.snap, o.del].filter((status) => status === 202).length, 1, `one wins: ${o.text}`);
+      assert.ok([400, 404].includes(o.snap === 202 ? o.del : o.snap), `the other is refused: ${o.text}`);
+    }
+  });
 });

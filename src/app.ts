@@ -210,8 +210,10 @@ export async function createApiApp(config: Config, logger: Logger, metrics: Metr
 export async function createVolumeService(config: Config, logger: Logger, metrics: Metrics | null = null): Promise<{ close(): Promise<void> }> {
   requireSplitSettings(config, 'volume');
   const host = await startStorageHost(config, logger, metrics);
+  // Metered here, the steps' own durations; metered in the API services, with the trip through RabbitMQ.
+  const local = metered(metrics, new LocalVolumeRpc(host.manager));
   // Used only at start, to finish what a previous run left half done, before any API service can reach it.
-  const workflow = workflowFor(config, host.database, new LocalVolumeRpc(host.manager), new KeyedLock(), thisHost(volumeHostOf(config)), logger);
+  const workflow = workflowFor(config, host.database, local, new KeyedLock(), thisHost(volumeHostOf(config)), logger);
   let server: VolumeRpcServer | null = null;
   const close = async () => {
     await server?.close();
@@ -220,9 +222,7 @@ export async function createVolumeService(config: Config, logger: Logger, metric
   };
   try {
     await recover(config, host, workflow, logger);
-    // Metered here, the steps' own durations; metered in the API services, with the trip through RabbitMQ.
-    const handler = metered(metrics, new LocalVolumeRpc(host.manager));
-    server = await serveVolumeRpc(config.rpc, volumeHostOf(config), handler, logger.child({ component: 'rpc' }));
+    server = await serveVolumeRpc(config.rpc, volumeHostOf(config), local, logger.child({ component: 'rpc' }));
   } catch (err) {
     await close().catch(() => undefined);
     throw err;

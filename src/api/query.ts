@@ -186,3 +186,14 @@ export function planSnapshotList(params: QueryParams, ctx: RequestContext): Snap
   if (name !== undefined) query.filters.name = name;
   return query;
 }
+
+/** os-services: exact host and binary. */
+export function serviceFilters(params: QueryParams): { host?: string; binary?: string } {
+  const rest = flatten(params);
+  const filters: { host?: string; binary?: string } = {};
+  const host = rest.get('host');
+  const binary = rest.get('binary');
+  if (host !== undefined) filters.host = host;
+  if (binary !== undefined) filters.binary = binary;
+  return filters;
+}

@@ -1,7 +1,7 @@
 // One-shot commands for operators: bring a database's schema up to date, and see what is
 // there (storage hosts reporting in, volumes and attachments by status) without an API.
 
-import { loadConfig, type Config } from '../config/config.js';
+import { loadConfigFromOptions, type Config } from '../config/config.js';
 import { migrate, openDatabase, type DatabaseHandle } from '../db/index.js';
 import { redactUrlPassword } from '../observability/redact.js';
 import { countStatuses, listServices } from '../volumes/inventory.js';
@@ -18,16 +18,9 @@ async function withDatabase(config: Config, work: (handle: DatabaseHandle) => Pr
   }
 }
 
-function configFrom(opts: Record<string, string | undefined>): Config {
-  const flags: Partial<Record<keyof Config, unknown>> = {};
-  if (opts.dataDir !== undefined) flags.dataDir = opts.dataDir;
-  if (opts.database !== undefined) flags.database = opts.database;
-  return loadConfig(flags, process.env, opts.config ?? process.env.CINDERBLOCK_CONFIG);
-}
-
 /** Applies the migrations the database lacks; services do the same at start, this does it ahead of them. */
 export async function migrateCommand(opts: Record<string, string | undefined>): Promise<void> {
-  const config = configFrom(opts);
+  const config = loadConfigFromOptions(opts);
   await withDatabase(config, async (handle) => {
     const applied = await migrate(handle.db);
     const where = `database ${redactUrlPassword(config.database)}`;
@@ -42,7 +35,7 @@ function counted(counts: Record<string, number>): string {
 
 /** What an operator checks first: which storage hosts are up, and what state the volumes are in. */
 export async function statusCommand(opts: Record<string, string | undefined>): Promise<void> {
-  const config = configFrom(opts);
+  const config = loadConfigFromOptions(opts);
   await withDatabase(config, async (handle) => {
     const [services, counts] = await Promise.all([listServices(handle.db, {}, config.serviceDownTime * 1000), countStatuses(handle.db)]);
     const lines = [`database: ${redactUrlPassword(config.database)}`];

@@ -1,25 +1,13 @@
 import { mkdir } from 'node:fs/promises';
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
-import { loadConfig, parseHostPort, type Config } from '../config/config.js';
+import { loadConfigFromOptions, parseHostPort, type Config } from '../config/config.js';
 import { createLogger, flushLogger, type Logger } from '../observability/log.js';
 import { createApiApp, createApp, createVolumeService, type App } from '../app.js';
 import { redactUrlPassword } from '../observability/redact.js';
 import { buildApiServer } from '../api/server.js';
 import { Metrics } from '../observability/metrics.js';
 import type { Server } from 'node:http';
-
-const FLAG_TO_SETTING: Record<string, keyof Config> = {
-  dataDir: 'dataDir',
-  apiListen: 'apiListen',
-  iscsiListen: 'iscsiListen',
-  targetHelper: 'targetHelper',
-  database: 'database',
-  logLevel: 'logLevel',
-  rpc: 'rpc',
-  host: 'host',
-  metricsListen: 'metricsListen',
-};
 
 export type ServiceKind = 'serve' | 'api' | 'volume';
 
@@ -35,11 +23,7 @@ const STARTERS: Record<ServiceKind, (config: Config, logger: Logger, metrics: Me
 
 /** Runs one kind of service until SIGINT or SIGTERM. */
 export async function runService(kind: ServiceKind, opts: Record<string, string | undefined>): Promise<void> {
-  const flags: Partial<Record<keyof Config, unknown>> = {};
-  for (const [flag, setting] of Object.entries(FLAG_TO_SETTING)) {
-    if (opts[flag] !== undefined) flags[setting] = opts[flag];
-  }
-  const config = loadConfig(flags, process.env, opts.config ?? process.env.CINDERBLOCK_CONFIG);
+  const config = loadConfigFromOptions(opts);
   if (kind !== 'api') await mkdir(config.dataDir, { recursive: true });
   const logger = createLogger(config.logLevel);
   const running = await start(kind, config, logger).catch(async (err: unknown) => {

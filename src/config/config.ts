@@ -167,3 +167,13 @@ export function parseHostPort(value: string, setting: string): { host: string; p
   if (!match || port > 65535) throw new Error(`setting ${setting}: expected HOST:PORT, got "${value}"`);
   return { host: match[1] ?? match[2]!, port };
 }
+
+/**
+ * The configuration for a command: its options (named as the settings they set, e.g.
+ * dataDir for --data-dir), then the environment and the config file they name.
+ */
+export function loadConfigFromOptions(opts: Record<string, string | undefined>): Config {
+  const flags: Partial<Record<Keys, unknown>> = {};
+  for (const key of Object.keys(SETTINGS) as Keys[]) if (opts[key] !== undefined) flags[key] = opts[key];
+  return loadConfig(flags, process.env, opts.config ?? process.env.CINDERBLOCK_CONFIG);
+}

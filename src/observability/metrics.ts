@@ -81,6 +81,9 @@ export class Metrics {
 
   /** Volume and attachment counts by status, read from the database at each scrape. */
   countStatuses(read: () => Promise<StatusCounts>): void {
+    // A scrape collects every metric at once: both gauges share one read.
+    let current: Promise<StatusCounts> | null = null;
+    const counts = () => (current ??= read().finally(() => (current = null)));
     const gauge = (name: string, help: string, label: 'status' | 'attach_status', pick: (c: StatusCounts) => Record<string, number>) =>
       new client.Gauge({
         name,
@@ -88,9 +91,9 @@ export class Metrics {
         labelNames: [label],
         registers: [this.registry],
         async collect() {
-          const counts = pick(await read());
+          const byValue = pick(await counts());
           this.reset();
-          for (const [value, n] of Object.entries(counts)) this.set({ [label]: value }, n);
+          for (const [value, n] of Object.entries(byValue)) this.set({ [label]: value }, n);
         },
       });
     gauge('cinderblock_volumes', 'Volumes by status (deleted ones excluded).', 'status', (c) => c.volumes);

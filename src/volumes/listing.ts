@@ -202,7 +202,7 @@ export function attachmentSort(sort: SortKey[]) {
 }
 
 /** marker, offset and limit over the ordered ids of every match. */
-export function paginate<T extends { id: string }>(rows: T[], query: ListQuery): T[] {
+export function paginate<T extends { id: string }>(rows: T[], query: Pick<ListQuery, 'marker' | 'offset' | 'limit'>): T[] {
   let start = 0;
   if (query.marker !== undefined) {
     const index = rows.findIndex((r) => r.id === query.marker);

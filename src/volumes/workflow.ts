@@ -78,12 +78,6 @@ function snapshotRecord(row: SnapshotRow): SnapshotRecord {
   };
 }
 
-function pick<T extends object, K extends keyof T>(value: T, keys: K[]): Partial<Pick<T, K>> {
-  const out: Partial<Pick<T, K>> = {};
-  for (const key of keys) if (value[key] !== undefined) out[key] = value[key];
-  return out;
-}
-
 const UUID_RE = /^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$/i;
 const MIGRATION_STATUSES = ['migrating', 'error', 'success', 'completing', 'none', 'starting'];
 
@@ -559,7 +553,7 @@ export class Workflow implements BlockStorage {
     }
     const snapshot = req.snapshotId ? await this.snapshotSource(ctx, req.snapshotId, req.size) : null;
     // A volume from a snapshot is made where the snapshot's volume lives, like a clone.
-    const source = snapshot ? await this.volumeRowById(snapshot.volume_id) : req.sourceVolid ? await this.cloneSource(ctx, req.sourceVolid, req.size) : null;
+    const source = snapshot ? await this.snapshotVolume(snapshot) : req.sourceVolid ? await this.cloneSource(ctx, req.sourceVolid, req.size) : null;
     // A copy has its source's type unless another is asked for, which must then be the same.
     const type = await this.resolveType(req.volumeType ?? source?.volume_type_id ?? DEFAULT_VOLUME_TYPE);
     if (source && type.id !== source.volume_type_id) {
@@ -571,6 +565,8 @@ export class Workflow implements BlockStorage {
     const id = randomUUID();
     // A clone is made where its source's blocks are.
     const host = source ? source.host : await this.options.scheduler.place(zone);
+    const sourceVolid = snapshot ? null : (source?.id ?? null);
+    const snapshotId = snapshot?.id ?? null;
     const now = nowTimestamp();
     await this.db.transaction().execute(async (trx) => {
       await trx
@@ -589,8 +585,8 @@ export class Workflow implements BlockStorage {
           volume_type_id: type.id,
           multiattach: type.extraSpecs['multiattach'] === '<is> True' ? 1 : 0,
           host,
-          source_volid: snapshot ? null : (source?.id ?? null),
-          snapshot_id: snapshot?.id ?? null,
+          source_volid: sourceVolid,
+          snapshot_id: snapshotId,
           created_at: now,
         })
         .execute();
@@ -604,7 +600,7 @@ export class Workflow implements BlockStorage {
     });
     const record = await this.record(await this.volumeRow(ctx, id));
     // A new row is the start of the machine, not a transition out of a prior state.
-    this.runEffects(['create_volume'], id, { size: req.size, sourceVolid: snapshot ? null : (source?.id ?? null), snapshotId: snapshot?.id ?? null });
+    this.runEffects(['create_volume'], id, { size: req.size, sourceVolid, snapshotId });
     return record;
   }
 
@@ -620,9 +616,10 @@ export class Workflow implements BlockStorage {
     return snapshot;
   }
 
-  private async volumeRowById(id: string): Promise<VolumeRow> {
-    const row = await this.db.selectFrom('volumes').selectAll().where('id', '=', id).executeTakeFirst();
-    if (!row) throw errors.volumeNotFound(id);
+  /** A snapshot's volume, which a volume with snapshots cannot leave behind. */
+  private async snapshotVolume(snapshot: SnapshotRow): Promise<VolumeRow> {
+    const [row] = (await Q.volume(this.db, snapshot.volume_id)).rows;
+    if (!row) throw errors.volumeNotFound(snapshot.volume_id);
     return row;
   }
 
@@ -1171,8 +1168,7 @@ export class Workflow implements BlockStorage {
     if (query.filters.volumeId !== undefined) q = q.where('volume_id', '=', query.filters.volumeId);
     if (query.filters.name !== undefined) q = q.where('display_name', '=', query.filters.name);
     const rows = await q.orderBy('created_at', 'desc').orderBy('id', 'desc').execute();
-    const page = paginate(rows, { filters: {}, sort: [], allTenants: query.allTenants, ...pick(query, ['limit', 'marker']) });
-    return page.map(snapshotRecord);
+    return paginate(rows, query).map(snapshotRecord);
   }
 
   async updateSnapshot(ctx: RequestContext, id: string, patch: { name?: string | null; description?: string | null }): Promise<SnapshotRecord> {
@@ -1218,7 +1214,7 @@ export class Workflow implements BlockStorage {
 
   private async snapshotRow(ctx: RequestContext, id: string): Promise<SnapshotRow> {
     const row = await this.db.selectFrom('snapshots').selectAll().where('id', '=', id).executeTakeFirst();
-    if (!row || (!ctx.isAdmin && row.project_id !== ctx.projectId)) throw errors.snapshotNotFound(id);
+    if (!visibleTo(ctx, row)) throw errors.snapshotNotFound(id);
     return row;
   }
 

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { USER_ATTACHMENT_FILTERS, USER_VOLUME_FILTERS } from '../../volumes/listing.js';
-import type { QueryParams } from '../query.js';
+import { serviceFilters, type QueryParams } from '../query.js';
 import { serviceView } from '../views/services.js';
 import { errors } from '../../errors.js';
 import * as schemas from '../schemas/services.js';
@@ -39,14 +39,7 @@ export function registerMiscRoutes(app: FastifyInstance, { storage, config }: Ro
 
   // Who serves: each storage host's cinder-volume, up while its heartbeat is recent.
   app.get('/v3/os-services', { config: API }, async (req, reply) => {
-    const query = req.query as QueryParams;
-    const one = (value: string | string[] | undefined) => (Array.isArray(value) ? value[value.length - 1] : value);
-    const filters: { host?: string; binary?: string } = {};
-    const host = one(query.host);
-    const binary = one(query.binary);
-    if (host !== undefined) filters.host = host;
-    if (binary !== undefined) filters.binary = binary;
-    const services = await storage.listServices(contextOf(req), filters);
+    const services = await storage.listServices(contextOf(req), serviceFilters(req.query as QueryParams));
     const version = versionOf(req);
     return sendJson(reply, 200, { services: services.map((service) => serviceView(service, version)) });
   });

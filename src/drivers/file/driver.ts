@@ -8,14 +8,19 @@ const GiB = 1024 ** 3;
 const COPY_CHUNK = 1024 * 1024;
 const ZERO_CHUNK = Buffer.alloc(COPY_CHUNK);
 
-async function exists(path: string): Promise<boolean> {
+/** The file's size, or null when there is none. */
+async function sizeOf(path: string): Promise<number | null> {
   try {
-    await stat(path);
-    return true;
+    return (await stat(path)).size;
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
     throw err;
   }
+}
+
+/** Where a copy is made before it is renamed onto `path`. */
+function partialOf(path: string): string {
+  return `${path}.cloning`;
 }
 
 /**
@@ -63,7 +68,7 @@ export class FileVolumeDriver implements VolumeDriver {
   }
 
   async deleteVolume(volumeId: string): Promise<void> {
-    await rm(`${this.volumePath(volumeId)}.cloning`, { force: true });
+    await rm(partialOf(this.volumePath(volumeId)), { force: true });
     await rm(this.volumePath(volumeId), { force: true });
   }
 
@@ -90,7 +95,7 @@ export class FileVolumeDriver implements VolumeDriver {
   }
 
   async deleteSnapshot(snapshotId: string): Promise<void> {
-    await rm(`${this.snapshotPath(snapshotId)}.cloning`, { force: true });
+    await rm(partialOf(this.snapshotPath(snapshotId)), { force: true });
     await rm(this.snapshotPath(snapshotId), { force: true });
   }
 
@@ -104,8 +109,8 @@ export class FileVolumeDriver implements VolumeDriver {
    * that exists is a whole copy (and is kept), and a retry after a crash starts again.
    */
   private async copyOnce(from: string, to: string): Promise<void> {
-    if (await exists(to)) return;
-    const partial = `${to}.cloning`;
+    if ((await sizeOf(to)) !== null) return;
+    const partial = partialOf(to);
     await this.copySparse(from, partial);
     await rename(partial, to);
   }
@@ -143,12 +148,8 @@ export class FileVolumeDriver implements VolumeDriver {
     }
   }
 
-  private async currentSize(volumeId: string): Promise<number | null> {
-    try {
-      return (await stat(this.volumePath(volumeId))).size;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
-      throw err;
-    }
+  private currentSize(volumeId: string): Promise<number | null> {
+    return sizeOf(this.volumePath(volumeId));
   }
+
 }

@@ -6,6 +6,7 @@
 // a PostgreSQL database and reach each other over RabbitMQ.
 
 import { mkdir } from 'node:fs/promises';
+import { keystone, noauth, type Authentication } from './api/auth.js';
 import type { Config } from './config/config.js';
 import { lockDataDir } from './data-dir-lock.js';
 import { dialectOf, openDatabase, type DatabaseHandle } from './db/index.js';
@@ -13,6 +14,8 @@ import { KeyedLock, type KeyedLocks } from './db/keyed-lock.js';
 import { AdvisoryLocks } from './db/postgres/advisory-lock.js';
 import './drivers/all.js';
 import { createVolumeDriver } from './drivers/registry.js';
+import { KeystoneAuthenticator } from './identity/authenticator.js';
+import { KeystoneClient } from './identity/keystone-client.js';
 import { startHeartbeat } from './manager/heartbeat.js';
 import { VolumeManager } from './manager/manager.js';
 import type { Logger } from './observability/log.js';
@@ -31,8 +34,41 @@ import { Workflow } from './volumes/workflow.js';
 export interface App {
   config: Config;
   storage: BlockStorage;
+  /** Who is calling, by the configured auth_strategy. */
+  auth: Authentication;
   logger: Logger;
   close(): Promise<void>;
+}
+
+/** noauth, or Keystone with the service's own credentials and a token cache. */
+function authenticationFor(config: Config, logger: Logger, metrics: Metrics | null): Authentication {
+  if (config.authStrategy === 'noauth') return noauth({ trustCallersAsService: config.noauthTrustsCallers });
+  const client = new KeystoneClient(
+    {
+      url: config.keystoneUrl,
+      user: config.keystoneUser,
+      password: config.keystonePassword,
+      project: config.keystoneProject,
+      userDomain: config.keystoneUserDomain,
+      projectDomain: config.keystoneProjectDomain,
+      timeoutMs: config.keystoneTimeout * 1000,
+    },
+    logger.child({ component: 'keystone' }),
+    metrics,
+  );
+  const authenticator = new KeystoneAuthenticator(
+    client,
+    {
+      cacheTimeMs: config.tokenCacheTime * 1000,
+      serviceTokenRoles: config.serviceTokenRoles,
+      serviceTokenRolesRequired: config.serviceTokenRolesRequired,
+    },
+    metrics,
+  );
+  return keystone(authenticator, {
+    isAdmin: (caller) => caller.user.roles.some((role) => role.toLowerCase() === 'admin'),
+    logger: logger.child({ component: 'auth' }),
+  });
 }
 
 /** What each service reports to its metrics endpoint, when it has one. */
@@ -176,7 +212,7 @@ export async function createApp(config: Config, logger: Logger, metrics: Metrics
     await close().catch(() => undefined);
     throw err;
   }
-  return { config, storage: workflow, logger, close };
+  return { config, storage: workflow, auth: authenticationFor(config, logger, metrics), logger, close };
 }
 
 /** The API's half: the workflow, sending the storage host's steps to its volume service. */
@@ -203,7 +239,7 @@ export async function createApiApp(config: Config, logger: Logger, metrics: Metr
     await close().catch(() => undefined);
     throw err;
   }
-  return { config, storage: workflow, logger, close };
+  return { config, storage: workflow, auth: authenticationFor(config, logger, metrics), logger, close };
 }
 
 /** The storage host's half: driver, target and manager, answering the API services over RabbitMQ. */

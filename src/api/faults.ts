@@ -5,7 +5,13 @@ export class ApiFault extends Error {
   constructor(
     readonly status: number,
     message: string,
-    readonly extra: { echoVersion?: ApiVersion } = {},
+    readonly extra: {
+      echoVersion?: ApiVersion;
+      /** Sent with the refusal (WWW-Authenticate on a 401). */
+      headers?: Record<string, string>;
+      /** A body other than Cinder's fault, for refusals keystonemiddleware words itself. */
+      body?: Record<string, unknown>;
+    } = {},
   ) {
     super(message);
     this.name = 'ApiFault';

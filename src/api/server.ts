@@ -5,7 +5,7 @@ import type { Config } from '../config/config.js';
 import { CinderError } from '../errors.js';
 import type { Logger } from '../observability/log.js';
 import type { BlockStorage } from '../volumes/service.js';
-import { handshakeHeaders, noauthContext } from './auth.js';
+import { handshakeHeaders, type Authentication } from './auth.js';
 import { ApiFault, faultBody, GENERIC_500_MESSAGE, MALFORMED_REQUEST_MESSAGE, NOT_FOUND_MESSAGE } from './faults.js';
 import { HEADER, negotiate } from './microversion.js';
 import { registerAttachmentRoutes } from './routes/attachments.js';
@@ -114,9 +114,9 @@ export interface RequestObserver {
 
 export async function buildApiServer(
   storage: BlockStorage,
-  opts: { config: Config; logger: Logger; observer?: RequestObserver | null },
+  opts: { config: Config; logger: Logger; auth: Authentication; observer?: RequestObserver | null },
 ): Promise<FastifyInstance> {
-  const { config, logger } = opts;
+  const { config, logger, auth } = opts;
   const observer = opts.observer ?? null;
   const app = Fastify({
     loggerInstance: logger.child({ component: 'api' }),
@@ -175,32 +175,52 @@ export async function buildApiServer(
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, _body, done) => done(null, undefined));
 
   // The hooks take a callback rather than returning a promise: every request runs all
-  // four, and a promise each is work for nothing when they finish synchronously.
+  // four, and a promise each is work for nothing when they finish synchronously (a cached
+  // Keystone validation included).
   app.addHook('onRequest', (req, reply, done) => {
     reply.header('x-openstack-request-id', req.id);
     reply.header('x-compute-request-id', req.id);
     const state: RequestState = { ctx: null, version: null, echoVersion: null, projectInUrl: projectsInUrl.get(req.raw) ?? null };
     req.cinder = state;
-    if (isVersioned(req.url)) {
-      state.ctx = noauthContext(req.headers, req.id, { trustCallersAsService: config.noauthTrustsCallers });
-      if (!state.ctx) {
-        const url = `http://${req.headers.host ?? config.apiListen}${req.originalUrl}`;
-        // Answered here: done() is not called, so routing goes no further.
-        reply.code(204).headers(handshakeHeaders(req.headers, url)).send();
-        return;
+    const negotiateVersion = () => {
+      if (req.routeOptions.config.api) {
+        try {
+          state.version = negotiate(req.headers[HEADER]);
+          checkContentType(req.headers['content-type']);
+        } catch (err) {
+          if (err instanceof ApiFault && err.extra.echoVersion) state.echoVersion = err.extra.echoVersion;
+          done(err as Error);
+          return;
+        }
       }
+      done();
+    };
+    if (!isVersioned(req.url) || auth.isOpen(req.url)) return negotiateVersion();
+    let ctx: ReturnType<Authentication['contextOf']>;
+    try {
+      ctx = auth.contextOf(req.headers, req.id);
+    } catch (err) {
+      done(err as Error);
+      return;
     }
-    if (req.routeOptions.config.api) {
-      try {
-        state.version = negotiate(req.headers[HEADER]);
-        checkContentType(req.headers['content-type']);
-      } catch (err) {
-        if (err instanceof ApiFault && err.extra.echoVersion) state.echoVersion = err.extra.echoVersion;
-        done(err as Error);
-        return;
-      }
+    if (ctx === null) {
+      const url = `http://${req.headers.host ?? config.apiListen}${req.originalUrl}`;
+      // Answered here: done() is not called, so routing goes no further.
+      reply.code(204).headers(handshakeHeaders(req.headers, url)).send();
+      return;
     }
-    done();
+    if (ctx instanceof Promise) {
+      ctx.then(
+        (known) => {
+          state.ctx = known;
+          negotiateVersion();
+        },
+        (err: Error) => done(err),
+      );
+      return;
+    }
+    state.ctx = ctx;
+    negotiateVersion();
   });
 
   // After the body is read, as in Cinder: routes missing at this version, then the project check.
@@ -241,7 +261,9 @@ export async function buildApiServer(
     if (fault.unexpected) req.log.error({ reqId: req.id, err }, 'unexpected error');
     // Quota-style refusals tell the client it may retry at once, as Cinder's do.
     if (fault.status === 413) reply.header('Retry-After', '0');
-    return reply.code(fault.status).type('application/json').send(faultBody(fault.status, fault.message));
+    const extra = err instanceof ApiFault ? err.extra : {};
+    if (extra.headers) reply.headers(extra.headers);
+    return reply.code(fault.status).type('application/json').send(extra.body ?? faultBody(fault.status, fault.message));
   });
 
   app.setNotFoundHandler((req, reply) => sendRoutingNotFound(req, reply));

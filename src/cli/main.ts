@@ -17,6 +17,18 @@ const OPTIONS: Record<string, [flags: string, description: string, kinds: Servic
   host: ['--host <name>', 'name of this storage host, default this machine\'s hostname (CINDERBLOCK_HOST)', ['serve', 'volume']],
   metricsListen: ['--metrics-listen <host:port>', 'serve Prometheus metrics at GET /metrics there; off by default (CINDERBLOCK_METRICS_LISTEN)', ['serve', 'api', 'volume']],
   logLevel: ['--log-level <level>', 'pino log level (CINDERBLOCK_LOG_LEVEL)', ['serve', 'api', 'volume']],
+  authStrategy: ['--auth-strategy <name>', 'noauth (default: every caller an administrator, loopback only) or keystone (CINDERBLOCK_AUTH_STRATEGY)', ['serve', 'api']],
+  allowInsecureNoauth: ['--allow-insecure-noauth', 'let noauth listen on an address other than loopback (CINDERBLOCK_ALLOW_INSECURE_NOAUTH)', ['serve', 'api']],
+  keystoneUrl: ['--keystone-url <url>', 'identity v3 endpoint that validates tokens, e.g. http://127.0.0.1:5000/v3 (CINDERBLOCK_KEYSTONE_URL)', ['serve', 'api']],
+  keystoneUser: ['--keystone-user <name>', 'this service\'s user in Keystone, default cinder (CINDERBLOCK_KEYSTONE_USER)', ['serve', 'api']],
+  keystonePasswordFile: ['--keystone-password-file <file>', 'file holding that user\'s password (CINDERBLOCK_KEYSTONE_PASSWORD_FILE, or the password itself in CINDERBLOCK_KEYSTONE_PASSWORD)', ['serve', 'api']],
+  keystoneProject: ['--keystone-project <name>', 'that user\'s project, default service (CINDERBLOCK_KEYSTONE_PROJECT)', ['serve', 'api']],
+  keystoneUserDomain: ['--keystone-user-domain <name>', 'the user\'s domain, default Default (CINDERBLOCK_KEYSTONE_USER_DOMAIN)', ['serve', 'api']],
+  keystoneProjectDomain: ['--keystone-project-domain <name>', 'the project\'s domain, default Default (CINDERBLOCK_KEYSTONE_PROJECT_DOMAIN)', ['serve', 'api']],
+  keystoneTimeout: ['--keystone-timeout <seconds>', 'wait for Keystone at most this long, then answer 503; default 5 (CINDERBLOCK_KEYSTONE_TIMEOUT)', ['serve', 'api']],
+  tokenCacheTime: ['--token-cache-time <seconds>', 'trust a token\'s validation this long at most, default 300 (CINDERBLOCK_TOKEN_CACHE_TIME)', ['serve', 'api']],
+  serviceTokenRoles: ['--service-token-roles <roles>', 'comma-separated roles that make a service token Nova\'s, default service (CINDERBLOCK_SERVICE_TOKEN_ROLES)', ['serve', 'api']],
+  serviceTokenRolesRequired: ['--service-token-roles-required <bool>', 'refuse a service token without those roles, default true (CINDERBLOCK_SERVICE_TOKEN_ROLES_REQUIRED)', ['serve', 'api']],
 };
 
 const COMMANDS: Record<ServiceKind, string> = {

@@ -34,6 +34,28 @@ export interface Config {
   metricsListen: string;
   /** Treat every noauth caller as a service (Nova) caller for the attachment-deletion safety rule. */
   noauthTrustsCallers: boolean;
+  /** "noauth" (every caller an administrator; loopback only) or "keystone". */
+  authStrategy: string;
+  /** noauth on an address other than loopback, knowingly. */
+  allowInsecureNoauth: boolean;
+  /** The identity v3 endpoint that validates tokens, e.g. http://127.0.0.1:5000/v3. */
+  keystoneUrl: string;
+  /** This service's own user in Keystone, which validates the callers' tokens. */
+  keystoneUser: string;
+  /** Its password: from keystone_password_file, the environment or the config file, never a flag. */
+  keystonePassword: string;
+  keystonePasswordFile: string;
+  keystoneProject: string;
+  keystoneUserDomain: string;
+  keystoneProjectDomain: string;
+  /** Seconds to wait for Keystone before answering 503. */
+  keystoneTimeout: number;
+  /** Seconds a token's validation is trusted, at most. */
+  tokenCacheTime: number;
+  /** A service token with one of these roles makes a request a service's (Nova's). */
+  serviceTokenRoles: string[];
+  /** A service token without one of those roles is refused (401) rather than ignored. */
+  serviceTokenRolesRequired: boolean;
 }
 
 type Keys = keyof Config;
@@ -61,6 +83,19 @@ export const SETTINGS: Record<Keys, { env: string; file: string }> = {
   host: { env: 'CINDERBLOCK_HOST', file: 'host' },
   noauthTrustsCallers: { env: 'CINDERBLOCK_NOAUTH_TRUSTS_CALLERS', file: 'noauth_trusts_callers' },
   metricsListen: { env: 'CINDERBLOCK_METRICS_LISTEN', file: 'metrics_listen' },
+  authStrategy: { env: 'CINDERBLOCK_AUTH_STRATEGY', file: 'auth_strategy' },
+  allowInsecureNoauth: { env: 'CINDERBLOCK_ALLOW_INSECURE_NOAUTH', file: 'allow_insecure_noauth' },
+  keystoneUrl: { env: 'CINDERBLOCK_KEYSTONE_URL', file: 'keystone_url' },
+  keystoneUser: { env: 'CINDERBLOCK_KEYSTONE_USER', file: 'keystone_user' },
+  keystonePassword: { env: 'CINDERBLOCK_KEYSTONE_PASSWORD', file: 'keystone_password' },
+  keystonePasswordFile: { env: 'CINDERBLOCK_KEYSTONE_PASSWORD_FILE', file: 'keystone_password_file' },
+  keystoneProject: { env: 'CINDERBLOCK_KEYSTONE_PROJECT', file: 'keystone_project' },
+  keystoneUserDomain: { env: 'CINDERBLOCK_KEYSTONE_USER_DOMAIN', file: 'keystone_user_domain' },
+  keystoneProjectDomain: { env: 'CINDERBLOCK_KEYSTONE_PROJECT_DOMAIN', file: 'keystone_project_domain' },
+  keystoneTimeout: { env: 'CINDERBLOCK_KEYSTONE_TIMEOUT', file: 'keystone_timeout' },
+  tokenCacheTime: { env: 'CINDERBLOCK_TOKEN_CACHE_TIME', file: 'token_cache_time' },
+  serviceTokenRoles: { env: 'CINDERBLOCK_SERVICE_TOKEN_ROLES', file: 'service_token_roles' },
+  serviceTokenRolesRequired: { env: 'CINDERBLOCK_SERVICE_TOKEN_ROLES_REQUIRED', file: 'service_token_roles_required' },
 };
 
 export function defaultConfig(): Config {
@@ -83,6 +118,19 @@ export function defaultConfig(): Config {
     host: hostname(),
     noauthTrustsCallers: false,
     metricsListen: '',
+    authStrategy: 'noauth',
+    allowInsecureNoauth: false,
+    keystoneUrl: '',
+    keystoneUser: 'cinder',
+    keystonePassword: '',
+    keystonePasswordFile: '',
+    keystoneProject: 'service',
+    keystoneUserDomain: 'Default',
+    keystoneProjectDomain: 'Default',
+    keystoneTimeout: 5,
+    tokenCacheTime: 300,
+    serviceTokenRoles: ['service'],
+    serviceTokenRolesRequired: true,
   };
 }
 
@@ -157,7 +205,47 @@ export function loadConfig(
   parseHostPort(config.iscsiListen, 'iscsi_listen');
   if (config.metricsListen) parseHostPort(config.metricsListen, 'metrics_listen');
   for (const portal of config.targetPortals) parseHostPort(portal, 'target_portals');
+  checkAuthSettings(config);
   return config;
+}
+
+const AUTH_STRATEGIES = ['noauth', 'keystone'];
+
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+}
+
+/** Keystone needs somewhere to ask and a password to ask with; noauth must not face a network. */
+function checkAuthSettings(config: Config): void {
+  if (!AUTH_STRATEGIES.includes(config.authStrategy)) {
+    throw new Error(`setting auth_strategy: expected one of ${AUTH_STRATEGIES.join(', ')}, got "${config.authStrategy}"`);
+  }
+  if (config.keystonePasswordFile) {
+    try {
+      config.keystonePassword = readFileSync(config.keystonePasswordFile, 'utf8').replace(/\r?\n$/, '');
+    } catch (err) {
+      throw new Error(`setting keystone_password_file: cannot read ${config.keystonePasswordFile}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    }
+  }
+  if (config.authStrategy === 'keystone') {
+    if (!/^https?:\/\/[^/]+/.test(config.keystoneUrl)) {
+      throw new Error(`setting keystone_url: auth_strategy keystone needs the identity v3 endpoint (http://HOST:PORT/v3), got "${config.keystoneUrl}"`);
+    }
+    if (!config.keystonePassword) {
+      throw new Error(
+        `auth_strategy keystone needs the password of keystone_user "${config.keystoneUser}": set keystone_password_file (--keystone-password-file), CINDERBLOCK_KEYSTONE_PASSWORD or keystone_password in the config file`,
+      );
+    }
+    if (config.serviceTokenRoles.length === 0) throw new Error('setting service_token_roles: expected at least one role name');
+    return;
+  }
+  const { host } = parseHostPort(config.apiListen, 'api_listen');
+  if (!isLoopback(host) && !config.allowInsecureNoauth) {
+    throw new Error(
+      `auth_strategy noauth makes every caller an administrator, so it listens on loopback only, and api_listen is ${config.apiListen}: ` +
+        'use auth_strategy keystone, or set allow_insecure_noauth (--allow-insecure-noauth) to listen there anyway',
+    );
+  }
 }
 
 /** "127.0.0.1:8776" or "[::1]:8776" -> host and port; a clear error names the setting otherwise. */

@@ -18,6 +18,9 @@ export class Metrics {
   private readonly requestSeconds: client.Histogram<'method' | 'route'>;
   private readonly rpcCalls: client.Counter<'call' | 'outcome'>;
   private readonly rpcSeconds: client.Histogram<'call'>;
+  private readonly keystoneCalls: client.Counter<'call' | 'outcome'>;
+  private readonly keystoneSeconds: client.Histogram<'call'>;
+  private readonly tokenCacheHits: client.Counter;
 
   constructor() {
     client.collectDefaultMetrics({ register: this.registry });
@@ -48,6 +51,33 @@ export class Metrics {
       buckets: DURATION_BUCKETS,
       registers,
     });
+    this.keystoneCalls = new client.Counter({
+      name: 'cinderblock_keystone_calls_total',
+      help: 'Calls to Keystone: token validations (outcome valid, invalid or unavailable) and this service\'s own token (issued or unavailable).',
+      labelNames: ['call', 'outcome'],
+      registers,
+    });
+    this.keystoneSeconds = new client.Histogram({
+      name: 'cinderblock_keystone_call_duration_seconds',
+      help: 'Time a call to Keystone took.',
+      labelNames: ['call'],
+      buckets: DURATION_BUCKETS,
+      registers,
+    });
+    this.tokenCacheHits = new client.Counter({
+      name: 'cinderblock_keystone_token_cache_hits_total',
+      help: 'Tokens whose validation was answered from the cache, without asking Keystone.',
+      registers,
+    });
+  }
+
+  keystoneCall(call: 'validate' | 'issue', outcome: string, seconds: number): void {
+    this.keystoneCalls.inc({ call, outcome });
+    this.keystoneSeconds.observe({ call }, seconds);
+  }
+
+  tokenCacheHit(): void {
+    this.tokenCacheHits.inc();
   }
 
   /** One answered request; `route` is the route's pattern, or null when none matched. */

@@ -35,8 +35,13 @@ export type AttachMode = 'rw' | 'ro' | 'null';
 export interface RequestContext {
   userId: string;
   projectId: string;
+  /** Role names of the caller's token, implied ones included (noauth: admin). */
+  roles: readonly string[];
+  /** Cinder's context_is_admin: the admin role, by default. */
   isAdmin: boolean;
-  /** The request carried a service token (X-Service-Token): Nova-style callers. */
+  /** Keystone's is_admin_project, which Cinder's admin_api rule reads. */
+  isAdminProject: boolean;
+  /** The request carried a service token (X-Service-Token) with a service role: Nova-style callers. */
   isService: boolean;
   requestId: string;
 }

@@ -39,7 +39,15 @@ test('microversion header forms', () => {
 });
 
 test('policy: administrator-only rules refuse other callers with 403', () => {
-  const user: RequestContext = { userId: 'u', projectId: 'p', isAdmin: false, isService: false, requestId: 'req-x' };
+  const user: RequestContext = {
+    userId: 'u',
+    projectId: 'p',
+    roles: ['member', 'reader'],
+    isAdmin: false,
+    isAdminProject: true,
+    isService: false,
+    requestId: 'req-x',
+  };
   const fault = faultOf(() => requireAdmin(user, 'volume_extension:volume_admin_actions:reset_status'));
   assert.equal(fault.status, 403);
   assert.equal(fault.message, "Policy doesn't allow volume_extension:volume_admin_actions:reset_status to be performed.");

@@ -162,11 +162,20 @@ export function serviceForSuite(db: () => { url: string }): { readonly svc: Harn
 }
 
 export function userCtx(projectId = randomUUID().replace(/-/g, ''), extra: Partial<RequestContext> = {}): RequestContext {
-  return { userId: 'user', projectId, isAdmin: false, isService: false, requestId: `req-${randomUUID()}`, ...extra };
+  return {
+    userId: 'user',
+    projectId,
+    roles: ['member', 'reader'],
+    isAdmin: false,
+    isAdminProject: true,
+    isService: false,
+    requestId: `req-${randomUUID()}`,
+    ...extra,
+  };
 }
 
 export function adminCtx(projectId = randomUUID().replace(/-/g, ''), extra: Partial<RequestContext> = {}): RequestContext {
-  return userCtx(projectId, { isAdmin: true, ...extra });
+  return userCtx(projectId, { isAdmin: true, roles: ['admin', 'member', 'reader'], ...extra });
 }
 
 export async function waitForStatus(

@@ -35,9 +35,10 @@ export interface RealKeystone {
   /**
    * Catalog: volumev3 (`cinderv3`) and block-storage (`cinder`) services with public, internal
    * and admin endpoints at this URL template, e.g. http://127.0.0.1:1234/v3/%(project_id)s;
-   * replaces any previous ones.
+   * replaces any previous ones. Also an image service (`glance`) at `imageUrl`: the openstack
+   * CLI builds its image client, which needs one in the catalog, even for a plain volume create.
    */
-  setVolumeEndpoint(urlTemplate: string): Promise<void>;
+  setVolumeEndpoint(urlTemplate: string, opts?: { imageUrl?: string }): Promise<void>;
   /** Revokes a token (DELETE /v3/auth/tokens). */
   revoke(token: string): Promise<void>;
   /** A clouds.yaml with clouds ks-<user> for each user (password auth), for the CLIs via OS_CLIENT_CONFIG_FILE. */
@@ -57,6 +58,9 @@ const VOLUME_SERVICES = [
   { type: 'volumev3', name: 'cinderv3' },
   { type: 'block-storage', name: 'cinder' },
 ] as const;
+const IMAGE_SERVICE = { type: 'image', name: 'glance' } as const;
+/** Nothing listens there: no test asks the image service anything. */
+const UNUSED_IMAGE_URL = 'http://127.0.0.1:9/image';
 
 let templateBuildReported = false;
 
@@ -98,22 +102,26 @@ export async function startKeystone(t: TestContext, opts: StartKeystoneOptions =
   // A fresh one each time: a test may have made tokens short-lived or revoked admin's.
   const adminToken = async () => (await token('admin')).token;
 
-  const setVolumeEndpoint = async (urlTemplate: string) => {
+  const setVolumeEndpoint = async (urlTemplate: string, endpointOpts: { imageUrl?: string } = {}) => {
     const auth = await adminToken();
-    for (const { type, name } of VOLUME_SERVICES) {
+    const services = [
+      ...VOLUME_SERVICES.map((s) => ({ ...s, url: urlTemplate })),
+      { ...IMAGE_SERVICE, url: endpointOpts.imageUrl ?? UNUSED_IMAGE_URL },
+    ];
+    for (const { type, name, url: endpointUrl } of services) {
       const existing = (await api.request('GET', `/services?type=${type}`, { token: auth })).body.services;
       // Deleting a service deletes its endpoints with it.
       for (const old of existing) await api.request('DELETE', `/services/${old.id}`, { token: auth });
       const service = (
         await api.request('POST', '/services', {
           token: auth,
-          body: { service: { type, name, description: 'OpenStack Block Storage', enabled: true } },
+          body: { service: { type, name, description: type === 'image' ? 'OpenStack Image' : 'OpenStack Block Storage', enabled: true } },
         })
       ).body.service;
       for (const iface of ['public', 'internal', 'admin']) {
         await api.request('POST', '/endpoints', {
           token: auth,
-          body: { endpoint: { service_id: service.id, interface: iface, url: urlTemplate, region_id: 'RegionOne', enabled: true } },
+          body: { endpoint: { service_id: service.id, interface: iface, url: endpointUrl, region_id: 'RegionOne', enabled: true } },
         });
       }
     }

@@ -55,14 +55,23 @@ export function loadPolicyFile(file: string, defaults: ReadonlyMap<string, Defau
   } catch (err) {
     throw new PolicyFileError(file, [{ line: null, message: `cannot be read: ${(err as Error).message}` }]);
   }
-  const rules = readRules(file, text);
-  const problems = [...badReferences(rules, defaults), ...unknownNames(rules, defaults), ...cycles(rules, defaults)];
+  const { rules, names, problems } = readRules(file, text);
+  problems.push(...badReferences(rules, names, defaults), ...unknownNames(rules, names, defaults), ...cycles(rules, defaults));
   if (problems.length) throw new PolicyFileError(file, problems.sort((a, b) => (a.line ?? 0) - (b.line ?? 0)));
   const warnings = rules.flatMap((rule) => warningsFor(rule, defaults).map((message) => located(file, rule.line, message)));
   return { rules, warnings };
 }
 
-function readRules(file: string, text: string): PolicyFileRule[] {
+interface ReadRules {
+  /** The rules whose check strings parsed. */
+  rules: PolicyFileRule[];
+  /** Every rule name in the file, with its line, whether or not its check string parsed. */
+  names: Array<{ name: string; line: number }>;
+  problems: PolicyFileProblem[];
+}
+
+/** The file's rules; a file that is not YAML at all, or not a mapping, is refused here and then. */
+function readRules(file: string, text: string): ReadRules {
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false });
   const lineOf = (offset: number) => lines.linePos(offset).line;
@@ -71,11 +80,12 @@ function readRules(file: string, text: string): PolicyFileRule[] {
     throw new PolicyFileError(file, doc.errors.map((err) => ({ line: lineOf(err.pos[0]), message: `not valid YAML or JSON: ${err.message.split('\n')[0]}` })));
   }
   const top = doc.contents;
-  if (top === null) return []; // An empty file, as oslo reads it: nothing overridden.
+  if (top === null) return { rules: [], names: [], problems: [] }; // An empty file, as oslo reads it: nothing overridden.
   if (!isMap(top)) {
     throw new PolicyFileError(file, [{ line: nodeLine(top, 1), message: `expected a mapping of rule names to check strings, found ${describe(top)}` }]);
   }
   const rules: PolicyFileRule[] = [];
+  const names: Array<{ name: string; line: number }> = [];
   const problems: PolicyFileProblem[] = [];
   for (const pair of top.items) {
     const key = pair.key as Node | null;
@@ -87,6 +97,7 @@ function readRules(file: string, text: string): PolicyFileRule[] {
     }
     const name = key.value;
     const line = nodeLine(value, keyLine);
+    names.push({ name, line });
     if (!isScalar(value) || typeof value.value !== 'string') {
       const found = value && !(isScalar(value) && value.value === null) ? describe(value) : 'nothing';
       problems.push({ line, message: `"${name}": expected a check string, found ${found} (write "" to allow everyone, "!" to allow no one)` });
@@ -99,8 +110,7 @@ function readRules(file: string, text: string): PolicyFileRule[] {
       problems.push({ line, message: `"${name}": check string "${value.value}" does not parse: ${err.message}` });
     }
   }
-  if (problems.length) throw new PolicyFileError(file, problems);
-  return rules;
+  return { rules, names, problems };
 }
 
 function describe(node: Node): string {
@@ -124,9 +134,9 @@ function didYouMean(name: string, candidates: readonly string[]): string {
   return distance(name, best) <= Math.max(2, Math.floor(name.length * 0.3)) ? ` (did you mean "${best}"?)` : '';
 }
 
-function badReferences(rules: readonly PolicyFileRule[], defaults: ReadonlyMap<string, DefaultRule>): PolicyFileProblem[] {
-  const defined = [...effectiveTrees(rules, defaults).keys()];
-  const known = new Set(defined);
+function badReferences(rules: readonly PolicyFileRule[], names: ReadRules['names'], defaults: ReadonlyMap<string, DefaultRule>): PolicyFileProblem[] {
+  const known = new Set([...defaults.keys(), ...names.map(({ name }) => name)]);
+  const defined = [...known];
   return rules.flatMap((rule) =>
     referencedRules(rule.tree)
       .filter((target) => !known.has(target))
@@ -135,14 +145,14 @@ function badReferences(rules: readonly PolicyFileRule[], defaults: ReadonlyMap<s
 }
 
 /** A name that is neither Cinder's nor used by a rule: check is almost surely a typo, which would leave the real rule at its default. */
-function unknownNames(rules: readonly PolicyFileRule[], defaults: ReadonlyMap<string, DefaultRule>): PolicyFileProblem[] {
+function unknownNames(rules: readonly PolicyFileRule[], names: ReadRules['names'], defaults: ReadonlyMap<string, DefaultRule>): PolicyFileProblem[] {
   const referenced = new Set([...effectiveTrees(rules, defaults).values()].flatMap((tree) => referencedRules(tree)));
   const candidates = [...defaults.keys(), ...[...referenced].filter((name) => !defaults.has(name))];
-  return rules
-    .filter((rule) => !defaults.has(rule.name) && !referenced.has(rule.name))
-    .map((rule) => ({
-      line: rule.line,
-      message: `"${rule.name}" is not one of Cinder's rules, and no rule: check refers to it${didYouMean(rule.name, candidates)}`,
+  return names
+    .filter(({ name }) => !defaults.has(name) && !referenced.has(name))
+    .map(({ name, line }) => ({
+      line,
+      message: `"${name}" is not one of Cinder's rules, and no rule: check refers to it${didYouMean(name, candidates)}`,
     }));
 }
 

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the test suite drives: the reference iSCSI target
-# (tgt), real initiators (libiscsi, QEMU), fio, and the real OpenStack clients.
+# (tgt), real initiators (libiscsi, QEMU), fio, the real OpenStack clients, and
+# oslo.policy, which the policy engine is checked against.
 # Idempotent; needs root (or sudo).
 set -euo pipefail
-packages=(tgt libiscsi-bin qemu-utils qemu-block-extra fio python3-cinderclient python3-openstackclient util-linux procps)
+packages=(tgt libiscsi-bin qemu-utils qemu-block-extra fio python3-cinderclient python3-openstackclient python3-oslo.policy python3-oslo.context util-linux procps)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

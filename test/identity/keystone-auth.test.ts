@@ -68,7 +68,7 @@ test('keystone auth: discovery open, tokens validated once, refusals as keystone
   });
 
   await t.test('no token, a garbage token: 401 telling where to authenticate', async () => {
-    for (const headers of [{}, { 'X-Auth-Token': 'garbage' }, { 'X-Auth-Token': `${alice}x` }]) {
+    for (const headers of [{}, { 'X-Auth-Token': 'garbage' }, { 'X-Auth-Token': `${alice}x` }] as Record<string, string>[]) {
       const res = await call(`${svc.endpoint}/${demo}/volumes`, headers);
       assert.equal(res.status, 401, JSON.stringify(headers));
       assert.equal(res.headers.get('www-authenticate'), `Keystone uri="${ks.url.replace(/\/v3$/, '')}"`);

@@ -30,18 +30,29 @@ import type { TargetHelper } from './targets/target.js';
 import type { BlockStorage } from './volumes/service.js';
 import { liveHostScheduler, poolHostOf, thisHost, volumeHostLookup, type VolumeScheduler } from './volumes/scheduler.js';
 import { Workflow } from './volumes/workflow.js';
+import { Policy } from './policy/index.js';
 
 export interface App {
   config: Config;
   storage: BlockStorage;
+  /** Cinder's rules, as the policy file (if any) overrides them. */
+  policy: Policy;
   /** Who is calling, by the configured auth_strategy. */
   auth: Authentication;
   logger: Logger;
   close(): Promise<void>;
 }
 
+/** Cinder's default rules, or the operator's file over them; a file with mistakes stops the start. */
+export function loadPolicy(config: Config, logger: Logger): Policy {
+  if (!config.policyFile) return Policy.defaults();
+  const { policy, warnings } = Policy.fromFile(config.policyFile);
+  for (const warning of warnings) logger.warn({ policyFile: config.policyFile }, warning);
+  return policy;
+}
+
 /** noauth, or Keystone with the service's own credentials and a token cache. */
-function authenticationFor(config: Config, logger: Logger, metrics: Metrics | null): Authentication {
+function authenticationFor(config: Config, logger: Logger, metrics: Metrics | null, policy: Policy): Authentication {
   if (config.authStrategy === 'noauth') return noauth({ trustCallersAsService: config.noauthTrustsCallers });
   const client = new KeystoneClient(
     {
@@ -66,7 +77,13 @@ function authenticationFor(config: Config, logger: Logger, metrics: Metrics | nu
     metrics,
   );
   return keystone(authenticator, {
-    isAdmin: (caller) => caller.user.roles.some((role) => role.toLowerCase() === 'admin'),
+    // Cinder's context_is_admin decides is_admin, which other rules then read.
+    isAdmin: ({ user }) =>
+      policy.allows(
+        'context_is_admin',
+        { project_id: user.projectId, user_id: user.userId },
+        { userId: user.userId, projectId: user.projectId, roles: user.roles, isAdmin: false, isAdminProject: user.isAdminProject, systemScope: user.systemScope },
+      ),
     logger: logger.child({ component: 'auth' }),
   });
 }
@@ -195,6 +212,8 @@ export async function createApp(config: Config, logger: Logger, metrics: Metrics
   if (config.rpc !== 'local') {
     throw new Error(`serve runs every part in one process, so rpc must be "local"; the api and volume commands use "${config.rpc}"`);
   }
+  // Before anything starts: a policy file with mistakes is refused with nothing to undo.
+  const policy = loadPolicy(config, logger);
   const host = await startStorageHost(config, logger, metrics);
   // The only process acting on its volumes: its own per-volume locks are enough.
   const rpc = metered(metrics, new LocalVolumeRpc(host.manager));
@@ -212,12 +231,13 @@ export async function createApp(config: Config, logger: Logger, metrics: Metrics
     await close().catch(() => undefined);
     throw err;
   }
-  return { config, storage: workflow, auth: authenticationFor(config, logger, metrics), logger, close };
+  return { config, storage: workflow, policy, auth: authenticationFor(config, logger, metrics, policy), logger, close };
 }
 
 /** The API's half: the workflow, sending the storage host's steps to its volume service. */
 export async function createApiApp(config: Config, logger: Logger, metrics: Metrics | null = null): Promise<App> {
   requireSplitSettings(config, 'api');
+  const policy = loadPolicy(config, logger);
   const database = await openDatabase(config.database);
   // Each volume's steps go to the storage host it was placed on.
   const rpc = new AmqpVolumeRpc(config.rpc, volumeHostLookup(database.db), config.rpcTimeout * 1000, logger.child({ component: 'rpc' }));
@@ -239,7 +259,7 @@ export async function createApiApp(config: Config, logger: Logger, metrics: Metr
     await close().catch(() => undefined);
     throw err;
   }
-  return { config, storage: workflow, auth: authenticationFor(config, logger, metrics), logger, close };
+  return { config, storage: workflow, policy, auth: authenticationFor(config, logger, metrics, policy), logger, close };
 }
 
 /** The storage host's half: driver, target and manager, answering the API services over RabbitMQ. */

@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
 import { migrateCommand, statusCommand } from './admin.js';
+import { loadConfigFromOptions } from '../config/config.js';
+import { policyCommand } from './policy.js';
 import { runService, type ServiceKind } from './serve.js';
 
 const program = new Command();
@@ -28,6 +30,7 @@ const OPTIONS: Record<string, [flags: string, description: string, kinds: Servic
   keystoneTimeout: ['--keystone-timeout <seconds>', 'wait for Keystone at most this long, then answer 503; default 5 (CINDERBLOCK_KEYSTONE_TIMEOUT)', ['serve', 'api']],
   tokenCacheTime: ['--token-cache-time <seconds>', 'trust a token\'s validation this long at most, default 300 (CINDERBLOCK_TOKEN_CACHE_TIME)', ['serve', 'api']],
   serviceTokenRoles: ['--service-token-roles <roles>', 'comma-separated roles that make a service token Nova\'s, default service (CINDERBLOCK_SERVICE_TOKEN_ROLES)', ['serve', 'api']],
+  policyFile: ['--policy-file <file>', 'YAML or JSON oslo.policy rules overriding Cinder\'s defaults (CINDERBLOCK_POLICY_FILE); see cinderblock policy', ['serve', 'api']],
   serviceTokenRolesRequired: ['--service-token-roles-required <bool>', 'refuse a service token without those roles, default true (CINDERBLOCK_SERVICE_TOKEN_ROLES_REQUIRED)', ['serve', 'api']],
 };
 
@@ -61,6 +64,16 @@ for (const [name, description, run] of ADMIN) {
     await run(opts);
   });
 }
+
+program
+  .command('policy')
+  .description('print the policy in force (Cinder\'s defaults, or a policy file over them) as a policy file, and exit')
+  .option('--config <file>', 'JSON config file (CINDERBLOCK_CONFIG)')
+  .option('--policy-file <file>', 'the policy file to check and print (CINDERBLOCK_POLICY_FILE)')
+  .action(async (opts: Record<string, string | undefined>) => {
+    const { policyFile } = loadConfigFromOptions(opts);
+    await policyCommand(policyFile ? { policyFile } : {});
+  });
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   process.stderr.write(`cinderblock: ${err instanceof Error ? err.message : String(err)}\n`);

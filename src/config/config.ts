@@ -56,6 +56,8 @@ export interface Config {
   serviceTokenRoles: string[];
   /** A service token without one of those roles is refused (401) rather than ignored. */
   serviceTokenRolesRequired: boolean;
+  /** A YAML or JSON file of oslo.policy rules overriding Cinder's defaults; empty: the defaults. */
+  policyFile: string;
 }
 
 type Keys = keyof Config;
@@ -96,6 +98,7 @@ export const SETTINGS: Record<Keys, { env: string; file: string }> = {
   tokenCacheTime: { env: 'CINDERBLOCK_TOKEN_CACHE_TIME', file: 'token_cache_time' },
   serviceTokenRoles: { env: 'CINDERBLOCK_SERVICE_TOKEN_ROLES', file: 'service_token_roles' },
   serviceTokenRolesRequired: { env: 'CINDERBLOCK_SERVICE_TOKEN_ROLES_REQUIRED', file: 'service_token_roles_required' },
+  policyFile: { env: 'CINDERBLOCK_POLICY_FILE', file: 'policy_file' },
 };
 
 export function defaultConfig(): Config {
@@ -131,6 +134,7 @@ export function defaultConfig(): Config {
     tokenCacheTime: 300,
     serviceTokenRoles: ['service'],
     serviceTokenRolesRequired: true,
+    policyFile: '',
   };
 }
 

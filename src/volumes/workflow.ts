@@ -4,12 +4,12 @@
 // steps (create row, connect, mark attached, finish detach).
 
 import { randomUUID } from 'node:crypto';
-import { sql, type Kysely, type Transaction } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
 import type { Logger } from 'pino';
 import type { AttachmentRow, Database, SnapshotRow, VolumeRow, VolumeUpdate } from '../db/schema.js';
 import { nowTimestamp, parseTimestamp, UNTOUCHED_VOLUME_COLUMNS } from '../db/schema.js';
 import { DEFAULT_VOLUME_TYPE } from '../db/migrations/0001_initial.js';
-import { inTransaction, prepared } from '../db/prepared.js';
+import { inTransaction } from '../db/prepared.js';
 import { CinderError, errors } from '../errors.js';
 import type { KeyedLocks } from '../db/keyed-lock.js';
 import type { VolumeRpc } from '../rpc/rpc.js';
@@ -24,9 +24,10 @@ import {
   volumeSort,
 } from './listing.js';
 import { Q } from './queries.js';
+import { VolumeMachine } from './machine.js';
 import { toAttachmentRecord, toVolumeRecords } from './records.js';
 import type { BlockStorage } from './service.js';
-import { deleteRejected, NOT_MIGRATING, RULES, allowedFrom, transition, type Effect, type VolumeEvent, type VolumeState } from './states.js';
+import { deleteRejected, NOT_MIGRATING, transition, type Effect, type VolumeEvent } from './states.js';
 import {
   VOLUME_STATUSES,
   type AttachMode,
@@ -45,7 +46,6 @@ import {
   type SnapshotRecord,
   type UpdateVolumeRequest,
   type VolumeRecord,
-  type VolumeStatus,
   type VolumeTypeRecord,
 } from './types.js';
 
@@ -102,49 +102,9 @@ function visibleTo<T extends { project_id: string }>(ctx: RequestContext, row: T
   return row != null && (ctx.isAdmin || row.project_id === ctx.projectId);
 }
 
-/** One event's conditional UPDATE, from its rule in states.ts: (db, updatedAt, volumeId). */
-function transitionUpdate(event: VolumeEvent) {
-  const rule = RULES[event];
-  return prepared(2, (db: Kysely<Database>, updatedAt: string, id: string) => {
-    const to = rule.to;
-    let status;
-    if (to.status === 'previous') status = sql<string>`coalesce(previous_status, 'available')`;
-    else if (to.status === 'by_attachments')
-      status = sql<string>`case when exists (select 1 from volume_attachment a where a.volume_id = volumes.id and a.deleted = 0 and a.attach_status != 'detached') then 'in-use' else 'available' end`;
-    else status = to.status;
-    const set: Record<string, unknown> = { status, updated_at: updatedAt };
-    if ('attachStatus' in to && to.attachStatus) set['attach_status'] = to.attachStatus;
-    if (rule.savePrevious) set['previous_status'] = sql`status`;
-    return db
-      .updateTable('volumes')
-      .set(set as VolumeUpdate)
-      .where('id', '=', id)
-      .where((eb) => {
-        const single = allowedFrom(rule, false);
-        const multi = allowedFrom(rule, true);
-        const conds = [
-          single === multi
-            ? eb('status', 'in', [...single])
-            : eb.or([
-                eb.and([eb('multiattach', '=', 0), eb('status', 'in', [...single])]),
-                eb.and([eb('multiattach', '=', 1), eb('status', 'in', [...multi])]),
-              ]),
-        ];
-        if (rule.attachStatusIn) conds.push(eb('attach_status', 'in', [...rule.attachStatusIn]));
-        if (rule.attachStatusNot) conds.push(eb('attach_status', '!=', rule.attachStatusNot));
-        if (rule.notMigrating) {
-          const names = NOT_MIGRATING.filter((s): s is string => s !== null);
-          conds.push(eb.or([eb('migration_status', 'is', null), eb('migration_status', 'in', names)]));
-        }
-        return eb.and(conds);
-      });
-  });
-}
-const TRANSITION_UPDATES = new Map((Object.keys(RULES) as VolumeEvent[]).map((event) => [event, transitionUpdate(event)]));
-
 export class Workflow implements BlockStorage {
-  private readonly pending = new Set<Promise<void>>();
   private serviceUuid = '';
+  private readonly machine: VolumeMachine;
 
   constructor(
     private readonly db: Kysely<Database>,
@@ -153,7 +113,9 @@ export class Workflow implements BlockStorage {
     private readonly locks: KeyedLocks,
     private readonly options: WorkflowOptions,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    this.machine = new VolumeMachine(db, rpc, logger);
+  }
 
   async start(): Promise<void> {
     const row = await this.db.selectFrom('service_state').select('value').where('key', '=', 'service_uuid').executeTakeFirstOrThrow();
@@ -161,128 +123,13 @@ export class Workflow implements BlockStorage {
   }
 
   /** Waits for every background step started so far (volume create, delete, extend). */
-  async drain(): Promise<void> {
-    while (this.pending.size > 0) await Promise.allSettled([...this.pending]);
+  drain(): Promise<void> {
+    return this.machine.drain();
   }
 
-  /**
-   * Start-up: steps a previous run left half done. A create or delete is repeated (the
-   * driver's steps are idempotent); an extend whose target size was not recorded ends
-   * in error_extending, as an interrupted extend does in Cinder.
-   */
-  async resumeInterrupted(volumeHost: string): Promise<{ resumed: number }> {
-    const rows = await this.db
-      .selectFrom('volumes')
-      .select(['id', 'status', 'size', 'source_volid', 'snapshot_id'])
-      .where('status', 'in', ['creating', 'deleting', 'extending'])
-      .where('host', '=', volumeHost)
-      .execute();
-    for (const row of rows) {
-      if (row.status === 'creating') {
-        this.runEffects(['create_volume'], row.id, { size: row.size, sourceVolid: row.source_volid, snapshotId: row.snapshot_id });
-      }
-      else if (row.status === 'deleting') this.runEffects(['delete_volume'], row.id, {});
-      else await this.apply('extend_failed', row.id);
-    }
-    return { resumed: rows.length };
-  }
-
-  // ---------------------------------------------------------------- state machine
-
-  private async volumeState(id: string, db: Kysely<Database> = this.db): Promise<VolumeState | null> {
-    const [row] = (await Q.state(db, id)).rows;
-    if (!row) return null;
-    return {
-      id,
-      status: row.status as VolumeStatus,
-      attachStatus: row.attach_status as VolumeState['attachStatus'],
-      multiattach: row.multiattach === 1,
-      migrationStatus: row.migration_status,
-      previousStatus: row.previous_status,
-      liveAttachments: Number(row.live),
-    };
-  }
-
-  /**
-   * One event as one conditional UPDATE. When no row matches, the state read back
-   * decides the answer: Cinder's error naming the actual state, or a silent no-op. If
-   * the volume moved into an acceptable state meanwhile, the UPDATE is tried again.
-   * Resolves to the backend work the move starts, or null when it was a no-op. `db` is a
-   * transaction when the move is committed together with the step's other writes.
-   */
-  private async apply(event: VolumeEvent, id: string, db: Kysely<Database> = this.db): Promise<readonly Effect[] | null> {
-    const rule = RULES[event];
-    const update = TRANSITION_UPDATES.get(event)!;
-    for (let attempt = 0; attempt < 5; attempt++) {
-      const result = await update(db, nowTimestamp(), id);
-      if (Number(result.numAffectedRows) > 0) return rule.effects;
-      const state = await this.volumeState(id, db);
-      if (!state) throw errors.volumeNotFound(id);
-      const outcome = transition(event, state);
-      if (outcome.kind === 'rejected') throw outcome.error;
-      if (outcome.kind === 'ignored') return null;
-    }
-    throw errors.invalidVolume(`Volume ${id} is changing state too quickly to ${event.replace(/_/g, ' ')}; try again.`);
-  }
-
-  /** Starts the backend work of an accepted event; its result moves the volume on. */
-  private runEffects(effects: readonly Effect[], id: string, args: { size?: number; sourceVolid?: string | null; snapshotId?: string | null }): void {
-    for (const effect of effects) {
-      let work: Promise<void>;
-      if (effect === 'create_volume') {
-        const created = args.snapshotId
-          ? this.rpc.createVolumeFromSnapshot(id, args.snapshotId, args.size!)
-          : args.sourceVolid
-            ? this.rpc.cloneVolume(id, args.sourceVolid, args.size!)
-            : this.rpc.createVolume(id, args.size!);
-        work = created.then(
-          async () => {
-            await this.apply('create_succeeded', id);
-          },
-          (err) => this.failed('create_failed', id, err, 'volume creation failed'),
-        );
-      } else if (effect === 'delete_volume') {
-        work = this.deleteSnapshotsOf(id).then(() => this.rpc.deleteVolume(id)).then(
-          () => this.forgetVolume(id),
-          (err) => this.failed('delete_failed', id, err, 'volume deletion failed'),
-        );
-      } else {
-        const size = args.size!;
-        work = this.rpc.extendVolume(id, size).then(
-          async () => {
-            // The size follows the backend even if a detach moved the status meanwhile.
-            await this.db.updateTable('volumes').set({ size }).where('id', '=', id).execute();
-            await this.apply('extend_succeeded', id);
-          },
-          (err) => this.failed('extend_failed', id, err, 'volume extend failed'),
-        );
-      }
-      this.track(effect, id, work);
-    }
-  }
-
-  /** A cascading delete's snapshots (marked deleting with their volume), before the volume goes. */
-  private async deleteSnapshotsOf(volumeId: string): Promise<void> {
-    const doomed = await this.db.selectFrom('snapshots').select('id').where('volume_id', '=', volumeId).where('status', '=', 'deleting').execute();
-    for (const { id } of doomed) {
-      await this.rpc.deleteSnapshot(volumeId, id);
-      await this.db.deleteFrom('snapshots').where('id', '=', id).execute();
-    }
-  }
-
-  private async failed(event: VolumeEvent, id: string, err: unknown, what: string): Promise<void> {
-    this.logger.error({ volumeId: id, err: (err as Error).message }, what);
-    await this.apply(event, id);
-  }
-
-  private async forgetVolume(id: string): Promise<void> {
-    await this.db.transaction().execute(async (trx) => {
-      await trx.deleteFrom('volume_connections').where('volume_id', '=', id).execute();
-      await trx.deleteFrom('volume_attachment').where('volume_id', '=', id).execute();
-      await trx.deleteFrom('volume_metadata').where('volume_id', '=', id).execute();
-      await trx.deleteFrom('volume_admin_metadata').where('volume_id', '=', id).execute();
-      await trx.deleteFrom('volumes').where('id', '=', id).where('status', '=', 'deleting').execute();
-    });
+  /** Start-up: finishes or fails the steps a previous run on this storage host left half done. */
+  resumeInterrupted(volumeHost: string): Promise<{ resumed: number }> {
+    return this.machine.resumeInterrupted(volumeHost);
   }
 
   // ---------------------------------------------------------------- loading
@@ -325,7 +172,7 @@ export class Workflow implements BlockStorage {
    */
   private async applyFor(ctx: RequestContext, event: VolumeEvent, id: string): Promise<readonly Effect[] | null> {
     if (!ctx.isAdmin) await this.volumeSummary(ctx, id);
-    return this.apply(event, id);
+    return this.machine.apply(event, id);
   }
 
   private async liveAttachments(volumeId: string): Promise<AttachmentRow[]> {
@@ -419,7 +266,7 @@ export class Workflow implements BlockStorage {
     });
     const record = await this.record(await this.volumeRow(ctx, id));
     // A new row is the start of the machine, not a transition out of a prior state.
-    this.runEffects(['create_volume'], id, { size: req.size, sourceVolid, snapshotId });
+    this.machine.runEffects(['create_volume'], id, { size: req.size, sourceVolid, snapshotId });
     return record;
   }
 
@@ -506,7 +353,7 @@ export class Workflow implements BlockStorage {
     // volume deleting. A volume with snapshots goes only with them (cascade), and only
     // when each of them can go; otherwise the transition is rolled back.
     const effects = await inTransaction(this.db, async (trx) => {
-      const started = await this.apply(opts.force ? 'force_delete' : 'delete', id, trx);
+      const started = await this.machine.apply(opts.force ? 'force_delete' : 'delete', id, trx);
       if (!started) return null;
       const snapshots = await trx.selectFrom('snapshots').select('status').where('volume_id', '=', id).execute();
       if (snapshots.length === 0) return started;
@@ -514,20 +361,20 @@ export class Workflow implements BlockStorage {
       await trx.updateTable('snapshots').set({ status: 'deleting', updated_at: nowTimestamp() }).where('volume_id', '=', id).execute();
       return started;
     });
-    if (effects) this.runEffects(effects, id, {});
+    if (effects) this.machine.runEffects(effects, id, {});
   }
 
   async extendVolume(ctx: RequestContext, id: string, newSize: number, opts: { allowAttached: boolean }): Promise<void> {
     const row = await this.volumeRow(ctx, id);
     const event: VolumeEvent = opts.allowAttached && row.status === 'in-use' ? 'extend_attached' : 'extend';
-    const state = await this.volumeState(id);
+    const state = await this.machine.volumeState(id);
     const check = transition(event, state!);
     if (check.kind === 'rejected') throw check.error;
     if (!Number.isInteger(newSize) || newSize <= row.size) {
       throw errors.invalidInput(`New size for extend must be greater than current size. (current: ${row.size}, extended: ${newSize}).`);
     }
-    const effects = await this.apply(event, id);
-    if (effects) this.runEffects(effects, id, { size: newSize });
+    const effects = await this.machine.apply(event, id);
+    if (effects) this.machine.runEffects(effects, id, { size: newSize });
   }
 
   async setBootable(ctx: RequestContext, id: string, bootable: boolean): Promise<void> {
@@ -606,7 +453,7 @@ export class Workflow implements BlockStorage {
       // A repeated os-attach for the same instance (or host) finds its attachment.
       const existing = live.find((a) => (req.instanceUuid ? a.instance_uuid === req.instanceUuid : a.attached_host === hostName));
       if (existing) {
-        await this.apply('attach', id);
+        await this.machine.apply('attach', id);
         // A first attempt that stopped half way is finished by its retry.
         if (existing.attach_status !== 'attached') {
           await this.db
@@ -630,7 +477,7 @@ export class Workflow implements BlockStorage {
       const connector = await this.rpc.adoptLegacyConnection(id, attachmentId, hostName);
       try {
         await inTransaction(this.db, async (trx) => {
-          await this.apply('attach', id, trx);
+          await this.machine.apply('attach', id, trx);
           const now = nowTimestamp();
           await Q.markAttached(trx, now, connector ? JSON.stringify(connector) : null, now, attachmentId);
         });
@@ -663,7 +510,7 @@ export class Workflow implements BlockStorage {
     } catch (err) {
       throw this.backendError(err, 'Unable to terminate volume connection from backend.', id);
     }
-    await this.apply('unreserve', id);
+    await this.machine.apply('unreserve', id);
   }
 
   async detach(ctx: RequestContext, id: string, attachmentId: string | null): Promise<void> {
@@ -807,7 +654,7 @@ export class Workflow implements BlockStorage {
     try {
       // The reservation and its attachment row are one commit.
       attachment = await inTransaction(this.db, async (trx) => {
-        await this.apply('attachment_reserve', volumeId, trx);
+        await this.machine.apply('attachment_reserve', volumeId, trx);
         return insert(trx);
       });
     } catch (err) {
@@ -834,7 +681,7 @@ export class Workflow implements BlockStorage {
   /** LP#1694530: a server moving between hosts needs a second reservation of its volume. */
   private async sameInstanceOverride(err: unknown, volumeId: string, instanceUuid: string | null): Promise<boolean> {
     if (!(err instanceof CinderError) || err.code !== 'INVALID_VOLUME' || !instanceUuid) return false;
-    const state = await this.volumeState(volumeId);
+    const state = await this.machine.volumeState(volumeId);
     if (!state || !['in-use', 'reserved'].includes(state.status)) return false;
     const live = await this.liveAttachments(volumeId);
     return live.some((a) => a.instance_uuid === instanceUuid);
@@ -877,7 +724,7 @@ export class Workflow implements BlockStorage {
         now,
         attachmentId,
       );
-      await this.apply('attachment_connect', volumeId, trx);
+      await this.machine.apply('attachment_connect', volumeId, trx);
       return rows[0]!;
     });
   }
@@ -899,7 +746,7 @@ export class Workflow implements BlockStorage {
     await this.locks.run(volumeId, () =>
       inTransaction(this.db, async (trx) => {
         await Q.completeAttachment(trx, nowTimestamp(), id);
-        await this.apply('attachment_complete', volumeId, trx);
+        await this.machine.apply('attachment_complete', volumeId, trx);
       }),
     );
   }
@@ -962,7 +809,7 @@ export class Workflow implements BlockStorage {
         })
         .execute();
     });
-    this.track(
+    this.machine.track(
       'create_snapshot',
       id,
       this.rpc.createSnapshot(volume.id, id).then(
@@ -1008,7 +855,7 @@ export class Workflow implements BlockStorage {
       .where('status', 'in', DELETABLE_SNAPSHOT)
       .executeTakeFirst();
     if (Number(moved.numUpdatedRows) === 0) throw errors.invalidSnapshot('Snapshot status must be available or error and must not be part of a group.');
-    this.track(
+    this.machine.track(
       'delete_snapshot',
       id,
       this.rpc.deleteSnapshot(snapshot.volume_id, id).then(
@@ -1035,13 +882,6 @@ export class Workflow implements BlockStorage {
     const row = await this.db.selectFrom('snapshots').selectAll().where('id', '=', id).executeTakeFirst();
     if (!visibleTo(ctx, row)) throw errors.snapshotNotFound(id);
     return row;
-  }
-
-  /** Background work the service waits for on shutdown (drain), whose failure is logged. */
-  private track(what: string, id: string, work: Promise<void>): void {
-    const tracked = work.catch((err) => this.logger.error({ id, err: (err as Error).message }, `${what} did not finish`));
-    this.pending.add(tracked);
-    void tracked.finally(() => this.pending.delete(tracked));
   }
 
   async listServices(ctx: RequestContext, filters: { host?: string; binary?: string }): Promise<ServiceRecord[]> {

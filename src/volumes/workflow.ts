@@ -24,8 +24,9 @@ import {
   volumeSort,
 } from './listing.js';
 import { Q } from './queries.js';
+import { Loader, requireAdmin, visibleTo } from './loading.js';
 import { VolumeMachine } from './machine.js';
-import { toAttachmentRecord, toVolumeRecords } from './records.js';
+import { toAttachmentRecord } from './records.js';
 import type { BlockStorage } from './service.js';
 import { deleteRejected, NOT_MIGRATING, transition, type Effect, type VolumeEvent } from './states.js';
 import {
@@ -97,14 +98,9 @@ function isEmptyConnector(connector: Connector | null | undefined): boolean {
   return !connector || Object.keys(connector).length === 0;
 }
 
-/** Whether the caller may see a row of a project: one of its own, or any for an administrator. */
-function visibleTo<T extends { project_id: string }>(ctx: RequestContext, row: T | null | undefined): row is T {
-  return row != null && (ctx.isAdmin || row.project_id === ctx.projectId);
-}
-
 export class Workflow implements BlockStorage {
-  private serviceUuid = '';
   private readonly machine: VolumeMachine;
+  private readonly load: Loader;
 
   constructor(
     private readonly db: Kysely<Database>,
@@ -115,11 +111,11 @@ export class Workflow implements BlockStorage {
     private readonly logger: Logger,
   ) {
     this.machine = new VolumeMachine(db, rpc, logger);
+    this.load = new Loader(db);
   }
 
-  async start(): Promise<void> {
-    const row = await this.db.selectFrom('service_state').select('value').where('key', '=', 'service_uuid').executeTakeFirstOrThrow();
-    this.serviceUuid = row.value;
+  start(): Promise<void> {
+    return this.load.start();
   }
 
   /** Waits for every background step started so far (volume create, delete, extend). */
@@ -132,69 +128,13 @@ export class Workflow implements BlockStorage {
     return this.machine.resumeInterrupted(volumeHost);
   }
 
-  // ---------------------------------------------------------------- loading
-
-  private async volumeRow(ctx: RequestContext, id: string): Promise<VolumeRow> {
-    const [row] = (await Q.volume(this.db, id)).rows;
-    if (!visibleTo(ctx, row)) throw errors.volumeNotFound(id);
-    return row;
-  }
-
-  private async record(row: VolumeRow): Promise<VolumeRecord> {
-    const [record] = await toVolumeRecords(this.db, [row], { serviceUuid: this.serviceUuid });
-    return record!;
-  }
-
-  /** The parts of the volume the attach/detach steps check, if the caller may see it. */
-  private async volumeSummary(ctx: RequestContext, id: string) {
-    const [row] = (await Q.volumeSummary(this.db, id)).rows;
-    if (!visibleTo(ctx, row)) throw errors.volumeNotFound(id);
-    return row;
-  }
-
-  /** The volume's summary and read-only flags (null when there is no such volume) and its live attachments. */
-  private async volumeWithLive(id: string) {
-    const { rows } = await Q.volumeWithLive(this.db, id);
-    const live = rows.filter((row) => row.id !== null) as AttachmentRow[];
-    return { volume: rows[0] ?? null, live };
-  }
-
-  /** As volumeWithLive, for a caller who must be allowed to see the volume. */
-  private async visibleVolumeWithLive(ctx: RequestContext, id: string) {
-    const { volume, live } = await this.volumeWithLive(id);
-    if (!visibleTo(ctx, volume)) throw errors.volumeNotFound(id);
-    return { volume, live };
-  }
-
   /**
    * An action that is one state move. Administrators may act on any volume, and the move
    * itself answers "not found", so only other callers need the volume read first.
    */
   private async applyFor(ctx: RequestContext, event: VolumeEvent, id: string): Promise<readonly Effect[] | null> {
-    if (!ctx.isAdmin) await this.volumeSummary(ctx, id);
+    if (!ctx.isAdmin) await this.load.volumeSummary(ctx, id);
     return this.machine.apply(event, id);
-  }
-
-  private async liveAttachments(volumeId: string): Promise<AttachmentRow[]> {
-    return (await Q.liveAttachments(this.db, volumeId)).rows;
-  }
-
-  /** The attachment's volume and what the deletion-safety rule looks at, if the caller may see it. */
-  private async attachmentAccess(ctx: RequestContext, id: string) {
-    const [row] = (await Q.attachmentAccess(this.db, id)).rows;
-    if (!visibleTo(ctx, row)) throw errors.attachmentNotFound(id);
-    return row;
-  }
-
-  private async attachmentRow(ctx: RequestContext, id: string): Promise<AttachmentRow> {
-    const [row] = (await Q.attachmentWithProject(this.db, id)).rows;
-    if (!visibleTo(ctx, row)) throw errors.attachmentNotFound(id);
-    const { project_id: _project, ...attachment } = row;
-    return attachment;
-  }
-
-  private requireAdmin(ctx: RequestContext, rule: string): void {
-    if (!ctx.isAdmin) throw errors.policy(rule);
   }
 
   /**
@@ -264,7 +204,7 @@ export class Workflow implements BlockStorage {
           .execute();
       }
     });
-    const record = await this.record(await this.volumeRow(ctx, id));
+    const record = await this.load.record(await this.load.volumeRow(ctx, id));
     // A new row is the start of the machine, not a transition out of a prior state.
     this.machine.runEffects(['create_volume'], id, { size: req.size, sourceVolid, snapshotId });
     return record;
@@ -272,7 +212,7 @@ export class Workflow implements BlockStorage {
 
   /** Cinder's checks on a snapshot to create from: visible, available, and no bigger than the new volume. */
   private async snapshotSource(ctx: RequestContext, snapshotId: string, size: number): Promise<SnapshotRow> {
-    const snapshot = await this.snapshotRow(ctx, snapshotId);
+    const snapshot = await this.load.snapshotRow(ctx, snapshotId);
     if (snapshot.status !== 'available') throw errors.invalidSnapshot("Originating snapshot status must be one of 'available' values");
     if (size < snapshot.volume_size) {
       throw errors.invalidInput(
@@ -291,7 +231,7 @@ export class Workflow implements BlockStorage {
 
   /** Cinder's checks on a source volume: visible to the caller, settled, and no bigger than its clone. */
   private async cloneSource(ctx: RequestContext, sourceVolid: string, size: number): Promise<VolumeRow> {
-    const source = await this.volumeRow(ctx, sourceVolid);
+    const source = await this.load.volumeRow(ctx, sourceVolid);
     if (!['available', 'in-use'].includes(source.status)) {
       throw errors.invalidVolume("Originating source volume status must be one of 'available, in-use' values");
     }
@@ -304,7 +244,7 @@ export class Workflow implements BlockStorage {
   }
 
   async getVolume(ctx: RequestContext, id: string): Promise<VolumeRecord> {
-    return this.record(await this.volumeRow(ctx, id));
+    return this.load.record(await this.load.volumeRow(ctx, id));
   }
 
   async listVolumes(ctx: RequestContext, query: ListQuery): Promise<{ volumes: VolumeRecord[]; count: number }> {
@@ -329,11 +269,11 @@ export class Workflow implements BlockStorage {
     for (const o of order) q = q.orderBy(`v.${o.column}`, o.dir);
     const rows = await q.execute();
     const page = paginate(rows, query);
-    return { volumes: await toVolumeRecords(this.db, page, { serviceUuid: this.serviceUuid }), count: rows.length };
+    return { volumes: await this.load.records(page), count: rows.length };
   }
 
   async updateVolume(ctx: RequestContext, id: string, patch: UpdateVolumeRequest): Promise<VolumeRecord> {
-    const row = await this.volumeRow(ctx, id);
+    const row = await this.load.volumeRow(ctx, id);
     if (row.status === 'maintenance') throw errors.invalidVolume('The volume cannot be updated during maintenance.');
     const set: VolumeUpdate = { updated_at: nowTimestamp() };
     if (patch.name !== undefined) set.display_name = patch.name;
@@ -346,8 +286,8 @@ export class Workflow implements BlockStorage {
   }
 
   async deleteVolume(ctx: RequestContext, id: string, opts: { force: boolean; cascade: boolean }): Promise<void> {
-    if (opts.force) this.requireAdmin(ctx, 'volume:force_delete');
-    if (!ctx.isAdmin) await this.volumeSummary(ctx, id);
+    if (opts.force) requireAdmin(ctx, 'volume:force_delete');
+    if (!ctx.isAdmin) await this.load.volumeSummary(ctx, id);
     // The transition first, then the snapshots: the transition's row lock makes a snapshot
     // being taken (which locks the same row) commit before they are read, or find the
     // volume deleting. A volume with snapshots goes only with them (cascade), and only
@@ -365,7 +305,7 @@ export class Workflow implements BlockStorage {
   }
 
   async extendVolume(ctx: RequestContext, id: string, newSize: number, opts: { allowAttached: boolean }): Promise<void> {
-    const row = await this.volumeRow(ctx, id);
+    const row = await this.load.volumeRow(ctx, id);
     const event: VolumeEvent = opts.allowAttached && row.status === 'in-use' ? 'extend_attached' : 'extend';
     const state = await this.machine.volumeState(id);
     const check = transition(event, state!);
@@ -378,7 +318,7 @@ export class Workflow implements BlockStorage {
   }
 
   async setBootable(ctx: RequestContext, id: string, bootable: boolean): Promise<void> {
-    await this.volumeRow(ctx, id);
+    await this.load.volumeRow(ctx, id);
     await this.db
       .updateTable('volumes')
       .set({ bootable: bootable ? 1 : 0, updated_at: nowTimestamp() })
@@ -387,7 +327,7 @@ export class Workflow implements BlockStorage {
   }
 
   async updateReadonlyFlag(ctx: RequestContext, id: string, readonly: boolean): Promise<void> {
-    const row = await this.volumeRow(ctx, id);
+    const row = await this.load.volumeRow(ctx, id);
     if (row.status !== 'available') {
       throw errors.invalidVolume(`Volume ${id} status must be available to update readonly flag, but current status is: ${row.status}.`);
     }
@@ -395,7 +335,7 @@ export class Workflow implements BlockStorage {
   }
 
   async setMetadata(ctx: RequestContext, id: string, metadata: Record<string, string>, replace: boolean): Promise<Record<string, string>> {
-    await this.volumeRow(ctx, id);
+    await this.load.volumeRow(ctx, id);
     await this.db.transaction().execute((trx) => this.writeMetadata(trx, id, metadata, replace));
     const rows = await this.db.selectFrom('volume_metadata').selectAll().where('volume_id', '=', id).orderBy('key').execute();
     return Object.fromEntries(rows.map((r) => [r.key, r.value]));
@@ -413,7 +353,7 @@ export class Workflow implements BlockStorage {
   }
 
   async deleteMetadataKey(ctx: RequestContext, id: string, key: string): Promise<void> {
-    await this.volumeRow(ctx, id);
+    await this.load.volumeRow(ctx, id);
     const result = await this.db.deleteFrom('volume_metadata').where('volume_id', '=', id).where('key', '=', key).executeTakeFirst();
     if (Number(result.numDeletedRows) === 0) throw errors.notFound(`Volume ${id} has no metadata with key ${key}.`);
   }
@@ -429,7 +369,7 @@ export class Workflow implements BlockStorage {
   }
 
   async initializeConnection(ctx: RequestContext, id: string, connector: Connector): Promise<ConnectionInfo> {
-    const { volume } = await this.visibleVolumeWithLive(ctx, id);
+    const { volume } = await this.load.visibleVolumeWithLive(ctx, id);
     if (volume.status === 'maintenance') throw errors.invalidVolume('The volume connection cannot be initialized in maintenance mode.');
     const accessMode = (volume.attached_mode as 'rw' | 'ro' | null) ?? (volume.readonly === 'True' ? 'ro' : 'rw');
     try {
@@ -442,7 +382,7 @@ export class Workflow implements BlockStorage {
   async attach(ctx: RequestContext, id: string, req: LegacyAttachRequest): Promise<void> {
     if (req.instanceUuid && !UUID_RE.test(req.instanceUuid)) throw errors.badRequest(`Expected a UUID but received ${req.instanceUuid}.`);
     await this.locks.run(id, async () => {
-      const { volume, live } = await this.visibleVolumeWithLive(ctx, id);
+      const { volume, live } = await this.load.visibleVolumeWithLive(ctx, id);
       if (volume.status === 'maintenance') throw errors.invalidVolume('The volume cannot be attached in maintenance mode.');
       if (volume.readonly === 'True' && req.mode !== 'ro') throw errors.badRequest(`Invalid attaching mode '${req.mode}' for volume ${id}.`);
       const attachedMode = volume.attached_mode;
@@ -499,8 +439,8 @@ export class Workflow implements BlockStorage {
   async terminateConnection(ctx: RequestContext, id: string, connector: Connector | null, _force: boolean): Promise<void> {
     // An administrator may act on any volume, and the storage host answers "not found"
     // before it changes anything, so only other callers need the volume read first.
-    if (!ctx.isAdmin) await this.volumeSummary(ctx, id);
-    if (!this.isService(ctx)) this.checkDeletionAllowed(ctx, await this.liveAttachments(id));
+    if (!ctx.isAdmin) await this.load.volumeSummary(ctx, id);
+    if (!this.isService(ctx)) this.checkDeletionAllowed(ctx, await this.load.liveAttachments(id));
     await this.terminate(id, connector);
   }
 
@@ -528,7 +468,7 @@ export class Workflow implements BlockStorage {
     check?: (volume: { project_id: string; status: string } | null, live: AttachmentRow[]) => void,
   ): Promise<void> {
     await this.locks.run(id, async () => {
-      const { volume, live } = await this.volumeWithLive(id);
+      const { volume, live } = await this.load.volumeWithLive(id);
       check?.(volume, live);
       let target: AttachmentRow | undefined;
       if (attachmentId) {
@@ -580,9 +520,9 @@ export class Workflow implements BlockStorage {
   }
 
   async forceDetach(ctx: RequestContext, id: string, connector: Connector | null, attachmentId: string | null): Promise<void> {
-    this.requireAdmin(ctx, 'volume_extension:volume_admin_actions:force_detach');
-    await this.volumeRow(ctx, id);
-    const live = await this.liveAttachments(id);
+    requireAdmin(ctx, 'volume_extension:volume_admin_actions:force_detach');
+    await this.load.volumeRow(ctx, id);
+    const live = await this.load.liveAttachments(id);
     this.checkDeletionAllowed(ctx, attachmentId ? live.filter((a) => a.id === attachmentId) : live);
     await this.terminate(id, connector);
     try {
@@ -597,7 +537,7 @@ export class Workflow implements BlockStorage {
   }
 
   async resetStatus(ctx: RequestContext, id: string, req: ResetStatusRequest): Promise<void> {
-    this.requireAdmin(ctx, 'volume_extension:volume_admin_actions:reset_status');
+    requireAdmin(ctx, 'volume_extension:volume_admin_actions:reset_status');
     if (req.status === undefined && req.attachStatus === undefined && req.migrationStatus === undefined) {
       throw errors.badRequest("Must specify 'status', 'attach_status' or 'migration_status' for update.");
     }
@@ -612,9 +552,9 @@ export class Workflow implements BlockStorage {
       throw errors.badRequest(`Volume migration status: ${req.migrationStatus} is invalid, valid statuses are: ${tuple(MIGRATION_STATUSES)}`);
     }
     if (req.status === 'deleting') throw errors.badRequest('Cannot reset-state to deleting');
-    await this.volumeRow(ctx, id);
+    await this.load.volumeRow(ctx, id);
     await this.locks.run(id, async () => {
-      const live = await this.liveAttachments(id);
+      const live = await this.load.liveAttachments(id);
       if (req.status === 'in-use' && live.length === 0) {
         throw errors.badRequest('Cannot reset-state to in-use because volume does not have any attachments.');
       }
@@ -636,7 +576,7 @@ export class Workflow implements BlockStorage {
   // ---------------------------------------------------------------- attachments API
 
   async createAttachment(ctx: RequestContext, req: CreateAttachmentRequest): Promise<AttachmentRecord> {
-    const { volume } = await this.visibleVolumeWithLive(ctx, req.volumeId);
+    const { volume } = await this.load.visibleVolumeWithLive(ctx, req.volumeId);
     const volumeId = req.volumeId;
     if (volume.status.includes('error')) {
       throw errors.invalidVolume(
@@ -683,7 +623,7 @@ export class Workflow implements BlockStorage {
     if (!(err instanceof CinderError) || err.code !== 'INVALID_VOLUME' || !instanceUuid) return false;
     const state = await this.machine.volumeState(volumeId);
     if (!state || !['in-use', 'reserved'].includes(state.status)) return false;
-    const live = await this.liveAttachments(volumeId);
+    const live = await this.load.liveAttachments(volumeId);
     return live.some((a) => a.instance_uuid === instanceUuid);
   }
 
@@ -692,7 +632,7 @@ export class Workflow implements BlockStorage {
    * Resolves to the attachment as it now stands.
    */
   private async connectAttachment(attachmentId: string, volumeId: string, connector: Connector): Promise<AttachmentRow> {
-    const { volume, live } = await this.volumeWithLive(volumeId);
+    const { volume, live } = await this.load.volumeWithLive(volumeId);
     if (!volume) throw errors.volumeNotFound(volumeId);
     if (volume.status.includes('error')) {
       throw errors.invalidVolume(
@@ -730,7 +670,7 @@ export class Workflow implements BlockStorage {
   }
 
   async updateAttachment(ctx: RequestContext, id: string, connector: Connector): Promise<AttachmentRecord> {
-    const { volume_id: volumeId } = await this.attachmentAccess(ctx, id);
+    const { volume_id: volumeId } = await this.load.attachmentAccess(ctx, id);
     if (typeof connector['host'] !== 'string') throw errors.backend('Unable to update the attachment.');
     try {
       return toAttachmentRecord(await this.locks.run(volumeId, () => this.connectAttachment(id, volumeId, connector)));
@@ -742,7 +682,7 @@ export class Workflow implements BlockStorage {
   }
 
   async completeAttachment(ctx: RequestContext, id: string): Promise<void> {
-    const { volume_id: volumeId } = await this.attachmentAccess(ctx, id);
+    const { volume_id: volumeId } = await this.load.attachmentAccess(ctx, id);
     await this.locks.run(volumeId, () =>
       inTransaction(this.db, async (trx) => {
         await Q.completeAttachment(trx, nowTimestamp(), id);
@@ -752,11 +692,11 @@ export class Workflow implements BlockStorage {
   }
 
   async deleteAttachment(ctx: RequestContext, id: string): Promise<AttachmentRecord[]> {
-    const attachment = await this.attachmentAccess(ctx, id);
+    const attachment = await this.load.attachmentAccess(ctx, id);
     this.checkDeletionAllowed(ctx, [attachment]);
     const volumeId = attachment.volume_id;
     const remaining = await this.locks.run(volumeId, async () => {
-      const live = await this.liveAttachments(volumeId);
+      const live = await this.load.liveAttachments(volumeId);
       // A concurrent delete of the same attachment got there first.
       if (!live.some((a) => a.id === id)) throw errors.attachmentNotFound(id);
       await this.releaseAttachment(volumeId, id);
@@ -770,7 +710,7 @@ export class Workflow implements BlockStorage {
   // ---------------------------------------------------------------- snapshots
 
   async createSnapshot(ctx: RequestContext, req: CreateSnapshotRequest): Promise<SnapshotRecord> {
-    const volume = await this.volumeRow(ctx, req.volumeId);
+    const volume = await this.load.volumeRow(ctx, req.volumeId);
     if (volume.status === 'maintenance') throw errors.invalidVolume('The snapshot cannot be created when the volume is in maintenance mode.');
     if (volume.status === 'error') throw errors.invalidVolume('The snapshot cannot be created when the volume is in error status.');
     const valid = req.force ? ['available', 'in-use'] : ['available'];
@@ -820,11 +760,11 @@ export class Workflow implements BlockStorage {
         },
       ),
     );
-    return snapshotRecord(await this.snapshotRow(ctx, id));
+    return snapshotRecord(await this.load.snapshotRow(ctx, id));
   }
 
   async getSnapshot(ctx: RequestContext, id: string): Promise<SnapshotRecord> {
-    return snapshotRecord(await this.snapshotRow(ctx, id));
+    return snapshotRecord(await this.load.snapshotRow(ctx, id));
   }
 
   async listSnapshots(ctx: RequestContext, query: SnapshotListQuery): Promise<SnapshotRecord[]> {
@@ -838,7 +778,7 @@ export class Workflow implements BlockStorage {
   }
 
   async updateSnapshot(ctx: RequestContext, id: string, patch: { name?: string | null; description?: string | null }): Promise<SnapshotRecord> {
-    await this.snapshotRow(ctx, id);
+    await this.load.snapshotRow(ctx, id);
     const set: { updated_at: string; display_name?: string | null; display_description?: string | null } = { updated_at: nowTimestamp() };
     if (patch.name !== undefined) set.display_name = patch.name;
     if (patch.description !== undefined) set.display_description = patch.description;
@@ -847,7 +787,7 @@ export class Workflow implements BlockStorage {
   }
 
   async deleteSnapshot(ctx: RequestContext, id: string): Promise<void> {
-    const snapshot = await this.snapshotRow(ctx, id);
+    const snapshot = await this.load.snapshotRow(ctx, id);
     const moved = await this.db
       .updateTable('snapshots')
       .set({ status: 'deleting', updated_at: nowTimestamp() })
@@ -878,19 +818,13 @@ export class Workflow implements BlockStorage {
       .execute();
   }
 
-  private async snapshotRow(ctx: RequestContext, id: string): Promise<SnapshotRow> {
-    const row = await this.db.selectFrom('snapshots').selectAll().where('id', '=', id).executeTakeFirst();
-    if (!visibleTo(ctx, row)) throw errors.snapshotNotFound(id);
-    return row;
-  }
-
   async listServices(ctx: RequestContext, filters: { host?: string; binary?: string }): Promise<ServiceRecord[]> {
-    this.requireAdmin(ctx, 'volume_extension:services:index');
+    requireAdmin(ctx, 'volume_extension:services:index');
     return listServices(this.db, filters, this.options.serviceDownTimeMs);
   }
 
   async setServiceDisabled(ctx: RequestContext, req: { host: string; binary: string; disabled: boolean; reason?: string }): Promise<void> {
-    this.requireAdmin(ctx, 'volume_extension:services:update');
+    requireAdmin(ctx, 'volume_extension:services:update');
     const set: { disabled: number; disabled_reason?: string } = { disabled: req.disabled ? 1 : 0 };
     if (req.reason !== undefined) set.disabled_reason = req.reason;
     const result = await this.db.updateTable('services').set(set).where('host', '=', req.host).where('binary', '=', req.binary).executeTakeFirst();
@@ -903,7 +837,7 @@ export class Workflow implements BlockStorage {
   }
 
   async getAttachment(ctx: RequestContext, id: string): Promise<AttachmentRecord> {
-    return toAttachmentRecord(await this.attachmentRow(ctx, id));
+    return toAttachmentRecord(await this.load.attachmentRow(ctx, id));
   }
 
   async listAttachments(ctx: RequestContext, query: ListQuery): Promise<{ attachments: AttachmentRecord[]; count: number }> {
@@ -950,7 +884,7 @@ export class Workflow implements BlockStorage {
     ctx: RequestContext,
     req: { name: string; description?: string | null; isPublic?: boolean; extraSpecs?: Record<string, string> },
   ): Promise<VolumeTypeRecord> {
-    this.requireAdmin(ctx, 'volume_extension:types_manage');
+    requireAdmin(ctx, 'volume_extension:types_manage');
     const id = randomUUID();
     const taken = await this.db.selectFrom('volume_types').select('id').where('name', '=', req.name).executeTakeFirst();
     if (taken) throw errors.conflict(`Volume Type ${req.name} already exists.`);
@@ -994,7 +928,7 @@ export class Workflow implements BlockStorage {
   }
 
   async deleteVolumeType(ctx: RequestContext, id: string): Promise<void> {
-    this.requireAdmin(ctx, 'volume_extension:types_manage');
+    requireAdmin(ctx, 'volume_extension:types_manage');
     const type = await this.getVolumeType(ctx, id);
     if (type.name === DEFAULT_VOLUME_TYPE) throw errors.badRequest('Default volume type can not be deleted.');
     const used = await this.db.selectFrom('volumes').select('id').where('volume_type_id', '=', type.id).executeTakeFirst();
@@ -1006,7 +940,7 @@ export class Workflow implements BlockStorage {
   }
 
   async setExtraSpecs(ctx: RequestContext, typeId: string, specs: Record<string, string>): Promise<Record<string, string>> {
-    this.requireAdmin(ctx, 'volume_extension:types_extra_specs:create');
+    requireAdmin(ctx, 'volume_extension:types_extra_specs:create');
     const type = await this.getVolumeType(ctx, typeId);
     for (const [key, value] of Object.entries(specs)) {
       await this.db
@@ -1019,7 +953,7 @@ export class Workflow implements BlockStorage {
   }
 
   async deleteExtraSpec(ctx: RequestContext, typeId: string, key: string): Promise<void> {
-    this.requireAdmin(ctx, 'volume_extension:types_extra_specs:delete');
+    requireAdmin(ctx, 'volume_extension:types_extra_specs:delete');
     const type = await this.getVolumeType(ctx, typeId);
     const result = await this.db
       .deleteFrom('volume_type_extra_specs')

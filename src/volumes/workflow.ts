@@ -13,8 +13,9 @@ import { inTransaction } from '../db/prepared.js';
 import { CinderError, errors } from '../errors.js';
 import type { KeyedLocks } from '../db/keyed-lock.js';
 import type { VolumeRpc } from '../rpc/rpc.js';
+import { AttachmentSteps } from './attachment-steps.js';
+import { UUID_RE, type WorkflowCore, type WorkflowOptions } from './core.js';
 import { countStatuses, listServices, type StatusCounts } from './inventory.js';
-import type { VolumeScheduler } from './scheduler.js';
 import {
   compileAttachmentFilters,
   compileVolumeFilters,
@@ -53,15 +54,7 @@ import {
 /** Cinder deletes a snapshot only from these. */
 const DELETABLE_SNAPSHOT = ['available', 'error'];
 
-export interface WorkflowOptions {
-  availabilityZone: string;
-  /** Which storage host (os-vol-host-attr:host, host@backend#pool) a new volume goes to. */
-  scheduler: VolumeScheduler;
-  /** A storage host silent for longer counts as down (Cinder's service_down_time). */
-  serviceDownTimeMs: number;
-  /** Every noauth caller counts as a service for the attachment-deletion safety rule. */
-  noauthTrustsCallers: boolean;
-}
+export type { WorkflowOptions } from './core.js';
 
 function snapshotRecord(row: SnapshotRow): SnapshotRecord {
   return {
@@ -80,7 +73,6 @@ function snapshotRecord(row: SnapshotRow): SnapshotRecord {
   };
 }
 
-const UUID_RE = /^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$/i;
 const MIGRATION_STATUSES = ['migrating', 'error', 'success', 'completing', 'none', 'starting'];
 
 /** Cinder's host-name sanitising for os-attach: what a hostname may safely contain. */
@@ -101,6 +93,7 @@ function isEmptyConnector(connector: Connector | null | undefined): boolean {
 export class Workflow implements BlockStorage {
   private readonly machine: VolumeMachine;
   private readonly load: Loader;
+  private readonly steps: AttachmentSteps;
 
   constructor(
     private readonly db: Kysely<Database>,
@@ -112,6 +105,8 @@ export class Workflow implements BlockStorage {
   ) {
     this.machine = new VolumeMachine(db, rpc, logger);
     this.load = new Loader(db);
+    const core: WorkflowCore = { db, rpc, locks, options, logger, machine: this.machine, load: this.load };
+    this.steps = new AttachmentSteps(core);
   }
 
   start(): Promise<void> {
@@ -135,20 +130,6 @@ export class Workflow implements BlockStorage {
   private async applyFor(ctx: RequestContext, event: VolumeEvent, id: string): Promise<readonly Effect[] | null> {
     if (!ctx.isAdmin) await this.load.volumeSummary(ctx, id);
     return this.machine.apply(event, id);
-  }
-
-  /**
-   * OSSA-2023-003: a user may not pull an attachment a compute host is using (it has an
-   * instance and connection_info) out from under it; only a service (Nova) may.
-   */
-  private checkDeletionAllowed(ctx: RequestContext, attachments: Pick<AttachmentRow, 'instance_uuid' | 'connection_info'>[]): void {
-    if (this.isService(ctx)) return;
-    const inUse = attachments.find((a) => a.instance_uuid && a.connection_info);
-    if (inUse) throw errors.novaUsingAttachment(inUse.instance_uuid!);
-  }
-
-  private isService(ctx: RequestContext): boolean {
-    return ctx.isService || this.options.noauthTrustsCallers;
   }
 
   // ---------------------------------------------------------------- volumes
@@ -375,7 +356,7 @@ export class Workflow implements BlockStorage {
     try {
       return await this.rpc.initializeConnection(id, connector, { attachmentId: '', accessMode });
     } catch (err) {
-      throw this.backendError(err, 'Unable to fetch connection information from backend.', id);
+      throw this.steps.backendError(err, 'Unable to fetch connection information from backend.', id);
     }
   }
 
@@ -440,93 +421,27 @@ export class Workflow implements BlockStorage {
     // An administrator may act on any volume, and the storage host answers "not found"
     // before it changes anything, so only other callers need the volume read first.
     if (!ctx.isAdmin) await this.load.volumeSummary(ctx, id);
-    if (!this.isService(ctx)) this.checkDeletionAllowed(ctx, await this.load.liveAttachments(id));
-    await this.terminate(id, connector);
-  }
-
-  private async terminate(id: string, connector: Connector | null): Promise<void> {
-    try {
-      await this.rpc.terminateConnection(id, connector);
-    } catch (err) {
-      throw this.backendError(err, 'Unable to terminate volume connection from backend.', id);
-    }
-    await this.machine.apply('unreserve', id);
+    if (!this.steps.isService(ctx)) this.steps.checkDeletionAllowed(ctx, await this.load.liveAttachments(id));
+    await this.steps.terminate(id, connector);
   }
 
   async detach(ctx: RequestContext, id: string, attachmentId: string | null): Promise<void> {
     // Checked on the volume and attachments read under the lock, which the detach then acts on.
-    await this.detachAttachment(id, attachmentId, (volume, live) => {
+    await this.steps.detachAttachment(id, attachmentId, (volume, live) => {
       if (!visibleTo(ctx, volume)) throw errors.volumeNotFound(id);
-      this.checkDeletionAllowed(ctx, attachmentId ? live.filter((a) => a.id === attachmentId) : live);
+      this.steps.checkDeletionAllowed(ctx, attachmentId ? live.filter((a) => a.id === attachmentId) : live);
       if (volume.status === 'maintenance') throw errors.invalidVolume('The volume cannot be detached in maintenance mode.');
     });
-  }
-
-  private async detachAttachment(
-    id: string,
-    attachmentId: string | null,
-    check?: (volume: { project_id: string; status: string } | null, live: AttachmentRow[]) => void,
-  ): Promise<void> {
-    await this.locks.run(id, async () => {
-      const { volume, live } = await this.load.volumeWithLive(id);
-      check?.(volume, live);
-      let target: AttachmentRow | undefined;
-      if (attachmentId) {
-        target = live.find((a) => a.id === attachmentId);
-        // Cinder: an unknown attachment still settles the volume's status, and succeeds.
-        if (!target) return this.recomputeStatus(id);
-      } else {
-        if (live.length > 1) throw errors.invalidVolume('Detach volume failed: More than one attachment, but no attachment_id provided.');
-        target = live[0];
-        if (!target) return this.recomputeStatus(id);
-      }
-      await this.releaseAttachment(id, target.id);
-      await this.finishDetach(target.id, id);
-    });
-  }
-
-  private async releaseAttachment(volumeId: string, attachmentId: string): Promise<void> {
-    try {
-      await this.rpc.releaseAttachment(volumeId, attachmentId);
-    } catch (err) {
-      await this.db.updateTable('volume_attachment').set({ attach_status: 'error_detaching' }).where('id', '=', attachmentId).execute();
-      throw this.backendError(err, 'Unable to terminate volume connection from backend.', volumeId);
-    }
-  }
-
-  /**
-   * Cinder's finish_detach: the attachment is soft-deleted and the volume takes its status
-   * from what remains, in one commit.
-   */
-  private async finishDetach(attachmentId: string, volumeId: string): Promise<void> {
-    await inTransaction(this.db, async (trx) => {
-      const now = nowTimestamp();
-      await Q.finishDetach(trx, now, attachmentId);
-      await Q.deleteAdminMeta(trx, volumeId, 'attached_mode');
-      await Q.recomputeStatus(trx, now, volumeId);
-    });
-  }
-
-  /**
-   * Cinder's volume_detached: the volume takes the alphabetically first attach_status of
-   * its remaining attachments that are not errors (attached < attaching < detaching <
-   * reserved; status follows, attached meaning in-use), or available/detached when none
-   * remain, except that a migrating or uploading volume keeps its status. One UPDATE, so
-   * the attachments are read by the statement that writes and a concurrent detach of
-   * another attachment cannot leave a stale answer behind.
-   */
-  private async recomputeStatus(volumeId: string): Promise<void> {
-    await Q.recomputeStatus(this.db, nowTimestamp(), volumeId);
   }
 
   async forceDetach(ctx: RequestContext, id: string, connector: Connector | null, attachmentId: string | null): Promise<void> {
     requireAdmin(ctx, 'volume_extension:volume_admin_actions:force_detach');
     await this.load.volumeRow(ctx, id);
     const live = await this.load.liveAttachments(id);
-    this.checkDeletionAllowed(ctx, attachmentId ? live.filter((a) => a.id === attachmentId) : live);
-    await this.terminate(id, connector);
+    this.steps.checkDeletionAllowed(ctx, attachmentId ? live.filter((a) => a.id === attachmentId) : live);
+    await this.steps.terminate(id, connector);
     try {
-      await this.detachAttachment(id, attachmentId);
+      await this.steps.detachAttachment(id, attachmentId);
     } catch (err) {
       if (err instanceof CinderError && (err.code === 'ATTACHMENT_NOT_FOUND' || err.code === 'INVALID_VOLUME')) {
         const type = err.code === 'ATTACHMENT_NOT_FOUND' ? 'VolumeAttachmentNotFound' : 'InvalidVolume';
@@ -567,8 +482,8 @@ export class Workflow implements BlockStorage {
         // Unlike Cinder, the hosts' access goes too: a volume reset to detached can be
         // attached elsewhere next, and must not still be reachable from the old host.
         await this.rpc.revokeAll(id);
-        for (const attachment of live) await this.finishDetach(attachment.id, id);
-        await this.recomputeStatus(id);
+        for (const attachment of live) await this.steps.finishDetach(attachment.id, id);
+        await this.steps.recomputeStatus(id);
       }
     });
   }
@@ -603,16 +518,16 @@ export class Workflow implements BlockStorage {
     }
     if (!isEmptyConnector(req.connector)) {
       try {
-        attachment = await this.locks.run(volumeId, () => this.connectAttachment(attachmentId, volumeId, req.connector!));
+        attachment = await this.locks.run(volumeId, () => this.steps.connectAttachment(attachmentId, volumeId, req.connector!));
       } catch (err) {
         // Cinder removes the half-made attachment before reporting the failure.
         await this.locks.run(volumeId, async () => {
           await this.rpc.releaseAttachment(volumeId, attachmentId).catch(() => undefined);
-          await this.finishDetach(attachmentId, volumeId);
+          await this.steps.finishDetach(attachmentId, volumeId);
         });
         if (err instanceof CinderError && (err.code === 'INVALID_VOLUME' || err.code === 'POLICY')) throw err;
         if (err instanceof CinderError) throw errors.backend(`Unable to create attachment for volume (${err.message}).`);
-        throw this.backendError(err, 'Unable to create attachment for volume.', volumeId);
+        throw this.steps.backendError(err, 'Unable to create attachment for volume.', volumeId);
       }
     }
     return toAttachmentRecord(attachment);
@@ -627,57 +542,15 @@ export class Workflow implements BlockStorage {
     return live.some((a) => a.instance_uuid === instanceUuid);
   }
 
-  /**
-   * attachment_update's storage step and its bookkeeping; the caller holds the volume lock.
-   * Resolves to the attachment as it now stands.
-   */
-  private async connectAttachment(attachmentId: string, volumeId: string, connector: Connector): Promise<AttachmentRow> {
-    const { volume, live } = await this.load.volumeWithLive(volumeId);
-    if (!volume) throw errors.volumeNotFound(volumeId);
-    if (volume.status.includes('error')) {
-      throw errors.invalidVolume(
-        `Volume attachments can not be updated if the volume is in an error state. The Volume ${volumeId} currently has a status of: ${volume.status} `,
-      );
-    }
-    if (volume.multiattach === 0 && live.length > 1 && live.some((a) => a.connection_info !== null)) {
-      throw errors.invalidVolume(`duplicate connectors detected on volume ${volumeId}`);
-    }
-    const attachment = live.find((a) => a.id === attachmentId);
-    if (!attachment) throw errors.attachmentNotFound(attachmentId);
-    const requested = connector['mode'] === 'ro' ? 'ro' : 'rw';
-    const mode: 'rw' | 'ro' = attachment.attach_mode === 'null' ? requested : (attachment.attach_mode as 'rw' | 'ro');
-    const info = await this.rpc.initializeConnection(volumeId, { ...connector, mode }, { attachmentId, accessMode: mode });
-    const flat = { ...info.data, driver_volume_type: info.driver_volume_type, attachment_id: attachmentId };
-    const host = connector['host'];
-    const mountpoint = connector['mountpoint'];
-    // The attachment's new state and the volume's are one commit.
-    return inTransaction(this.db, async (trx) => {
-      const now = nowTimestamp();
-      const { rows } = await Q.connectAttachment(
-        trx,
-        JSON.stringify({ ...connector, mode }),
-        JSON.stringify(flat),
-        typeof host === 'string' ? host : '',
-        typeof mountpoint === 'string' ? mountpoint : 'na',
-        mode,
-        now,
-        now,
-        attachmentId,
-      );
-      await this.machine.apply('attachment_connect', volumeId, trx);
-      return rows[0]!;
-    });
-  }
-
   async updateAttachment(ctx: RequestContext, id: string, connector: Connector): Promise<AttachmentRecord> {
     const { volume_id: volumeId } = await this.load.attachmentAccess(ctx, id);
     if (typeof connector['host'] !== 'string') throw errors.backend('Unable to update the attachment.');
     try {
-      return toAttachmentRecord(await this.locks.run(volumeId, () => this.connectAttachment(id, volumeId, connector)));
+      return toAttachmentRecord(await this.locks.run(volumeId, () => this.steps.connectAttachment(id, volumeId, connector)));
     } catch (err) {
       if (err instanceof CinderError && err.code === 'POLICY') throw err;
       if (err instanceof CinderError) throw errors.backend(`Unable to update attachment.(${err.message}).`);
-      throw this.backendError(err, 'Unable to update the attachment.', volumeId);
+      throw this.steps.backendError(err, 'Unable to update the attachment.', volumeId);
     }
   }
 
@@ -693,14 +566,14 @@ export class Workflow implements BlockStorage {
 
   async deleteAttachment(ctx: RequestContext, id: string): Promise<AttachmentRecord[]> {
     const attachment = await this.load.attachmentAccess(ctx, id);
-    this.checkDeletionAllowed(ctx, [attachment]);
+    this.steps.checkDeletionAllowed(ctx, [attachment]);
     const volumeId = attachment.volume_id;
     const remaining = await this.locks.run(volumeId, async () => {
       const live = await this.load.liveAttachments(volumeId);
       // A concurrent delete of the same attachment got there first.
       if (!live.some((a) => a.id === id)) throw errors.attachmentNotFound(id);
-      await this.releaseAttachment(volumeId, id);
-      await this.finishDetach(id, volumeId);
+      await this.steps.releaseAttachment(volumeId, id);
+      await this.steps.finishDetach(id, volumeId);
       // Detaching one attachment changes none of the others.
       return live.filter((a) => a.id !== id);
     });
@@ -961,14 +834,5 @@ export class Workflow implements BlockStorage {
       .where('key', '=', key)
       .executeTakeFirst();
     if (Number(result.numDeletedRows) === 0) throw errors.notFound(`Volume Type ${type.id} has no extra specs with key ${key}.`);
-  }
-
-  // ---------------------------------------------------------------- errors
-
-  /** Request errors pass through; anything else is logged and reported in Cinder's words for the door used. */
-  private backendError(err: unknown, message: string, volumeId: string): CinderError {
-    if (err instanceof CinderError) return err;
-    this.logger.error({ volumeId, err: (err as Error).message }, message);
-    return errors.backend(message);
   }
 }

@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Kysely, Transaction } from 'kysely';
 import type { Logger } from 'pino';
-import type { AttachmentRow, Database, SnapshotRow, VolumeRow, VolumeUpdate } from '../db/schema.js';
+import type { Database, SnapshotRow, VolumeRow, VolumeUpdate } from '../db/schema.js';
 import { nowTimestamp, parseTimestamp, UNTOUCHED_VOLUME_COLUMNS } from '../db/schema.js';
 import { DEFAULT_VOLUME_TYPE } from '../db/migrations/0001_initial.js';
 import { inTransaction } from '../db/prepared.js';
@@ -14,25 +14,17 @@ import { CinderError, errors } from '../errors.js';
 import type { KeyedLocks } from '../db/keyed-lock.js';
 import type { VolumeRpc } from '../rpc/rpc.js';
 import { AttachmentSteps } from './attachment-steps.js';
+import { AttachmentsApi } from './attachments-api.js';
 import { UUID_RE, type WorkflowCore, type WorkflowOptions } from './core.js';
 import { countStatuses, listServices, type StatusCounts } from './inventory.js';
 import { LegacyActions } from './legacy-actions.js';
-import {
-  compileAttachmentFilters,
-  compileVolumeFilters,
-  conditionsExpression,
-  attachmentSort,
-  paginate,
-  volumeSort,
-} from './listing.js';
+import { compileVolumeFilters, conditionsExpression, paginate, volumeSort } from './listing.js';
 import { Q } from './queries.js';
 import { Loader, requireAdmin } from './loading.js';
 import { VolumeMachine } from './machine.js';
-import { toAttachmentRecord } from './records.js';
 import type { BlockStorage } from './service.js';
 import { deleteRejected, transition, type VolumeEvent } from './states.js';
 import {
-  type AttachMode,
   type AttachmentRecord,
   type ConnectionInfo,
   type Connector,
@@ -74,21 +66,18 @@ function snapshotRecord(row: SnapshotRow): SnapshotRecord {
 }
 
 
-function isEmptyConnector(connector: Connector | null | undefined): boolean {
-  return !connector || Object.keys(connector).length === 0;
-}
-
 export class Workflow implements BlockStorage {
   private readonly machine: VolumeMachine;
   private readonly load: Loader;
   private readonly steps: AttachmentSteps;
   private readonly legacy: LegacyActions;
+  private readonly attachments: AttachmentsApi;
 
   constructor(
     private readonly db: Kysely<Database>,
     private readonly rpc: VolumeRpc,
     /** One volume's multi-step sequences take turns under its lock, in every process sharing the database. */
-    private readonly locks: KeyedLocks,
+    locks: KeyedLocks,
     private readonly options: WorkflowOptions,
     private readonly logger: Logger,
   ) {
@@ -97,6 +86,7 @@ export class Workflow implements BlockStorage {
     const core: WorkflowCore = { db, rpc, locks, options, logger, machine: this.machine, load: this.load };
     this.steps = new AttachmentSteps(core);
     this.legacy = new LegacyActions(core, this.steps);
+    this.attachments = new AttachmentsApi(core, this.steps);
   }
 
   start(): Promise<void> {
@@ -364,94 +354,20 @@ export class Workflow implements BlockStorage {
 
   // ---------------------------------------------------------------- attachments API
 
-  async createAttachment(ctx: RequestContext, req: CreateAttachmentRequest): Promise<AttachmentRecord> {
-    const { volume } = await this.load.visibleVolumeWithLive(ctx, req.volumeId);
-    const volumeId = req.volumeId;
-    if (volume.status.includes('error')) {
-      throw errors.invalidVolume(
-        `Volume attachments can not be created if the volume is in an error state. The Volume ${volumeId} currently has a status of: ${volume.status} `,
-      );
-    }
-    const mode: AttachMode = volume.readonly === 'True' ? 'ro' : (req.mode ?? 'null');
-    const attachmentId = randomUUID();
-    const instance = req.instanceUuid ?? null;
-    const insert = async (db: Kysely<Database>) => {
-      const { rows } = await Q.insertAttachment(db, attachmentId, volumeId, instance, null, null, 'reserved', mode, nowTimestamp());
-      return rows[0]!;
-    };
-    let attachment: AttachmentRow;
-    try {
-      // The reservation and its attachment row are one commit.
-      attachment = await inTransaction(this.db, async (trx) => {
-        await this.machine.apply('attachment_reserve', volumeId, trx);
-        return insert(trx);
-      });
-    } catch (err) {
-      if (!(await this.sameInstanceOverride(err, volumeId, instance))) throw err;
-      attachment = await insert(this.db);
-    }
-    if (!isEmptyConnector(req.connector)) {
-      try {
-        attachment = await this.locks.run(volumeId, () => this.steps.connectAttachment(attachmentId, volumeId, req.connector!));
-      } catch (err) {
-        // Cinder removes the half-made attachment before reporting the failure.
-        await this.locks.run(volumeId, async () => {
-          await this.rpc.releaseAttachment(volumeId, attachmentId).catch(() => undefined);
-          await this.steps.finishDetach(attachmentId, volumeId);
-        });
-        if (err instanceof CinderError && (err.code === 'INVALID_VOLUME' || err.code === 'POLICY')) throw err;
-        if (err instanceof CinderError) throw errors.backend(`Unable to create attachment for volume (${err.message}).`);
-        throw this.steps.backendError(err, 'Unable to create attachment for volume.', volumeId);
-      }
-    }
-    return toAttachmentRecord(attachment);
+  createAttachment(ctx: RequestContext, req: CreateAttachmentRequest): Promise<AttachmentRecord> {
+    return this.attachments.createAttachment(ctx, req);
   }
 
-  /** LP#1694530: a server moving between hosts needs a second reservation of its volume. */
-  private async sameInstanceOverride(err: unknown, volumeId: string, instanceUuid: string | null): Promise<boolean> {
-    if (!(err instanceof CinderError) || err.code !== 'INVALID_VOLUME' || !instanceUuid) return false;
-    const state = await this.machine.volumeState(volumeId);
-    if (!state || !['in-use', 'reserved'].includes(state.status)) return false;
-    const live = await this.load.liveAttachments(volumeId);
-    return live.some((a) => a.instance_uuid === instanceUuid);
+  updateAttachment(ctx: RequestContext, id: string, connector: Connector): Promise<AttachmentRecord> {
+    return this.attachments.updateAttachment(ctx, id, connector);
   }
 
-  async updateAttachment(ctx: RequestContext, id: string, connector: Connector): Promise<AttachmentRecord> {
-    const { volume_id: volumeId } = await this.load.attachmentAccess(ctx, id);
-    if (typeof connector['host'] !== 'string') throw errors.backend('Unable to update the attachment.');
-    try {
-      return toAttachmentRecord(await this.locks.run(volumeId, () => this.steps.connectAttachment(id, volumeId, connector)));
-    } catch (err) {
-      if (err instanceof CinderError && err.code === 'POLICY') throw err;
-      if (err instanceof CinderError) throw errors.backend(`Unable to update attachment.(${err.message}).`);
-      throw this.steps.backendError(err, 'Unable to update the attachment.', volumeId);
-    }
+  completeAttachment(ctx: RequestContext, id: string): Promise<void> {
+    return this.attachments.completeAttachment(ctx, id);
   }
 
-  async completeAttachment(ctx: RequestContext, id: string): Promise<void> {
-    const { volume_id: volumeId } = await this.load.attachmentAccess(ctx, id);
-    await this.locks.run(volumeId, () =>
-      inTransaction(this.db, async (trx) => {
-        await Q.completeAttachment(trx, nowTimestamp(), id);
-        await this.machine.apply('attachment_complete', volumeId, trx);
-      }),
-    );
-  }
-
-  async deleteAttachment(ctx: RequestContext, id: string): Promise<AttachmentRecord[]> {
-    const attachment = await this.load.attachmentAccess(ctx, id);
-    this.steps.checkDeletionAllowed(ctx, [attachment]);
-    const volumeId = attachment.volume_id;
-    const remaining = await this.locks.run(volumeId, async () => {
-      const live = await this.load.liveAttachments(volumeId);
-      // A concurrent delete of the same attachment got there first.
-      if (!live.some((a) => a.id === id)) throw errors.attachmentNotFound(id);
-      await this.steps.releaseAttachment(volumeId, id);
-      await this.steps.finishDetach(id, volumeId);
-      // Detaching one attachment changes none of the others.
-      return live.filter((a) => a.id !== id);
-    });
-    return remaining.map(toAttachmentRecord);
+  deleteAttachment(ctx: RequestContext, id: string): Promise<AttachmentRecord[]> {
+    return this.attachments.deleteAttachment(ctx, id);
   }
 
   // ---------------------------------------------------------------- snapshots
@@ -583,24 +499,12 @@ export class Workflow implements BlockStorage {
     return countStatuses(this.db);
   }
 
-  async getAttachment(ctx: RequestContext, id: string): Promise<AttachmentRecord> {
-    return toAttachmentRecord(await this.load.attachmentRow(ctx, id));
+  getAttachment(ctx: RequestContext, id: string): Promise<AttachmentRecord> {
+    return this.attachments.getAttachment(ctx, id);
   }
 
-  async listAttachments(ctx: RequestContext, query: ListQuery): Promise<{ attachments: AttachmentRecord[]; count: number }> {
-    const filters = compileAttachmentFilters(query.filters, ctx);
-    if (filters.impossible) return { attachments: [], count: 0 };
-    const order = attachmentSort(query.sort);
-    let q = this.db
-      .selectFrom('volume_attachment as a')
-      .innerJoin('volumes as v', 'v.id', 'a.volume_id')
-      .selectAll('a')
-      .where('a.deleted', '=', 0);
-    if (!(ctx.isAdmin && query.allTenants)) q = q.where('v.project_id', '=', ctx.projectId);
-    if (filters.conditions.length > 0) q = q.where((eb) => conditionsExpression(eb, 'a', filters.conditions));
-    for (const o of order) q = q.orderBy(`a.${o.column}`, o.dir);
-    const rows = await q.execute();
-    return { attachments: paginate(rows, query).map(toAttachmentRecord), count: rows.length };
+  listAttachments(ctx: RequestContext, query: ListQuery): Promise<{ attachments: AttachmentRecord[]; count: number }> {
+    return this.attachments.listAttachments(ctx, query);
   }
 
   // ---------------------------------------------------------------- volume types

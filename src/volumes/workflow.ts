@@ -10,12 +10,12 @@ import type { Database, SnapshotRow, VolumeRow, VolumeUpdate } from '../db/schem
 import { nowTimestamp, UNTOUCHED_VOLUME_COLUMNS } from '../db/schema.js';
 import { DEFAULT_VOLUME_TYPE } from '../db/migrations/0001_initial.js';
 import { inTransaction } from '../db/prepared.js';
-import { CinderError, errors } from '../errors.js';
+import { errors } from '../errors.js';
 import type { KeyedLocks } from '../db/keyed-lock.js';
 import type { VolumeRpc } from '../rpc/rpc.js';
 import { AttachmentSteps } from './attachment-steps.js';
 import { AttachmentsApi } from './attachments-api.js';
-import { UUID_RE, type WorkflowCore, type WorkflowOptions } from './core.js';
+import type { WorkflowCore, WorkflowOptions } from './core.js';
 import { countStatuses, listServices, type StatusCounts } from './inventory.js';
 import { LegacyActions } from './legacy-actions.js';
 import { compileVolumeFilters, conditionsExpression, paginate, volumeSort } from './listing.js';
@@ -43,6 +43,7 @@ import {
   type VolumeRecord,
   type VolumeTypeRecord,
 } from './types.js';
+import { VolumeTypes } from './volume-types.js';
 
 export type { WorkflowOptions } from './core.js';
 
@@ -53,6 +54,7 @@ export class Workflow implements BlockStorage {
   private readonly legacy: LegacyActions;
   private readonly attachments: AttachmentsApi;
   private readonly snapshots: Snapshots;
+  private readonly types: VolumeTypes;
 
   constructor(
     private readonly db: Kysely<Database>,
@@ -69,6 +71,7 @@ export class Workflow implements BlockStorage {
     this.legacy = new LegacyActions(core, this.steps);
     this.attachments = new AttachmentsApi(core, this.steps);
     this.snapshots = new Snapshots(core);
+    this.types = new VolumeTypes(core);
   }
 
   start(): Promise<void> {
@@ -95,7 +98,7 @@ export class Workflow implements BlockStorage {
     // A volume from a snapshot is made where the snapshot's volume lives, like a clone.
     const source = snapshot ? await this.snapshotVolume(snapshot) : req.sourceVolid ? await this.cloneSource(ctx, req.sourceVolid, req.size) : null;
     // A copy has its source's type unless another is asked for, which must then be the same.
-    const type = await this.resolveType(req.volumeType ?? source?.volume_type_id ?? DEFAULT_VOLUME_TYPE);
+    const type = await this.types.resolveType(req.volumeType ?? source?.volume_type_id ?? DEFAULT_VOLUME_TYPE);
     if (source && type.id !== source.volume_type_id) {
       const of = snapshot ? 'snapshot' : 'source volume';
       throw errors.invalidInput(`Invalid volume_type provided: ${req.volumeType} (requested type is not compatible; either match ${of}, or omit type argument).`);
@@ -402,108 +405,31 @@ export class Workflow implements BlockStorage {
 
   // ---------------------------------------------------------------- volume types
 
-  private async typeRecord(row: { id: string; name: string; description: string | null; is_public: number }): Promise<VolumeTypeRecord> {
-    const specs = await this.db.selectFrom('volume_type_extra_specs').selectAll().where('volume_type_id', '=', row.id).execute();
-    return {
-      id: row.id,
-      name: row.name,
-      description: row.description,
-      isPublic: row.is_public === 1,
-      extraSpecs: Object.fromEntries(specs.map((s) => [s.key, s.value])),
-    };
-  }
-
-  private async resolveType(idOrName: string): Promise<VolumeTypeRecord> {
-    const row = await this.db
-      .selectFrom('volume_types')
-      .selectAll()
-      .where((eb) => eb.or([eb('id', '=', idOrName), eb('name', '=', idOrName)]))
-      .executeTakeFirst();
-    if (row) return this.typeRecord(row);
-    if (UUID_RE.test(idOrName)) throw errors.volumeTypeNotFound(idOrName);
-    throw new CinderError('VOLUME_TYPE_NOT_FOUND', `Volume type with name ${idOrName} could not be found.`);
-  }
-
-  async createVolumeType(
+  createVolumeType(
     ctx: RequestContext,
     req: { name: string; description?: string | null; isPublic?: boolean; extraSpecs?: Record<string, string> },
   ): Promise<VolumeTypeRecord> {
-    requireAdmin(ctx, 'volume_extension:types_manage');
-    const id = randomUUID();
-    const taken = await this.db.selectFrom('volume_types').select('id').where('name', '=', req.name).executeTakeFirst();
-    if (taken) throw errors.conflict(`Volume Type ${req.name} already exists.`);
-    try {
-      await this.db.transaction().execute(async (trx) => {
-        await trx
-          .insertInto('volume_types')
-          .values({ id, name: req.name, description: req.description ?? null, is_public: req.isPublic === false ? 0 : 1, created_at: nowTimestamp() })
-          .execute();
-        const specs = Object.entries(req.extraSpecs ?? {});
-        if (specs.length > 0) {
-          await trx
-            .insertInto('volume_type_extra_specs')
-            .values(specs.map(([key, value]) => ({ volume_type_id: id, key, value: String(value) })))
-            .execute();
-        }
-      });
-    } catch (err) {
-      // The unique name constraint decides a race between two creates of one name.
-      if (await this.db.selectFrom('volume_types').select('id').where('name', '=', req.name).executeTakeFirst()) {
-        throw errors.conflict(`Volume Type ${req.name} already exists.`);
-      }
-      throw err;
-    }
-    return this.getVolumeType(ctx, id);
+    return this.types.createVolumeType(ctx, req);
   }
 
-  async listVolumeTypes(_ctx: RequestContext): Promise<VolumeTypeRecord[]> {
-    const rows = await this.db.selectFrom('volume_types').selectAll().orderBy('created_at').orderBy('id').execute();
-    return Promise.all(rows.map((r) => this.typeRecord(r)));
+  listVolumeTypes(ctx: RequestContext): Promise<VolumeTypeRecord[]> {
+    return this.types.listVolumeTypes(ctx);
   }
 
-  async getVolumeType(_ctx: RequestContext, idOrName: string): Promise<VolumeTypeRecord> {
-    const row = await this.db
-      .selectFrom('volume_types')
-      .selectAll()
-      .where((eb) => eb.or([eb('id', '=', idOrName), eb('name', '=', idOrName)]))
-      .executeTakeFirst();
-    if (!row) throw errors.volumeTypeNotFound(idOrName);
-    return this.typeRecord(row);
+  getVolumeType(ctx: RequestContext, idOrName: string): Promise<VolumeTypeRecord> {
+    return this.types.getVolumeType(ctx, idOrName);
   }
 
-  async deleteVolumeType(ctx: RequestContext, id: string): Promise<void> {
-    requireAdmin(ctx, 'volume_extension:types_manage');
-    const type = await this.getVolumeType(ctx, id);
-    if (type.name === DEFAULT_VOLUME_TYPE) throw errors.badRequest('Default volume type can not be deleted.');
-    const used = await this.db.selectFrom('volumes').select('id').where('volume_type_id', '=', type.id).executeTakeFirst();
-    if (used) throw errors.badRequest(`Volume Type ${type.id} deletion is not allowed with volumes present with the type.`);
-    await this.db.transaction().execute(async (trx) => {
-      await trx.deleteFrom('volume_type_extra_specs').where('volume_type_id', '=', type.id).execute();
-      await trx.deleteFrom('volume_types').where('id', '=', type.id).execute();
-    });
+  deleteVolumeType(ctx: RequestContext, id: string): Promise<void> {
+    return this.types.deleteVolumeType(ctx, id);
   }
 
-  async setExtraSpecs(ctx: RequestContext, typeId: string, specs: Record<string, string>): Promise<Record<string, string>> {
-    requireAdmin(ctx, 'volume_extension:types_extra_specs:create');
-    const type = await this.getVolumeType(ctx, typeId);
-    for (const [key, value] of Object.entries(specs)) {
-      await this.db
-        .insertInto('volume_type_extra_specs')
-        .values({ volume_type_id: type.id, key, value: String(value) })
-        .onConflict((oc) => oc.columns(['volume_type_id', 'key']).doUpdateSet({ value: String(value) }))
-        .execute();
-    }
-    return (await this.getVolumeType(ctx, type.id)).extraSpecs;
+  setExtraSpecs(ctx: RequestContext, typeId: string, specs: Record<string, string>): Promise<Record<string, string>> {
+    return this.types.setExtraSpecs(ctx, typeId, specs);
   }
 
-  async deleteExtraSpec(ctx: RequestContext, typeId: string, key: string): Promise<void> {
-    requireAdmin(ctx, 'volume_extension:types_extra_specs:delete');
-    const type = await this.getVolumeType(ctx, typeId);
-    const result = await this.db
-      .deleteFrom('volume_type_extra_specs')
-      .where('volume_type_id', '=', type.id)
-      .where('key', '=', key)
-      .executeTakeFirst();
-    if (Number(result.numDeletedRows) === 0) throw errors.notFound(`Volume Type ${type.id} has no extra specs with key ${key}.`);
+  deleteExtraSpec(ctx: RequestContext, typeId: string, key: string): Promise<void> {
+    return this.types.deleteExtraSpec(ctx, typeId, key);
   }
+
 }

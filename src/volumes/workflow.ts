@@ -16,13 +16,14 @@ import type { VolumeRpc } from '../rpc/rpc.js';
 import { AttachmentSteps } from './attachment-steps.js';
 import { AttachmentsApi } from './attachments-api.js';
 import type { WorkflowCore, WorkflowOptions } from './core.js';
-import { countStatuses, listServices, type StatusCounts } from './inventory.js';
+import { countStatuses, type StatusCounts } from './inventory.js';
 import { LegacyActions } from './legacy-actions.js';
 import { compileVolumeFilters, conditionsExpression, paginate, volumeSort } from './listing.js';
 import { Q } from './queries.js';
 import { Loader, requireAdmin } from './loading.js';
 import { VolumeMachine } from './machine.js';
 import type { BlockStorage } from './service.js';
+import { ServicesAdmin } from './services-admin.js';
 import { DELETABLE_SNAPSHOT, Snapshots } from './snapshots.js';
 import { deleteRejected, transition, type VolumeEvent } from './states.js';
 import {
@@ -55,6 +56,7 @@ export class Workflow implements BlockStorage {
   private readonly attachments: AttachmentsApi;
   private readonly snapshots: Snapshots;
   private readonly types: VolumeTypes;
+  private readonly services: ServicesAdmin;
 
   constructor(
     private readonly db: Kysely<Database>,
@@ -72,6 +74,7 @@ export class Workflow implements BlockStorage {
     this.attachments = new AttachmentsApi(core, this.steps);
     this.snapshots = new Snapshots(core);
     this.types = new VolumeTypes(core);
+    this.services = new ServicesAdmin(core);
   }
 
   start(): Promise<void> {
@@ -377,17 +380,12 @@ export class Workflow implements BlockStorage {
     return this.snapshots.deleteSnapshot(ctx, id);
   }
 
-  async listServices(ctx: RequestContext, filters: { host?: string; binary?: string }): Promise<ServiceRecord[]> {
-    requireAdmin(ctx, 'volume_extension:services:index');
-    return listServices(this.db, filters, this.options.serviceDownTimeMs);
+  listServices(ctx: RequestContext, filters: { host?: string; binary?: string }): Promise<ServiceRecord[]> {
+    return this.services.listServices(ctx, filters);
   }
 
-  async setServiceDisabled(ctx: RequestContext, req: { host: string; binary: string; disabled: boolean; reason?: string }): Promise<void> {
-    requireAdmin(ctx, 'volume_extension:services:update');
-    const set: { disabled: number; disabled_reason?: string } = { disabled: req.disabled ? 1 : 0 };
-    if (req.reason !== undefined) set.disabled_reason = req.reason;
-    const result = await this.db.updateTable('services').set(set).where('host', '=', req.host).where('binary', '=', req.binary).executeTakeFirst();
-    if (Number(result.numUpdatedRows) === 0) throw errors.notFound(`Service ${req.binary} could not be found on host ${req.host}.`);
+  setServiceDisabled(ctx: RequestContext, req: { host: string; binary: string; disabled: boolean; reason?: string }): Promise<void> {
+    return this.services.setServiceDisabled(ctx, req);
   }
 
   /** How many volumes are in each status, and live attachments in each attach_status, over all projects. */

@@ -2,12 +2,13 @@
 // Both doors (the legacy actions and the attachments API) move a volume through the
 // rules of states.ts, each move one conditional UPDATE, and share the same attachment
 // steps (create row, connect, mark attached, finish detach).
+//
+// Workflow only hands each call to the part that does it; the parts share one core
+// (core.ts): the state machine (machine.ts) and the loaders (loading.ts) among them.
 
-import type { Kysely, Transaction } from 'kysely';
+import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
-import type { Database, VolumeUpdate } from '../db/schema.js';
-import { nowTimestamp } from '../db/schema.js';
-import { errors } from '../errors.js';
+import type { Database } from '../db/schema.js';
 import type { KeyedLocks } from '../db/keyed-lock.js';
 import type { VolumeRpc } from '../rpc/rpc.js';
 import { AttachmentSteps } from './attachment-steps.js';
@@ -15,32 +16,31 @@ import { AttachmentsApi } from './attachments-api.js';
 import type { WorkflowCore, WorkflowOptions } from './core.js';
 import { countStatuses, type StatusCounts } from './inventory.js';
 import { LegacyActions } from './legacy-actions.js';
-import { compileVolumeFilters, conditionsExpression, paginate, volumeSort } from './listing.js';
 import { Loader } from './loading.js';
 import { VolumeMachine } from './machine.js';
-import { Q } from './queries.js';
 import type { BlockStorage } from './service.js';
 import { ServicesAdmin } from './services-admin.js';
 import { Snapshots } from './snapshots.js';
-import {
-  type AttachmentRecord,
-  type ConnectionInfo,
-  type Connector,
-  type CreateAttachmentRequest,
-  type CreateSnapshotRequest,
-  type CreateVolumeRequest,
-  type LegacyAttachRequest,
-  type ListQuery,
-  type RequestContext,
-  type ResetStatusRequest,
-  type ServiceRecord,
-  type SnapshotListQuery,
-  type SnapshotRecord,
-  type UpdateVolumeRequest,
-  type VolumeRecord,
-  type VolumeTypeRecord,
+import type {
+  AttachmentRecord,
+  ConnectionInfo,
+  Connector,
+  CreateAttachmentRequest,
+  CreateSnapshotRequest,
+  CreateVolumeRequest,
+  LegacyAttachRequest,
+  ListQuery,
+  RequestContext,
+  ResetStatusRequest,
+  ServiceRecord,
+  SnapshotListQuery,
+  SnapshotRecord,
+  UpdateVolumeRequest,
+  VolumeRecord,
+  VolumeTypeRecord,
 } from './types.js';
 import { VolumeLifecycle } from './volume-lifecycle.js';
+import { VolumeProperties } from './volume-properties.js';
 import { VolumeTypes } from './volume-types.js';
 
 export type { WorkflowOptions } from './core.js';
@@ -48,13 +48,13 @@ export type { WorkflowOptions } from './core.js';
 export class Workflow implements BlockStorage {
   private readonly machine: VolumeMachine;
   private readonly load: Loader;
-  private readonly steps: AttachmentSteps;
+  private readonly lifecycle: VolumeLifecycle;
+  private readonly properties: VolumeProperties;
   private readonly legacy: LegacyActions;
   private readonly attachments: AttachmentsApi;
   private readonly snapshots: Snapshots;
   private readonly types: VolumeTypes;
   private readonly services: ServicesAdmin;
-  private readonly lifecycle: VolumeLifecycle;
 
   constructor(
     private readonly db: Kysely<Database>,
@@ -67,13 +67,14 @@ export class Workflow implements BlockStorage {
     this.machine = new VolumeMachine(db, rpc, logger);
     this.load = new Loader(db);
     const core: WorkflowCore = { db, rpc, locks, options, logger, machine: this.machine, load: this.load };
-    this.steps = new AttachmentSteps(core);
-    this.legacy = new LegacyActions(core, this.steps);
-    this.attachments = new AttachmentsApi(core, this.steps);
-    this.snapshots = new Snapshots(core);
+    const steps = new AttachmentSteps(core);
     this.types = new VolumeTypes(core);
-    this.services = new ServicesAdmin(core);
     this.lifecycle = new VolumeLifecycle(core, this.types);
+    this.properties = new VolumeProperties(core);
+    this.legacy = new LegacyActions(core, steps);
+    this.attachments = new AttachmentsApi(core, steps);
+    this.snapshots = new Snapshots(core);
+    this.services = new ServicesAdmin(core);
   }
 
   start(): Promise<void> {
@@ -90,101 +91,51 @@ export class Workflow implements BlockStorage {
     return this.machine.resumeInterrupted(volumeHost);
   }
 
+  /** How many volumes are in each status, and live attachments in each attach_status, over all projects. */
+  statusCounts(): Promise<StatusCounts> {
+    return countStatuses(this.db);
+  }
+
   // ---------------------------------------------------------------- volumes
 
   createVolume(ctx: RequestContext, req: CreateVolumeRequest): Promise<VolumeRecord> {
     return this.lifecycle.createVolume(ctx, req);
   }
 
-  async getVolume(ctx: RequestContext, id: string): Promise<VolumeRecord> {
-    return this.load.record(await this.load.volumeRow(ctx, id));
-  }
-
-  async listVolumes(ctx: RequestContext, query: ListQuery): Promise<{ volumes: VolumeRecord[]; count: number }> {
-    const filters = compileVolumeFilters(query.filters, ctx);
-    if (filters.impossible) return { volumes: [], count: 0 };
-    const order = volumeSort(query.sort);
-    let q = this.db.selectFrom('volumes as v').selectAll('v');
-    if (!(ctx.isAdmin && query.allTenants)) q = q.where('v.project_id', '=', ctx.projectId);
-    if (filters.conditions.length > 0) q = q.where((eb) => conditionsExpression(eb, 'v', filters.conditions));
-    for (const [key, value] of Object.entries(filters.metadata)) {
-      q = q.where((eb) =>
-        eb.exists(
-          eb
-            .selectFrom('volume_metadata as m')
-            .select('m.key')
-            .whereRef('m.volume_id', '=', 'v.id')
-            .where('m.key', '=', key)
-            .where('m.value', '=', value),
-        ),
-      );
-    }
-    for (const o of order) q = q.orderBy(`v.${o.column}`, o.dir);
-    const rows = await q.execute();
-    const page = paginate(rows, query);
-    return { volumes: await this.load.records(page), count: rows.length };
-  }
-
-  async updateVolume(ctx: RequestContext, id: string, patch: UpdateVolumeRequest): Promise<VolumeRecord> {
-    const row = await this.load.volumeRow(ctx, id);
-    if (row.status === 'maintenance') throw errors.invalidVolume('The volume cannot be updated during maintenance.');
-    const set: VolumeUpdate = { updated_at: nowTimestamp() };
-    if (patch.name !== undefined) set.display_name = patch.name;
-    if (patch.description !== undefined) set.display_description = patch.description;
-    await this.db.transaction().execute(async (trx) => {
-      await trx.updateTable('volumes').set(set).where('id', '=', id).execute();
-      if (patch.metadata) await this.writeMetadata(trx, id, patch.metadata, true);
-    });
-    return this.getVolume(ctx, id);
+  extendVolume(ctx: RequestContext, id: string, newSize: number, opts: { allowAttached: boolean }): Promise<void> {
+    return this.lifecycle.extendVolume(ctx, id, newSize, opts);
   }
 
   deleteVolume(ctx: RequestContext, id: string, opts: { force: boolean; cascade: boolean }): Promise<void> {
     return this.lifecycle.deleteVolume(ctx, id, opts);
   }
 
-  extendVolume(ctx: RequestContext, id: string, newSize: number, opts: { allowAttached: boolean }): Promise<void> {
-    return this.lifecycle.extendVolume(ctx, id, newSize, opts);
+  getVolume(ctx: RequestContext, id: string): Promise<VolumeRecord> {
+    return this.properties.getVolume(ctx, id);
   }
 
-  async setBootable(ctx: RequestContext, id: string, bootable: boolean): Promise<void> {
-    await this.load.volumeRow(ctx, id);
-    await this.db
-      .updateTable('volumes')
-      .set({ bootable: bootable ? 1 : 0, updated_at: nowTimestamp() })
-      .where('id', '=', id)
-      .execute();
+  listVolumes(ctx: RequestContext, query: ListQuery): Promise<{ volumes: VolumeRecord[]; count: number }> {
+    return this.properties.listVolumes(ctx, query);
   }
 
-  async updateReadonlyFlag(ctx: RequestContext, id: string, readonly: boolean): Promise<void> {
-    const row = await this.load.volumeRow(ctx, id);
-    if (row.status !== 'available') {
-      throw errors.invalidVolume(`Volume ${id} status must be available to update readonly flag, but current status is: ${row.status}.`);
-    }
-    await Q.setAdminMeta(this.db, id, 'readonly', readonly ? 'True' : 'False');
+  updateVolume(ctx: RequestContext, id: string, patch: UpdateVolumeRequest): Promise<VolumeRecord> {
+    return this.properties.updateVolume(ctx, id, patch);
   }
 
-  async setMetadata(ctx: RequestContext, id: string, metadata: Record<string, string>, replace: boolean): Promise<Record<string, string>> {
-    await this.load.volumeRow(ctx, id);
-    await this.db.transaction().execute((trx) => this.writeMetadata(trx, id, metadata, replace));
-    const rows = await this.db.selectFrom('volume_metadata').selectAll().where('volume_id', '=', id).orderBy('key').execute();
-    return Object.fromEntries(rows.map((r) => [r.key, r.value]));
+  setBootable(ctx: RequestContext, id: string, bootable: boolean): Promise<void> {
+    return this.properties.setBootable(ctx, id, bootable);
   }
 
-  private async writeMetadata(trx: Transaction<Database>, id: string, metadata: Record<string, string>, replace: boolean) {
-    if (replace) await trx.deleteFrom('volume_metadata').where('volume_id', '=', id).execute();
-    for (const [key, value] of Object.entries(metadata)) {
-      await trx
-        .insertInto('volume_metadata')
-        .values({ volume_id: id, key, value: String(value) })
-        .onConflict((oc) => oc.columns(['volume_id', 'key']).doUpdateSet({ value: String(value) }))
-        .execute();
-    }
+  updateReadonlyFlag(ctx: RequestContext, id: string, readonly: boolean): Promise<void> {
+    return this.properties.updateReadonlyFlag(ctx, id, readonly);
   }
 
-  async deleteMetadataKey(ctx: RequestContext, id: string, key: string): Promise<void> {
-    await this.load.volumeRow(ctx, id);
-    const result = await this.db.deleteFrom('volume_metadata').where('volume_id', '=', id).where('key', '=', key).executeTakeFirst();
-    if (Number(result.numDeletedRows) === 0) throw errors.notFound(`Volume ${id} has no metadata with key ${key}.`);
+  setMetadata(ctx: RequestContext, id: string, metadata: Record<string, string>, replace: boolean): Promise<Record<string, string>> {
+    return this.properties.setMetadata(ctx, id, metadata, replace);
+  }
+
+  deleteMetadataKey(ctx: RequestContext, id: string, key: string): Promise<void> {
+    return this.properties.deleteMetadataKey(ctx, id, key);
   }
 
   // ---------------------------------------------------------------- legacy actions
@@ -247,6 +198,14 @@ export class Workflow implements BlockStorage {
     return this.attachments.deleteAttachment(ctx, id);
   }
 
+  getAttachment(ctx: RequestContext, id: string): Promise<AttachmentRecord> {
+    return this.attachments.getAttachment(ctx, id);
+  }
+
+  listAttachments(ctx: RequestContext, query: ListQuery): Promise<{ attachments: AttachmentRecord[]; count: number }> {
+    return this.attachments.listAttachments(ctx, query);
+  }
+
   // ---------------------------------------------------------------- snapshots
 
   createSnapshot(ctx: RequestContext, req: CreateSnapshotRequest): Promise<SnapshotRecord> {
@@ -267,27 +226,6 @@ export class Workflow implements BlockStorage {
 
   deleteSnapshot(ctx: RequestContext, id: string): Promise<void> {
     return this.snapshots.deleteSnapshot(ctx, id);
-  }
-
-  listServices(ctx: RequestContext, filters: { host?: string; binary?: string }): Promise<ServiceRecord[]> {
-    return this.services.listServices(ctx, filters);
-  }
-
-  setServiceDisabled(ctx: RequestContext, req: { host: string; binary: string; disabled: boolean; reason?: string }): Promise<void> {
-    return this.services.setServiceDisabled(ctx, req);
-  }
-
-  /** How many volumes are in each status, and live attachments in each attach_status, over all projects. */
-  statusCounts(): Promise<StatusCounts> {
-    return countStatuses(this.db);
-  }
-
-  getAttachment(ctx: RequestContext, id: string): Promise<AttachmentRecord> {
-    return this.attachments.getAttachment(ctx, id);
-  }
-
-  listAttachments(ctx: RequestContext, query: ListQuery): Promise<{ attachments: AttachmentRecord[]; count: number }> {
-    return this.attachments.listAttachments(ctx, query);
   }
 
   // ---------------------------------------------------------------- volume types
@@ -319,4 +257,13 @@ export class Workflow implements BlockStorage {
     return this.types.deleteExtraSpec(ctx, typeId, key);
   }
 
+  // ---------------------------------------------------------------- services
+
+  listServices(ctx: RequestContext, filters: { host?: string; binary?: string }): Promise<ServiceRecord[]> {
+    return this.services.listServices(ctx, filters);
+  }
+
+  setServiceDisabled(ctx: RequestContext, req: { host: string; binary: string; disabled: boolean; reason?: string }): Promise<void> {
+    return this.services.setServiceDisabled(ctx, req);
+  }
 }

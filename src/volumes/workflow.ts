@@ -2,1240 +2,93 @@
 // Both doors (the legacy actions and the attachments API) move a volume through the
 // rules of states.ts, each move one conditional UPDATE, and share the same attachment
 // steps (create row, connect, mark attached, finish detach).
+//
+// Workflow only hands each call to the part that does it; the parts share one core
+// (core.ts): the state machine (machine.ts) and the loaders (loading.ts) among them.
 
-import { randomUUID } from 'node:crypto';
-import { sql, type Kysely, type Transaction } from 'kysely';
+import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
-import type { AttachmentRow, Database, SnapshotRow, VolumeRow, VolumeUpdate } from '../db/schema.js';
-import { nowTimestamp, parseTimestamp, UNTOUCHED_VOLUME_COLUMNS } from '../db/schema.js';
-import { DEFAULT_VOLUME_TYPE } from '../db/migrations/0001_initial.js';
-import { inTransaction, prepared } from '../db/prepared.js';
-import { CinderError, errors } from '../errors.js';
+import type { Database } from '../db/schema.js';
 import type { KeyedLocks } from '../db/keyed-lock.js';
 import type { VolumeRpc } from '../rpc/rpc.js';
-import { countStatuses, listServices, type StatusCounts } from './inventory.js';
-import type { VolumeScheduler } from './scheduler.js';
-import {
-  compileAttachmentFilters,
-  compileVolumeFilters,
-  conditionsExpression,
-  attachmentSort,
-  paginate,
-  volumeSort,
-} from './listing.js';
-import { toAttachmentRecord, toVolumeRecords } from './records.js';
+import { AttachmentSteps } from './attachment-steps.js';
+import { AttachmentsApi } from './attachments-api.js';
+import type { WorkflowCore, WorkflowOptions } from './core.js';
+import { countStatuses, type StatusCounts } from './inventory.js';
+import { LegacyActions } from './legacy-actions.js';
+import { Loader } from './loading.js';
+import { VolumeMachine } from './machine.js';
 import type { BlockStorage } from './service.js';
-import { deleteRejected, NOT_MIGRATING, RULES, allowedFrom, transition, type Effect, type VolumeEvent, type VolumeState } from './states.js';
-import {
-  VOLUME_STATUSES,
-  type AttachMode,
-  type AttachmentRecord,
-  type ConnectionInfo,
-  type Connector,
-  type CreateAttachmentRequest,
-  type CreateSnapshotRequest,
-  type CreateVolumeRequest,
-  type LegacyAttachRequest,
-  type ListQuery,
-  type RequestContext,
-  type ResetStatusRequest,
-  type ServiceRecord,
-  type SnapshotListQuery,
-  type SnapshotRecord,
-  type UpdateVolumeRequest,
-  type VolumeRecord,
-  type VolumeStatus,
-  type VolumeTypeRecord,
+import { ServicesAdmin } from './services-admin.js';
+import { Snapshots } from './snapshots.js';
+import type {
+  AttachmentRecord,
+  ConnectionInfo,
+  Connector,
+  CreateAttachmentRequest,
+  CreateSnapshotRequest,
+  CreateVolumeRequest,
+  LegacyAttachRequest,
+  ListQuery,
+  RequestContext,
+  ResetStatusRequest,
+  ServiceRecord,
+  SnapshotListQuery,
+  SnapshotRecord,
+  UpdateVolumeRequest,
+  VolumeRecord,
+  VolumeTypeRecord,
 } from './types.js';
+import { VolumeLifecycle } from './volume-lifecycle.js';
+import { VolumeProperties } from './volume-properties.js';
+import { VolumeTypes } from './volume-types.js';
 
-/** Cinder deletes a snapshot only from these. */
-const DELETABLE_SNAPSHOT = ['available', 'error'];
-
-export interface WorkflowOptions {
-  availabilityZone: string;
-  /** Which storage host (os-vol-host-attr:host, host@backend#pool) a new volume goes to. */
-  scheduler: VolumeScheduler;
-  /** A storage host silent for longer counts as down (Cinder's service_down_time). */
-  serviceDownTimeMs: number;
-  /** Every noauth caller counts as a service for the attachment-deletion safety rule. */
-  noauthTrustsCallers: boolean;
-}
-
-function snapshotRecord(row: SnapshotRow): SnapshotRecord {
-  return {
-    id: row.id,
-    volumeId: row.volume_id,
-    projectId: row.project_id,
-    userId: row.user_id,
-    status: row.status,
-    progress: row.progress,
-    size: row.volume_size,
-    name: row.display_name,
-    description: row.display_description,
-    metadata: JSON.parse(row.metadata) as Record<string, string>,
-    createdAt: parseTimestamp(row.created_at)!,
-    updatedAt: parseTimestamp(row.updated_at),
-  };
-}
-
-const UUID_RE = /^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$/i;
-const MIGRATION_STATUSES = ['migrating', 'error', 'success', 'completing', 'none', 'starting'];
-
-/** Cinder's host-name sanitising for os-attach: what a hostname may safely contain. */
-function sanitizeHostName(name: string | null | undefined): string | null {
-  if (!name) return null;
-  const cleaned = name
-    .replace(/[ _]/g, '-')
-    .replace(/[^\w.-]/g, '')
-    .toLowerCase()
-    .replace(/^[.-]+|[.-]+$/g, '');
-  return cleaned;
-}
-
-function isEmptyConnector(connector: Connector | null | undefined): boolean {
-  return !connector || Object.keys(connector).length === 0;
-}
-
-/** Whether the caller may see a row of a project: one of its own, or any for an administrator. */
-function visibleTo<T extends { project_id: string }>(ctx: RequestContext, row: T | null | undefined): row is T {
-  return row != null && (ctx.isAdmin || row.project_id === ctx.projectId);
-}
-
-const SUMMARY_COLUMNS = ['project_id', 'status', 'multiattach', 'migration_status'] as const;
-
-// The queries every attach/detach step runs, compiled once (see prepared()).
-const Q = {
-  volume: prepared(1, (db: Kysely<Database>, id: string) => db.selectFrom('volumes').selectAll().where('id', '=', id)),
-  /** The few columns the attach/detach steps look at, where the whole row costs several times more to read. */
-  volumeSummary: prepared(1, (db: Kysely<Database>, id: string) => db.selectFrom('volumes').select(SUMMARY_COLUMNS).where('id', '=', id)),
-  /**
-   * The summary, the volume's read-only flags (they decide an attachment's mode) and its
-   * live attachments, oldest first: one row per attachment, or one whose attachment
-   * columns are null when it has none.
-   */
-  volumeWithLive: prepared(1, (db: Kysely<Database>, id: string) =>
-    db
-      .selectFrom('volumes')
-      .leftJoin('volume_attachment as a', (join) => join.onRef('a.volume_id', '=', 'volumes.id').on('a.deleted', '=', 0))
-      .select(SUMMARY_COLUMNS)
-      .select((eb) =>
-        (['readonly', 'attached_mode'] as const).map((key) =>
-          eb
-            .selectFrom('volume_admin_metadata as m')
-            .select('m.value')
-            .whereRef('m.volume_id', '=', 'volumes.id')
-            .where('m.key', '=', key)
-            .as(key),
-        ),
-      )
-      .selectAll('a')
-      .where('volumes.id', '=', id)
-      .orderBy('a.created_at', 'asc')
-      .orderBy('a.id', 'asc'),
-  ),
-  state: prepared(1, (db: Kysely<Database>, id: string) =>
-    db
-      .selectFrom('volumes as v')
-      .select((eb) => [
-        'v.status',
-        'v.attach_status',
-        'v.multiattach',
-        'v.migration_status',
-        'v.previous_status',
-        eb
-          .selectFrom('volume_attachment as a')
-          .select((count) => count.fn.countAll<string | number>().as('n'))
-          .whereRef('a.volume_id', '=', 'v.id')
-          .where('a.deleted', '=', 0)
-          .where('a.attach_status', '!=', 'detached')
-          .as('live'),
-      ])
-      .where('v.id', '=', id),
-  ),
-  setAdminMeta: prepared(3, (db: Kysely<Database>, volumeId: string, key: string, value: string) =>
-    db
-      .insertInto('volume_admin_metadata')
-      .values({ volume_id: volumeId, key, value })
-      .onConflict((oc) => oc.columns(['volume_id', 'key']).doUpdateSet({ value })),
-  ),
-  deleteAdminMeta: prepared(2, (db: Kysely<Database>, volumeId: string, key: string) =>
-    db.deleteFrom('volume_admin_metadata').where('volume_id', '=', volumeId).where('key', '=', key),
-  ),
-  liveAttachments: prepared(1, (db: Kysely<Database>, volumeId: string) =>
-    db
-      .selectFrom('volume_attachment')
-      .selectAll()
-      .where('volume_id', '=', volumeId)
-      .where('deleted', '=', 0)
-      .orderBy('created_at', 'asc')
-      .orderBy('id', 'asc'),
-  ),
-  attachmentWithProject: prepared(1, (db: Kysely<Database>, id: string) =>
-    db
-      .selectFrom('volume_attachment as a')
-      .innerJoin('volumes as v', 'v.id', 'a.volume_id')
-      .selectAll('a')
-      .select('v.project_id')
-      .where('a.id', '=', id)
-      .where('a.deleted', '=', 0),
-  ),
-  /** What deciding whether a caller may act on an attachment needs. */
-  attachmentAccess: prepared(1, (db: Kysely<Database>, id: string) =>
-    db
-      .selectFrom('volume_attachment as a')
-      .innerJoin('volumes as v', 'v.id', 'a.volume_id')
-      .select(['a.volume_id', 'a.instance_uuid', 'a.connection_info', 'v.project_id'])
-      .where('a.id', '=', id)
-      .where('a.deleted', '=', 0),
-  ),
-  insertAttachment: prepared(
-    8,
-    (
-      db: Kysely<Database>,
-      id: string,
-      volumeId: string,
-      instanceUuid: string | null,
-      attachedHost: string | null,
-      mountpoint: string | null,
-      attachStatus: string,
-      attachMode: string,
-      createdAt: string,
-    ) =>
-      db
-        .insertInto('volume_attachment')
-        .values({
-          id,
-          volume_id: volumeId,
-          instance_uuid: instanceUuid,
-          attached_host: attachedHost,
-          mountpoint,
-          attach_time: null,
-          detach_time: null,
-          attach_status: attachStatus,
-          attach_mode: attachMode,
-          connector: null,
-          connection_info: null,
-          created_at: createdAt,
-          updated_at: null,
-          deleted_at: null,
-        })
-        .returningAll(),
-  ),
-  connectAttachment: prepared(
-    8,
-    (
-      db: Kysely<Database>,
-      connector: string,
-      connectionInfo: string,
-      attachedHost: string,
-      mountpoint: string,
-      attachMode: string,
-      attachTime: string,
-      updatedAt: string,
-      id: string,
-    ) =>
-      db
-        .updateTable('volume_attachment')
-        .set({
-          attach_status: 'attaching',
-          connector,
-          connection_info: connectionInfo,
-          attached_host: attachedHost,
-          mountpoint,
-          attach_mode: attachMode,
-          attach_time: attachTime,
-          updated_at: updatedAt,
-        })
-        .where('id', '=', id)
-        .returningAll(),
-  ),
-  markAttached: prepared(4, (db: Kysely<Database>, attachTime: string, connector: string | null, updatedAt: string, id: string) =>
-    db
-      .updateTable('volume_attachment')
-      .set({ attach_status: 'attached', attach_time: attachTime, connector, updated_at: updatedAt })
-      .where('id', '=', id),
-  ),
-  completeAttachment: prepared(2, (db: Kysely<Database>, now: string, id: string) =>
-    db.updateTable('volume_attachment').set({ attach_status: 'attached', updated_at: now }).where('id', '=', id).where('deleted', '=', 0),
-  ),
-  finishDetach: prepared(2, (db: Kysely<Database>, now: string, id: string) =>
-    db
-      .updateTable('volume_attachment')
-      .set({ attach_status: 'detached', detach_time: now, deleted: 1, deleted_at: now, updated_at: now })
-      .where('id', '=', id)
-      .where('deleted', '=', 0),
-  ),
-  recomputeStatus: prepared(2, (db: Kysely<Database>, now: string, volumeId: string) => {
-    const first = sql<string | null>`(select min(a.attach_status) from volume_attachment a where a.volume_id = volumes.id and a.deleted = 0 and a.attach_status not like 'error%')`;
-    return db
-      .updateTable('volumes')
-      .set({
-        attach_status: sql`coalesce(${first}, 'detached')`,
-        status: sql`case
-          when ${first} is null then
-            case when (migration_status is not null and migration_status not in ('success', 'error')) or status = 'uploading'
-              then status else 'available' end
-          when ${first} = 'attached' then 'in-use'
-          else ${first} end`,
-        updated_at: now,
-      })
-      .where('id', '=', volumeId);
-  }),
-};
-
-/** One event's conditional UPDATE, from its rule in states.ts: (db, updatedAt, volumeId). */
-function transitionUpdate(event: VolumeEvent) {
-  const rule = RULES[event];
-  return prepared(2, (db: Kysely<Database>, updatedAt: string, id: string) => {
-    const to = rule.to;
-    let status;
-    if (to.status === 'previous') status = sql<string>`coalesce(previous_status, 'available')`;
-    else if (to.status === 'by_attachments')
-      status = sql<string>`case when exists (select 1 from volume_attachment a where a.volume_id = volumes.id and a.deleted = 0 and a.attach_status != 'detached') then 'in-use' else 'available' end`;
-    else status = to.status;
-    const set: Record<string, unknown> = { status, updated_at: updatedAt };
-    if ('attachStatus' in to && to.attachStatus) set['attach_status'] = to.attachStatus;
-    if (rule.savePrevious) set['previous_status'] = sql`status`;
-    return db
-      .updateTable('volumes')
-      .set(set as VolumeUpdate)
-      .where('id', '=', id)
-      .where((eb) => {
-        const single = allowedFrom(rule, false);
-        const multi = allowedFrom(rule, true);
-        const conds = [
-          single === multi
-            ? eb('status', 'in', [...single])
-            : eb.or([
-                eb.and([eb('multiattach', '=', 0), eb('status', 'in', [...single])]),
-                eb.and([eb('multiattach', '=', 1), eb('status', 'in', [...multi])]),
-              ]),
-        ];
-        if (rule.attachStatusIn) conds.push(eb('attach_status', 'in', [...rule.attachStatusIn]));
-        if (rule.attachStatusNot) conds.push(eb('attach_status', '!=', rule.attachStatusNot));
-        if (rule.notMigrating) {
-          const names = NOT_MIGRATING.filter((s): s is string => s !== null);
-          conds.push(eb.or([eb('migration_status', 'is', null), eb('migration_status', 'in', names)]));
-        }
-        return eb.and(conds);
-      });
-  });
-}
-const TRANSITION_UPDATES = new Map((Object.keys(RULES) as VolumeEvent[]).map((event) => [event, transitionUpdate(event)]));
+export type { WorkflowOptions } from './core.js';
 
 export class Workflow implements BlockStorage {
-  private readonly pending = new Set<Promise<void>>();
-  private serviceUuid = '';
+  private readonly machine: VolumeMachine;
+  private readonly load: Loader;
+  private readonly lifecycle: VolumeLifecycle;
+  private readonly properties: VolumeProperties;
+  private readonly legacy: LegacyActions;
+  private readonly attachments: AttachmentsApi;
+  private readonly snapshots: Snapshots;
+  private readonly types: VolumeTypes;
+  private readonly services: ServicesAdmin;
 
   constructor(
     private readonly db: Kysely<Database>,
-    private readonly rpc: VolumeRpc,
+    rpc: VolumeRpc,
     /** One volume's multi-step sequences take turns under its lock, in every process sharing the database. */
-    private readonly locks: KeyedLocks,
-    private readonly options: WorkflowOptions,
-    private readonly logger: Logger,
-  ) {}
+    locks: KeyedLocks,
+    options: WorkflowOptions,
+    logger: Logger,
+  ) {
+    this.machine = new VolumeMachine(db, rpc, logger);
+    this.load = new Loader(db);
+    const core: WorkflowCore = { db, rpc, locks, options, logger, machine: this.machine, load: this.load };
+    const steps = new AttachmentSteps(core);
+    this.types = new VolumeTypes(core);
+    this.lifecycle = new VolumeLifecycle(core, this.types);
+    this.properties = new VolumeProperties(core);
+    this.legacy = new LegacyActions(core, steps);
+    this.attachments = new AttachmentsApi(core, steps);
+    this.snapshots = new Snapshots(core);
+    this.services = new ServicesAdmin(core);
+  }
 
-  async start(): Promise<void> {
-    const row = await this.db.selectFrom('service_state').select('value').where('key', '=', 'service_uuid').executeTakeFirstOrThrow();
-    this.serviceUuid = row.value;
+  start(): Promise<void> {
+    return this.load.start();
   }
 
   /** Waits for every background step started so far (volume create, delete, extend). */
-  async drain(): Promise<void> {
-    while (this.pending.size > 0) await Promise.allSettled([...this.pending]);
+  drain(): Promise<void> {
+    return this.machine.drain();
   }
 
-  /**
-   * Start-up: steps a previous run left half done. A create or delete is repeated (the
-   * driver's steps are idempotent); an extend whose target size was not recorded ends
-   * in error_extending, as an interrupted extend does in Cinder.
-   */
-  async resumeInterrupted(volumeHost: string): Promise<{ resumed: number }> {
-    const rows = await this.db
-      .selectFrom('volumes')
-      .select(['id', 'status', 'size', 'source_volid', 'snapshot_id'])
-      .where('status', 'in', ['creating', 'deleting', 'extending'])
-      .where('host', '=', volumeHost)
-      .execute();
-    for (const row of rows) {
-      if (row.status === 'creating') {
-        this.runEffects(['create_volume'], row.id, { size: row.size, sourceVolid: row.source_volid, snapshotId: row.snapshot_id });
-      }
-      else if (row.status === 'deleting') this.runEffects(['delete_volume'], row.id, {});
-      else await this.apply('extend_failed', row.id);
-    }
-    return { resumed: rows.length };
-  }
-
-  // ---------------------------------------------------------------- state machine
-
-  private async volumeState(id: string, db: Kysely<Database> = this.db): Promise<VolumeState | null> {
-    const [row] = (await Q.state(db, id)).rows;
-    if (!row) return null;
-    return {
-      id,
-      status: row.status as VolumeStatus,
-      attachStatus: row.attach_status as VolumeState['attachStatus'],
-      multiattach: row.multiattach === 1,
-      migrationStatus: row.migration_status,
-      previousStatus: row.previous_status,
-      liveAttachments: Number(row.live),
-    };
-  }
-
-  /**
-   * One event as one conditional UPDATE. When no row matches, the state read back
-   * decides the answer: Cinder's error naming the actual state, or a silent no-op. If
-   * the volume moved into an acceptable state meanwhile, the UPDATE is tried again.
-   * Resolves to the backend work the move starts, or null when it was a no-op. `db` is a
-   * transaction when the move is committed together with the step's other writes.
-   */
-  private async apply(event: VolumeEvent, id: string, db: Kysely<Database> = this.db): Promise<readonly Effect[] | null> {
-    const rule = RULES[event];
-    const update = TRANSITION_UPDATES.get(event)!;
-    for (let attempt = 0; attempt < 5; attempt++) {
-      const result = await update(db, nowTimestamp(), id);
-      if (Number(result.numAffectedRows) > 0) return rule.effects;
-      const state = await this.volumeState(id, db);
-      if (!state) throw errors.volumeNotFound(id);
-      const outcome = transition(event, state);
-      if (outcome.kind === 'rejected') throw outcome.error;
-      if (outcome.kind === 'ignored') return null;
-    }
-    throw errors.invalidVolume(`Volume ${id} is changing state too quickly to ${event.replace(/_/g, ' ')}; try again.`);
-  }
-
-  /** Starts the backend work of an accepted event; its result moves the volume on. */
-  private runEffects(effects: readonly Effect[], id: string, args: { size?: number; sourceVolid?: string | null; snapshotId?: string | null }): void {
-    for (const effect of effects) {
-      let work: Promise<void>;
-      if (effect === 'create_volume') {
-        const created = args.snapshotId
-          ? this.rpc.createVolumeFromSnapshot(id, args.snapshotId, args.size!)
-          : args.sourceVolid
-            ? this.rpc.cloneVolume(id, args.sourceVolid, args.size!)
-            : this.rpc.createVolume(id, args.size!);
-        work = created.then(
-          async () => {
-            await this.apply('create_succeeded', id);
-          },
-          (err) => this.failed('create_failed', id, err, 'volume creation failed'),
-        );
-      } else if (effect === 'delete_volume') {
-        work = this.deleteSnapshotsOf(id).then(() => this.rpc.deleteVolume(id)).then(
-          () => this.forgetVolume(id),
-          (err) => this.failed('delete_failed', id, err, 'volume deletion failed'),
-        );
-      } else {
-        const size = args.size!;
-        work = this.rpc.extendVolume(id, size).then(
-          async () => {
-            // The size follows the backend even if a detach moved the status meanwhile.
-            await this.db.updateTable('volumes').set({ size }).where('id', '=', id).execute();
-            await this.apply('extend_succeeded', id);
-          },
-          (err) => this.failed('extend_failed', id, err, 'volume extend failed'),
-        );
-      }
-      this.track(effect, id, work);
-    }
-  }
-
-  /** A cascading delete's snapshots (marked deleting with their volume), before the volume goes. */
-  private async deleteSnapshotsOf(volumeId: string): Promise<void> {
-    const doomed = await this.db.selectFrom('snapshots').select('id').where('volume_id', '=', volumeId).where('status', '=', 'deleting').execute();
-    for (const { id } of doomed) {
-      await this.rpc.deleteSnapshot(volumeId, id);
-      await this.db.deleteFrom('snapshots').where('id', '=', id).execute();
-    }
-  }
-
-  private async failed(event: VolumeEvent, id: string, err: unknown, what: string): Promise<void> {
-    this.logger.error({ volumeId: id, err: (err as Error).message }, what);
-    await this.apply(event, id);
-  }
-
-  private async forgetVolume(id: string): Promise<void> {
-    await this.db.transaction().execute(async (trx) => {
-      await trx.deleteFrom('volume_connections').where('volume_id', '=', id).execute();
-      await trx.deleteFrom('volume_attachment').where('volume_id', '=', id).execute();
-      await trx.deleteFrom('volume_metadata').where('volume_id', '=', id).execute();
-      await trx.deleteFrom('volume_admin_metadata').where('volume_id', '=', id).execute();
-      await trx.deleteFrom('volumes').where('id', '=', id).where('status', '=', 'deleting').execute();
-    });
-  }
-
-  // ---------------------------------------------------------------- loading
-
-  private async volumeRow(ctx: RequestContext, id: string): Promise<VolumeRow> {
-    const [row] = (await Q.volume(this.db, id)).rows;
-    if (!visibleTo(ctx, row)) throw errors.volumeNotFound(id);
-    return row;
-  }
-
-  private async record(row: VolumeRow): Promise<VolumeRecord> {
-    const [record] = await toVolumeRecords(this.db, [row], { serviceUuid: this.serviceUuid });
-    return record!;
-  }
-
-  /** The parts of the volume the attach/detach steps check, if the caller may see it. */
-  private async volumeSummary(ctx: RequestContext, id: string) {
-    const [row] = (await Q.volumeSummary(this.db, id)).rows;
-    if (!visibleTo(ctx, row)) throw errors.volumeNotFound(id);
-    return row;
-  }
-
-  /** The volume's summary and read-only flags (null when there is no such volume) and its live attachments. */
-  private async volumeWithLive(id: string) {
-    const { rows } = await Q.volumeWithLive(this.db, id);
-    const live = rows.filter((row) => row.id !== null) as AttachmentRow[];
-    return { volume: rows[0] ?? null, live };
-  }
-
-  /** As volumeWithLive, for a caller who must be allowed to see the volume. */
-  private async visibleVolumeWithLive(ctx: RequestContext, id: string) {
-    const { volume, live } = await this.volumeWithLive(id);
-    if (!visibleTo(ctx, volume)) throw errors.volumeNotFound(id);
-    return { volume, live };
-  }
-
-  /**
-   * An action that is one state move. Administrators may act on any volume, and the move
-   * itself answers "not found", so only other callers need the volume read first.
-   */
-  private async applyFor(ctx: RequestContext, event: VolumeEvent, id: string): Promise<readonly Effect[] | null> {
-    if (!ctx.isAdmin) await this.volumeSummary(ctx, id);
-    return this.apply(event, id);
-  }
-
-  private async liveAttachments(volumeId: string): Promise<AttachmentRow[]> {
-    return (await Q.liveAttachments(this.db, volumeId)).rows;
-  }
-
-  /** The attachment's volume and what the deletion-safety rule looks at, if the caller may see it. */
-  private async attachmentAccess(ctx: RequestContext, id: string) {
-    const [row] = (await Q.attachmentAccess(this.db, id)).rows;
-    if (!visibleTo(ctx, row)) throw errors.attachmentNotFound(id);
-    return row;
-  }
-
-  private async attachmentRow(ctx: RequestContext, id: string): Promise<AttachmentRow> {
-    const [row] = (await Q.attachmentWithProject(this.db, id)).rows;
-    if (!visibleTo(ctx, row)) throw errors.attachmentNotFound(id);
-    const { project_id: _project, ...attachment } = row;
-    return attachment;
-  }
-
-  private requireAdmin(ctx: RequestContext, rule: string): void {
-    if (!ctx.isAdmin) throw errors.policy(rule);
-  }
-
-  /**
-   * OSSA-2023-003: a user may not pull an attachment a compute host is using (it has an
-   * instance and connection_info) out from under it; only a service (Nova) may.
-   */
-  private checkDeletionAllowed(ctx: RequestContext, attachments: Pick<AttachmentRow, 'instance_uuid' | 'connection_info'>[]): void {
-    if (this.isService(ctx)) return;
-    const inUse = attachments.find((a) => a.instance_uuid && a.connection_info);
-    if (inUse) throw errors.novaUsingAttachment(inUse.instance_uuid!);
-  }
-
-  private isService(ctx: RequestContext): boolean {
-    return ctx.isService || this.options.noauthTrustsCallers;
-  }
-
-  // ---------------------------------------------------------------- volumes
-
-  async createVolume(ctx: RequestContext, req: CreateVolumeRequest): Promise<VolumeRecord> {
-    if (!Number.isInteger(req.size) || req.size < 1) {
-      throw errors.invalidInput(`Volume size '${String(req.size)}' must be an integer and greater than 0`);
-    }
-    const snapshot = req.snapshotId ? await this.snapshotSource(ctx, req.snapshotId, req.size) : null;
-    // A volume from a snapshot is made where the snapshot's volume lives, like a clone.
-    const source = snapshot ? await this.snapshotVolume(snapshot) : req.sourceVolid ? await this.cloneSource(ctx, req.sourceVolid, req.size) : null;
-    // A copy has its source's type unless another is asked for, which must then be the same.
-    const type = await this.resolveType(req.volumeType ?? source?.volume_type_id ?? DEFAULT_VOLUME_TYPE);
-    if (source && type.id !== source.volume_type_id) {
-      const of = snapshot ? 'snapshot' : 'source volume';
-      throw errors.invalidInput(`Invalid volume_type provided: ${req.volumeType} (requested type is not compatible; either match ${of}, or omit type argument).`);
-    }
-    const zone = req.availabilityZone ?? source?.availability_zone ?? this.options.availabilityZone;
-    if (zone !== this.options.availabilityZone) throw errors.invalidInput(`Availability zone '${zone}' is invalid.`);
-    const id = randomUUID();
-    // A clone is made where its source's blocks are.
-    const host = source ? source.host : await this.options.scheduler.place(zone);
-    const sourceVolid = snapshot ? null : (source?.id ?? null);
-    const snapshotId = snapshot?.id ?? null;
-    const now = nowTimestamp();
-    await this.db.transaction().execute(async (trx) => {
-      await trx
-        .insertInto('volumes')
-        .values({
-          ...UNTOUCHED_VOLUME_COLUMNS,
-          id,
-          project_id: ctx.projectId,
-          user_id: ctx.userId,
-          display_name: req.name ?? null,
-          display_description: req.description ?? null,
-          size: req.size,
-          status: 'creating',
-          attach_status: 'detached',
-          availability_zone: zone,
-          volume_type_id: type.id,
-          multiattach: type.extraSpecs['multiattach'] === '<is> True' ? 1 : 0,
-          host,
-          source_volid: sourceVolid,
-          snapshot_id: snapshotId,
-          created_at: now,
-        })
-        .execute();
-      const meta = Object.entries(req.metadata ?? {});
-      if (meta.length > 0) {
-        await trx
-          .insertInto('volume_metadata')
-          .values(meta.map(([key, value]) => ({ volume_id: id, key, value: String(value) })))
-          .execute();
-      }
-    });
-    const record = await this.record(await this.volumeRow(ctx, id));
-    // A new row is the start of the machine, not a transition out of a prior state.
-    this.runEffects(['create_volume'], id, { size: req.size, sourceVolid, snapshotId });
-    return record;
-  }
-
-  /** Cinder's checks on a snapshot to create from: visible, available, and no bigger than the new volume. */
-  private async snapshotSource(ctx: RequestContext, snapshotId: string, size: number): Promise<SnapshotRow> {
-    const snapshot = await this.snapshotRow(ctx, snapshotId);
-    if (snapshot.status !== 'available') throw errors.invalidSnapshot("Originating snapshot status must be one of 'available' values");
-    if (size < snapshot.volume_size) {
-      throw errors.invalidInput(
-        `Volume size '${size}'GB cannot be smaller than the snapshot size ${snapshot.volume_size}GB. They must be >= original snapshot size.`,
-      );
-    }
-    return snapshot;
-  }
-
-  /** A snapshot's volume, which a volume with snapshots cannot leave behind. */
-  private async snapshotVolume(snapshot: SnapshotRow): Promise<VolumeRow> {
-    const [row] = (await Q.volume(this.db, snapshot.volume_id)).rows;
-    if (!row) throw errors.volumeNotFound(snapshot.volume_id);
-    return row;
-  }
-
-  /** Cinder's checks on a source volume: visible to the caller, settled, and no bigger than its clone. */
-  private async cloneSource(ctx: RequestContext, sourceVolid: string, size: number): Promise<VolumeRow> {
-    const source = await this.volumeRow(ctx, sourceVolid);
-    if (!['available', 'in-use'].includes(source.status)) {
-      throw errors.invalidVolume("Originating source volume status must be one of 'available, in-use' values");
-    }
-    if (size < source.size) {
-      throw errors.invalidInput(
-        `Volume size '${size}'GB cannot be smaller than original volume size  ${source.size}GB. They must be >= original volume size.`,
-      );
-    }
-    return source;
-  }
-
-  async getVolume(ctx: RequestContext, id: string): Promise<VolumeRecord> {
-    return this.record(await this.volumeRow(ctx, id));
-  }
-
-  async listVolumes(ctx: RequestContext, query: ListQuery): Promise<{ volumes: VolumeRecord[]; count: number }> {
-    const filters = compileVolumeFilters(query.filters, ctx);
-    if (filters.impossible) return { volumes: [], count: 0 };
-    const order = volumeSort(query.sort);
-    let q = this.db.selectFrom('volumes as v').selectAll('v');
-    if (!(ctx.isAdmin && query.allTenants)) q = q.where('v.project_id', '=', ctx.projectId);
-    if (filters.conditions.length > 0) q = q.where((eb) => conditionsExpression(eb, 'v', filters.conditions));
-    for (const [key, value] of Object.entries(filters.metadata)) {
-      q = q.where((eb) =>
-        eb.exists(
-          eb
-            .selectFrom('volume_metadata as m')
-            .select('m.key')
-            .whereRef('m.volume_id', '=', 'v.id')
-            .where('m.key', '=', key)
-            .where('m.value', '=', value),
-        ),
-      );
-    }
-    for (const o of order) q = q.orderBy(`v.${o.column}`, o.dir);
-    const rows = await q.execute();
-    const page = paginate(rows, query);
-    return { volumes: await toVolumeRecords(this.db, page, { serviceUuid: this.serviceUuid }), count: rows.length };
-  }
-
-  async updateVolume(ctx: RequestContext, id: string, patch: UpdateVolumeRequest): Promise<VolumeRecord> {
-    const row = await this.volumeRow(ctx, id);
-    if (row.status === 'maintenance') throw errors.invalidVolume('The volume cannot be updated during maintenance.');
-    const set: VolumeUpdate = { updated_at: nowTimestamp() };
-    if (patch.name !== undefined) set.display_name = patch.name;
-    if (patch.description !== undefined) set.display_description = patch.description;
-    await this.db.transaction().execute(async (trx) => {
-      await trx.updateTable('volumes').set(set).where('id', '=', id).execute();
-      if (patch.metadata) await this.writeMetadata(trx, id, patch.metadata, true);
-    });
-    return this.getVolume(ctx, id);
-  }
-
-  async deleteVolume(ctx: RequestContext, id: string, opts: { force: boolean; cascade: boolean }): Promise<void> {
-    if (opts.force) this.requireAdmin(ctx, 'volume:force_delete');
-    if (!ctx.isAdmin) await this.volumeSummary(ctx, id);
-    // The transition first, then the snapshots: the transition's row lock makes a snapshot
-    // being taken (which locks the same row) commit before they are read, or find the
-    // volume deleting. A volume with snapshots goes only with them (cascade), and only
-    // when each of them can go; otherwise the transition is rolled back.
-    const effects = await inTransaction(this.db, async (trx) => {
-      const started = await this.apply(opts.force ? 'force_delete' : 'delete', id, trx);
-      if (!started) return null;
-      const snapshots = await trx.selectFrom('snapshots').select('status').where('volume_id', '=', id).execute();
-      if (snapshots.length === 0) return started;
-      if (!opts.cascade || snapshots.some((s) => !DELETABLE_SNAPSHOT.includes(s.status))) throw deleteRejected();
-      await trx.updateTable('snapshots').set({ status: 'deleting', updated_at: nowTimestamp() }).where('volume_id', '=', id).execute();
-      return started;
-    });
-    if (effects) this.runEffects(effects, id, {});
-  }
-
-  async extendVolume(ctx: RequestContext, id: string, newSize: number, opts: { allowAttached: boolean }): Promise<void> {
-    const row = await this.volumeRow(ctx, id);
-    const event: VolumeEvent = opts.allowAttached && row.status === 'in-use' ? 'extend_attached' : 'extend';
-    const state = await this.volumeState(id);
-    const check = transition(event, state!);
-    if (check.kind === 'rejected') throw check.error;
-    if (!Number.isInteger(newSize) || newSize <= row.size) {
-      throw errors.invalidInput(`New size for extend must be greater than current size. (current: ${row.size}, extended: ${newSize}).`);
-    }
-    const effects = await this.apply(event, id);
-    if (effects) this.runEffects(effects, id, { size: newSize });
-  }
-
-  async setBootable(ctx: RequestContext, id: string, bootable: boolean): Promise<void> {
-    await this.volumeRow(ctx, id);
-    await this.db
-      .updateTable('volumes')
-      .set({ bootable: bootable ? 1 : 0, updated_at: nowTimestamp() })
-      .where('id', '=', id)
-      .execute();
-  }
-
-  async updateReadonlyFlag(ctx: RequestContext, id: string, readonly: boolean): Promise<void> {
-    const row = await this.volumeRow(ctx, id);
-    if (row.status !== 'available') {
-      throw errors.invalidVolume(`Volume ${id} status must be available to update readonly flag, but current status is: ${row.status}.`);
-    }
-    await Q.setAdminMeta(this.db, id, 'readonly', readonly ? 'True' : 'False');
-  }
-
-  async setMetadata(ctx: RequestContext, id: string, metadata: Record<string, string>, replace: boolean): Promise<Record<string, string>> {
-    await this.volumeRow(ctx, id);
-    await this.db.transaction().execute((trx) => this.writeMetadata(trx, id, metadata, replace));
-    const rows = await this.db.selectFrom('volume_metadata').selectAll().where('volume_id', '=', id).orderBy('key').execute();
-    return Object.fromEntries(rows.map((r) => [r.key, r.value]));
-  }
-
-  private async writeMetadata(trx: Transaction<Database>, id: string, metadata: Record<string, string>, replace: boolean) {
-    if (replace) await trx.deleteFrom('volume_metadata').where('volume_id', '=', id).execute();
-    for (const [key, value] of Object.entries(metadata)) {
-      await trx
-        .insertInto('volume_metadata')
-        .values({ volume_id: id, key, value: String(value) })
-        .onConflict((oc) => oc.columns(['volume_id', 'key']).doUpdateSet({ value: String(value) }))
-        .execute();
-    }
-  }
-
-  async deleteMetadataKey(ctx: RequestContext, id: string, key: string): Promise<void> {
-    await this.volumeRow(ctx, id);
-    const result = await this.db.deleteFrom('volume_metadata').where('volume_id', '=', id).where('key', '=', key).executeTakeFirst();
-    if (Number(result.numDeletedRows) === 0) throw errors.notFound(`Volume ${id} has no metadata with key ${key}.`);
-  }
-
-  // ---------------------------------------------------------------- legacy actions
-
-  async reserve(ctx: RequestContext, id: string): Promise<void> {
-    await this.applyFor(ctx, 'reserve', id);
-  }
-
-  async unreserve(ctx: RequestContext, id: string): Promise<void> {
-    await this.applyFor(ctx, 'unreserve', id);
-  }
-
-  async initializeConnection(ctx: RequestContext, id: string, connector: Connector): Promise<ConnectionInfo> {
-    const { volume } = await this.visibleVolumeWithLive(ctx, id);
-    if (volume.status === 'maintenance') throw errors.invalidVolume('The volume connection cannot be initialized in maintenance mode.');
-    const accessMode = (volume.attached_mode as 'rw' | 'ro' | null) ?? (volume.readonly === 'True' ? 'ro' : 'rw');
-    try {
-      return await this.rpc.initializeConnection(id, connector, { attachmentId: '', accessMode });
-    } catch (err) {
-      throw this.backendError(err, 'Unable to fetch connection information from backend.', id);
-    }
-  }
-
-  async attach(ctx: RequestContext, id: string, req: LegacyAttachRequest): Promise<void> {
-    if (req.instanceUuid && !UUID_RE.test(req.instanceUuid)) throw errors.badRequest(`Expected a UUID but received ${req.instanceUuid}.`);
-    await this.locks.run(id, async () => {
-      const { volume, live } = await this.visibleVolumeWithLive(ctx, id);
-      if (volume.status === 'maintenance') throw errors.invalidVolume('The volume cannot be attached in maintenance mode.');
-      if (volume.readonly === 'True' && req.mode !== 'ro') throw errors.badRequest(`Invalid attaching mode '${req.mode}' for volume ${id}.`);
-      const attachedMode = volume.attached_mode;
-      if (volume.status === 'attaching' && attachedMode && attachedMode !== req.mode) {
-        throw errors.invalidVolume('being attached by different mode');
-      }
-      const hostName = sanitizeHostName(req.hostName);
-      // A repeated os-attach for the same instance (or host) finds its attachment.
-      const existing = live.find((a) => (req.instanceUuid ? a.instance_uuid === req.instanceUuid : a.attached_host === hostName));
-      if (existing) {
-        await this.apply('attach', id);
-        // A first attempt that stopped half way is finished by its retry.
-        if (existing.attach_status !== 'attached') {
-          await this.db
-            .updateTable('volume_attachment')
-            .set({ attach_status: 'attached', attach_time: existing.attach_time ?? nowTimestamp(), updated_at: nowTimestamp() })
-            .where('id', '=', existing.id)
-            .execute();
-        }
-        return;
-      }
-      const migrating = !NOT_MIGRATING.includes(volume.migration_status);
-      if (volume.status === 'in-use' && volume.multiattach === 0 && !migrating) {
-        throw errors.invalidVolume('volume is already attached and multiple attachments are not enabled');
-      }
-      const attachmentId = randomUUID();
-      await inTransaction(this.db, async (trx) => {
-        const instance = req.instanceUuid ?? null;
-        await Q.insertAttachment(trx, attachmentId, id, instance, hostName, req.mountpoint, 'attaching', req.mode, nowTimestamp());
-        if (attachedMode !== req.mode) await Q.setAdminMeta(trx, id, 'attached_mode', req.mode);
-      });
-      const connector = await this.rpc.adoptLegacyConnection(id, attachmentId, hostName);
-      try {
-        await inTransaction(this.db, async (trx) => {
-          await this.apply('attach', id, trx);
-          const now = nowTimestamp();
-          await Q.markAttached(trx, now, connector ? JSON.stringify(connector) : null, now, attachmentId);
-        });
-      } catch (err) {
-        await this.db.updateTable('volume_attachment').set({ attach_status: 'error_attaching' }).where('id', '=', attachmentId).execute();
-        throw err;
-      }
-    });
-  }
-
-  async beginDetaching(ctx: RequestContext, id: string): Promise<void> {
-    await this.applyFor(ctx, 'begin_detaching', id);
-  }
-
-  async rollDetaching(ctx: RequestContext, id: string): Promise<void> {
-    await this.applyFor(ctx, 'roll_detaching', id);
-  }
-
-  async terminateConnection(ctx: RequestContext, id: string, connector: Connector | null, _force: boolean): Promise<void> {
-    // An administrator may act on any volume, and the storage host answers "not found"
-    // before it changes anything, so only other callers need the volume read first.
-    if (!ctx.isAdmin) await this.volumeSummary(ctx, id);
-    if (!this.isService(ctx)) this.checkDeletionAllowed(ctx, await this.liveAttachments(id));
-    await this.terminate(id, connector);
-  }
-
-  private async terminate(id: string, connector: Connector | null): Promise<void> {
-    try {
-      await this.rpc.terminateConnection(id, connector);
-    } catch (err) {
-      throw this.backendError(err, 'Unable to terminate volume connection from backend.', id);
-    }
-    await this.apply('unreserve', id);
-  }
-
-  async detach(ctx: RequestContext, id: string, attachmentId: string | null): Promise<void> {
-    // Checked on the volume and attachments read under the lock, which the detach then acts on.
-    await this.detachAttachment(id, attachmentId, (volume, live) => {
-      if (!visibleTo(ctx, volume)) throw errors.volumeNotFound(id);
-      this.checkDeletionAllowed(ctx, attachmentId ? live.filter((a) => a.id === attachmentId) : live);
-      if (volume.status === 'maintenance') throw errors.invalidVolume('The volume cannot be detached in maintenance mode.');
-    });
-  }
-
-  private async detachAttachment(
-    id: string,
-    attachmentId: string | null,
-    check?: (volume: { project_id: string; status: string } | null, live: AttachmentRow[]) => void,
-  ): Promise<void> {
-    await this.locks.run(id, async () => {
-      const { volume, live } = await this.volumeWithLive(id);
-      check?.(volume, live);
-      let target: AttachmentRow | undefined;
-      if (attachmentId) {
-        target = live.find((a) => a.id === attachmentId);
-        // Cinder: an unknown attachment still settles the volume's status, and succeeds.
-        if (!target) return this.recomputeStatus(id);
-      } else {
-        if (live.length > 1) throw errors.invalidVolume('Detach volume failed: More than one attachment, but no attachment_id provided.');
-        target = live[0];
-        if (!target) return this.recomputeStatus(id);
-      }
-      await this.releaseAttachment(id, target.id);
-      await this.finishDetach(target.id, id);
-    });
-  }
-
-  private async releaseAttachment(volumeId: string, attachmentId: string): Promise<void> {
-    try {
-      await this.rpc.releaseAttachment(volumeId, attachmentId);
-    } catch (err) {
-      await this.db.updateTable('volume_attachment').set({ attach_status: 'error_detaching' }).where('id', '=', attachmentId).execute();
-      throw this.backendError(err, 'Unable to terminate volume connection from backend.', volumeId);
-    }
-  }
-
-  /**
-   * Cinder's finish_detach: the attachment is soft-deleted and the volume takes its status
-   * from what remains, in one commit.
-   */
-  private async finishDetach(attachmentId: string, volumeId: string): Promise<void> {
-    await inTransaction(this.db, async (trx) => {
-      const now = nowTimestamp();
-      await Q.finishDetach(trx, now, attachmentId);
-      await Q.deleteAdminMeta(trx, volumeId, 'attached_mode');
-      await Q.recomputeStatus(trx, now, volumeId);
-    });
-  }
-
-  /**
-   * Cinder's volume_detached: the volume takes the alphabetically first attach_status of
-   * its remaining attachments that are not errors (attached < attaching < detaching <
-   * reserved; status follows, attached meaning in-use), or available/detached when none
-   * remain, except that a migrating or uploading volume keeps its status. One UPDATE, so
-   * the attachments are read by the statement that writes and a concurrent detach of
-   * another attachment cannot leave a stale answer behind.
-   */
-  private async recomputeStatus(volumeId: string): Promise<void> {
-    await Q.recomputeStatus(this.db, nowTimestamp(), volumeId);
-  }
-
-  async forceDetach(ctx: RequestContext, id: string, connector: Connector | null, attachmentId: string | null): Promise<void> {
-    this.requireAdmin(ctx, 'volume_extension:volume_admin_actions:force_detach');
-    await this.volumeRow(ctx, id);
-    const live = await this.liveAttachments(id);
-    this.checkDeletionAllowed(ctx, attachmentId ? live.filter((a) => a.id === attachmentId) : live);
-    await this.terminate(id, connector);
-    try {
-      await this.detachAttachment(id, attachmentId);
-    } catch (err) {
-      if (err instanceof CinderError && (err.code === 'ATTACHMENT_NOT_FOUND' || err.code === 'INVALID_VOLUME')) {
-        const type = err.code === 'ATTACHMENT_NOT_FOUND' ? 'VolumeAttachmentNotFound' : 'InvalidVolume';
-        throw errors.badRequest(`Error force detaching volume - ${type}: ${err.message}`);
-      }
-      throw err;
-    }
-  }
-
-  async resetStatus(ctx: RequestContext, id: string, req: ResetStatusRequest): Promise<void> {
-    this.requireAdmin(ctx, 'volume_extension:volume_admin_actions:reset_status');
-    if (req.status === undefined && req.attachStatus === undefined && req.migrationStatus === undefined) {
-      throw errors.badRequest("Must specify 'status', 'attach_status' or 'migration_status' for update.");
-    }
-    const tuple = (values: readonly string[]) => `(${values.map((v) => `'${v}'`).join(', ')})`;
-    if (req.status !== undefined && !(VOLUME_STATUSES as readonly string[]).includes(req.status)) {
-      throw errors.badRequest(`Volume status: ${req.status} is invalid, valid statuses are: ${tuple(VOLUME_STATUSES)}`);
-    }
-    if (req.attachStatus !== undefined && !['attached', 'detached'].includes(req.attachStatus)) {
-      throw errors.badRequest(`Volume attach status: ${req.attachStatus} is invalid, valid statuses are: ${tuple(['attached', 'detached'])}`);
-    }
-    if (req.migrationStatus !== undefined && !MIGRATION_STATUSES.includes(req.migrationStatus)) {
-      throw errors.badRequest(`Volume migration status: ${req.migrationStatus} is invalid, valid statuses are: ${tuple(MIGRATION_STATUSES)}`);
-    }
-    if (req.status === 'deleting') throw errors.badRequest('Cannot reset-state to deleting');
-    await this.volumeRow(ctx, id);
-    await this.locks.run(id, async () => {
-      const live = await this.liveAttachments(id);
-      if (req.status === 'in-use' && live.length === 0) {
-        throw errors.badRequest('Cannot reset-state to in-use because volume does not have any attachments.');
-      }
-      const set: VolumeUpdate = { updated_at: nowTimestamp() };
-      if (req.status !== undefined) set.status = req.status;
-      if (req.attachStatus !== undefined) set.attach_status = req.attachStatus;
-      if (req.migrationStatus !== undefined) set.migration_status = req.migrationStatus === 'none' ? null : req.migrationStatus;
-      await this.db.updateTable('volumes').set(set).where('id', '=', id).execute();
-      if (req.attachStatus === 'detached') {
-        // Unlike Cinder, the hosts' access goes too: a volume reset to detached can be
-        // attached elsewhere next, and must not still be reachable from the old host.
-        await this.rpc.revokeAll(id);
-        for (const attachment of live) await this.finishDetach(attachment.id, id);
-        await this.recomputeStatus(id);
-      }
-    });
-  }
-
-  // ---------------------------------------------------------------- attachments API
-
-  async createAttachment(ctx: RequestContext, req: CreateAttachmentRequest): Promise<AttachmentRecord> {
-    const { volume } = await this.visibleVolumeWithLive(ctx, req.volumeId);
-    const volumeId = req.volumeId;
-    if (volume.status.includes('error')) {
-      throw errors.invalidVolume(
-        `Volume attachments can not be created if the volume is in an error state. The Volume ${volumeId} currently has a status of: ${volume.status} `,
-      );
-    }
-    const mode: AttachMode = volume.readonly === 'True' ? 'ro' : (req.mode ?? 'null');
-    const attachmentId = randomUUID();
-    const instance = req.instanceUuid ?? null;
-    const insert = async (db: Kysely<Database>) => {
-      const { rows } = await Q.insertAttachment(db, attachmentId, volumeId, instance, null, null, 'reserved', mode, nowTimestamp());
-      return rows[0]!;
-    };
-    let attachment: AttachmentRow;
-    try {
-      // The reservation and its attachment row are one commit.
-      attachment = await inTransaction(this.db, async (trx) => {
-        await this.apply('attachment_reserve', volumeId, trx);
-        return insert(trx);
-      });
-    } catch (err) {
-      if (!(await this.sameInstanceOverride(err, volumeId, instance))) throw err;
-      attachment = await insert(this.db);
-    }
-    if (!isEmptyConnector(req.connector)) {
-      try {
-        attachment = await this.locks.run(volumeId, () => this.connectAttachment(attachmentId, volumeId, req.connector!));
-      } catch (err) {
-        // Cinder removes the half-made attachment before reporting the failure.
-        await this.locks.run(volumeId, async () => {
-          await this.rpc.releaseAttachment(volumeId, attachmentId).catch(() => undefined);
-          await this.finishDetach(attachmentId, volumeId);
-        });
-        if (err instanceof CinderError && (err.code === 'INVALID_VOLUME' || err.code === 'POLICY')) throw err;
-        if (err instanceof CinderError) throw errors.backend(`Unable to create attachment for volume (${err.message}).`);
-        throw this.backendError(err, 'Unable to create attachment for volume.', volumeId);
-      }
-    }
-    return toAttachmentRecord(attachment);
-  }
-
-  /** LP#1694530: a server moving between hosts needs a second reservation of its volume. */
-  private async sameInstanceOverride(err: unknown, volumeId: string, instanceUuid: string | null): Promise<boolean> {
-    if (!(err instanceof CinderError) || err.code !== 'INVALID_VOLUME' || !instanceUuid) return false;
-    const state = await this.volumeState(volumeId);
-    if (!state || !['in-use', 'reserved'].includes(state.status)) return false;
-    const live = await this.liveAttachments(volumeId);
-    return live.some((a) => a.instance_uuid === instanceUuid);
-  }
-
-  /**
-   * attachment_update's storage step and its bookkeeping; the caller holds the volume lock.
-   * Resolves to the attachment as it now stands.
-   */
-  private async connectAttachment(attachmentId: string, volumeId: string, connector: Connector): Promise<AttachmentRow> {
-    const { volume, live } = await this.volumeWithLive(volumeId);
-    if (!volume) throw errors.volumeNotFound(volumeId);
-    if (volume.status.includes('error')) {
-      throw errors.invalidVolume(
-        `Volume attachments can not be updated if the volume is in an error state. The Volume ${volumeId} currently has a status of: ${volume.status} `,
-      );
-    }
-    if (volume.multiattach === 0 && live.length > 1 && live.some((a) => a.connection_info !== null)) {
-      throw errors.invalidVolume(`duplicate connectors detected on volume ${volumeId}`);
-    }
-    const attachment = live.find((a) => a.id === attachmentId);
-    if (!attachment) throw errors.attachmentNotFound(attachmentId);
-    const requested = connector['mode'] === 'ro' ? 'ro' : 'rw';
-    const mode: 'rw' | 'ro' = attachment.attach_mode === 'null' ? requested : (attachment.attach_mode as 'rw' | 'ro');
-    const info = await this.rpc.initializeConnection(volumeId, { ...connector, mode }, { attachmentId, accessMode: mode });
-    const flat = { ...info.data, driver_volume_type: info.driver_volume_type, attachment_id: attachmentId };
-    const host = connector['host'];
-    const mountpoint = connector['mountpoint'];
-    // The attachment's new state and the volume's are one commit.
-    return inTransaction(this.db, async (trx) => {
-      const now = nowTimestamp();
-      const { rows } = await Q.connectAttachment(
-        trx,
-        JSON.stringify({ ...connector, mode }),
-        JSON.stringify(flat),
-        typeof host === 'string' ? host : '',
-        typeof mountpoint === 'string' ? mountpoint : 'na',
-        mode,
-        now,
-        now,
-        attachmentId,
-      );
-      await this.apply('attachment_connect', volumeId, trx);
-      return rows[0]!;
-    });
-  }
-
-  async updateAttachment(ctx: RequestContext, id: string, connector: Connector): Promise<AttachmentRecord> {
-    const { volume_id: volumeId } = await this.attachmentAccess(ctx, id);
-    if (typeof connector['host'] !== 'string') throw errors.backend('Unable to update the attachment.');
-    try {
-      return toAttachmentRecord(await this.locks.run(volumeId, () => this.connectAttachment(id, volumeId, connector)));
-    } catch (err) {
-      if (err instanceof CinderError && err.code === 'POLICY') throw err;
-      if (err instanceof CinderError) throw errors.backend(`Unable to update attachment.(${err.message}).`);
-      throw this.backendError(err, 'Unable to update the attachment.', volumeId);
-    }
-  }
-
-  async completeAttachment(ctx: RequestContext, id: string): Promise<void> {
-    const { volume_id: volumeId } = await this.attachmentAccess(ctx, id);
-    await this.locks.run(volumeId, () =>
-      inTransaction(this.db, async (trx) => {
-        await Q.completeAttachment(trx, nowTimestamp(), id);
-        await this.apply('attachment_complete', volumeId, trx);
-      }),
-    );
-  }
-
-  async deleteAttachment(ctx: RequestContext, id: string): Promise<AttachmentRecord[]> {
-    const attachment = await this.attachmentAccess(ctx, id);
-    this.checkDeletionAllowed(ctx, [attachment]);
-    const volumeId = attachment.volume_id;
-    const remaining = await this.locks.run(volumeId, async () => {
-      const live = await this.liveAttachments(volumeId);
-      // A concurrent delete of the same attachment got there first.
-      if (!live.some((a) => a.id === id)) throw errors.attachmentNotFound(id);
-      await this.releaseAttachment(volumeId, id);
-      await this.finishDetach(id, volumeId);
-      // Detaching one attachment changes none of the others.
-      return live.filter((a) => a.id !== id);
-    });
-    return remaining.map(toAttachmentRecord);
-  }
-
-  // ---------------------------------------------------------------- snapshots
-
-  async createSnapshot(ctx: RequestContext, req: CreateSnapshotRequest): Promise<SnapshotRecord> {
-    const volume = await this.volumeRow(ctx, req.volumeId);
-    if (volume.status === 'maintenance') throw errors.invalidVolume('The snapshot cannot be created when the volume is in maintenance mode.');
-    if (volume.status === 'error') throw errors.invalidVolume('The snapshot cannot be created when the volume is in error status.');
-    const valid = req.force ? ['available', 'in-use'] : ['available'];
-    const refused = (status: string) => errors.invalidVolume(`Volume ${volume.id} status must be ${valid.join(', ')}, but current status is: ${status}.`);
-    if (!valid.includes(volume.status)) throw refused(volume.status);
-    const id = randomUUID();
-    // The volume's status is checked again by a conditional write of its row in the same
-    // commit as the snapshot: a delete that got there first is seen, one that comes later
-    // waits for the row and then finds the snapshot.
-    await inTransaction(this.db, async (trx) => {
-      const still = await trx
-        .updateTable('volumes')
-        .set({ updated_at: nowTimestamp() })
-        .where('id', '=', volume.id)
-        .where('status', 'in', valid)
-        .executeTakeFirst();
-      if (Number(still.numUpdatedRows) === 0) {
-        const now = await trx.selectFrom('volumes').select('status').where('id', '=', volume.id).executeTakeFirst();
-        if (!now) throw errors.volumeNotFound(volume.id);
-        throw refused(now.status);
-      }
-      await trx
-        .insertInto('snapshots')
-        .values({
-          id,
-          volume_id: volume.id,
-          project_id: ctx.projectId,
-          user_id: ctx.userId,
-          status: 'creating',
-          progress: '0%',
-          volume_size: volume.size,
-          display_name: req.name ?? null,
-          display_description: req.description ?? null,
-          metadata: JSON.stringify(req.metadata ?? {}),
-          created_at: nowTimestamp(),
-        })
-        .execute();
-    });
-    this.track(
-      'create_snapshot',
-      id,
-      this.rpc.createSnapshot(volume.id, id).then(
-        () => this.setSnapshotStatus(id, 'available', '100%'),
-        (err) => {
-          this.logger.error({ snapshotId: id, err: (err as Error).message }, 'snapshot creation failed');
-          return this.setSnapshotStatus(id, 'error');
-        },
-      ),
-    );
-    return snapshotRecord(await this.snapshotRow(ctx, id));
-  }
-
-  async getSnapshot(ctx: RequestContext, id: string): Promise<SnapshotRecord> {
-    return snapshotRecord(await this.snapshotRow(ctx, id));
-  }
-
-  async listSnapshots(ctx: RequestContext, query: SnapshotListQuery): Promise<SnapshotRecord[]> {
-    let q = this.db.selectFrom('snapshots').selectAll();
-    if (!(ctx.isAdmin && query.allTenants)) q = q.where('project_id', '=', ctx.projectId);
-    if (query.filters.status !== undefined) q = q.where('status', '=', query.filters.status);
-    if (query.filters.volumeId !== undefined) q = q.where('volume_id', '=', query.filters.volumeId);
-    if (query.filters.name !== undefined) q = q.where('display_name', '=', query.filters.name);
-    const rows = await q.orderBy('created_at', 'desc').orderBy('id', 'desc').execute();
-    return paginate(rows, query).map(snapshotRecord);
-  }
-
-  async updateSnapshot(ctx: RequestContext, id: string, patch: { name?: string | null; description?: string | null }): Promise<SnapshotRecord> {
-    await this.snapshotRow(ctx, id);
-    const set: { updated_at: string; display_name?: string | null; display_description?: string | null } = { updated_at: nowTimestamp() };
-    if (patch.name !== undefined) set.display_name = patch.name;
-    if (patch.description !== undefined) set.display_description = patch.description;
-    await this.db.updateTable('snapshots').set(set).where('id', '=', id).execute();
-    return this.getSnapshot(ctx, id);
-  }
-
-  async deleteSnapshot(ctx: RequestContext, id: string): Promise<void> {
-    const snapshot = await this.snapshotRow(ctx, id);
-    const moved = await this.db
-      .updateTable('snapshots')
-      .set({ status: 'deleting', updated_at: nowTimestamp() })
-      .where('id', '=', id)
-      .where('status', 'in', DELETABLE_SNAPSHOT)
-      .executeTakeFirst();
-    if (Number(moved.numUpdatedRows) === 0) throw errors.invalidSnapshot('Snapshot status must be available or error and must not be part of a group.');
-    this.track(
-      'delete_snapshot',
-      id,
-      this.rpc.deleteSnapshot(snapshot.volume_id, id).then(
-        async () => {
-          await this.db.deleteFrom('snapshots').where('id', '=', id).execute();
-        },
-        (err) => {
-          this.logger.error({ snapshotId: id, err: (err as Error).message }, 'snapshot deletion failed');
-          return this.setSnapshotStatus(id, 'error_deleting');
-        },
-      ),
-    );
-  }
-
-  private async setSnapshotStatus(id: string, status: string, progress?: string): Promise<void> {
-    await this.db
-      .updateTable('snapshots')
-      .set({ status, updated_at: nowTimestamp(), ...(progress ? { progress } : {}) })
-      .where('id', '=', id)
-      .execute();
-  }
-
-  private async snapshotRow(ctx: RequestContext, id: string): Promise<SnapshotRow> {
-    const row = await this.db.selectFrom('snapshots').selectAll().where('id', '=', id).executeTakeFirst();
-    if (!visibleTo(ctx, row)) throw errors.snapshotNotFound(id);
-    return row;
-  }
-
-  /** Background work the service waits for on shutdown (drain), whose failure is logged. */
-  private track(what: string, id: string, work: Promise<void>): void {
-    const tracked = work.catch((err) => this.logger.error({ id, err: (err as Error).message }, `${what} did not finish`));
-    this.pending.add(tracked);
-    void tracked.finally(() => this.pending.delete(tracked));
-  }
-
-  async listServices(ctx: RequestContext, filters: { host?: string; binary?: string }): Promise<ServiceRecord[]> {
-    this.requireAdmin(ctx, 'volume_extension:services:index');
-    return listServices(this.db, filters, this.options.serviceDownTimeMs);
-  }
-
-  async setServiceDisabled(ctx: RequestContext, req: { host: string; binary: string; disabled: boolean; reason?: string }): Promise<void> {
-    this.requireAdmin(ctx, 'volume_extension:services:update');
-    const set: { disabled: number; disabled_reason?: string } = { disabled: req.disabled ? 1 : 0 };
-    if (req.reason !== undefined) set.disabled_reason = req.reason;
-    const result = await this.db.updateTable('services').set(set).where('host', '=', req.host).where('binary', '=', req.binary).executeTakeFirst();
-    if (Number(result.numUpdatedRows) === 0) throw errors.notFound(`Service ${req.binary} could not be found on host ${req.host}.`);
+  /** Start-up: finishes or fails the steps a previous run on this storage host left half done. */
+  resumeInterrupted(volumeHost: string): Promise<{ resumed: number }> {
+    return this.machine.resumeInterrupted(volumeHost);
   }
 
   /** How many volumes are in each status, and live attachments in each attach_status, over all projects. */
@@ -1243,139 +96,174 @@ export class Workflow implements BlockStorage {
     return countStatuses(this.db);
   }
 
-  async getAttachment(ctx: RequestContext, id: string): Promise<AttachmentRecord> {
-    return toAttachmentRecord(await this.attachmentRow(ctx, id));
+  // ---------------------------------------------------------------- volumes
+
+  createVolume(ctx: RequestContext, req: CreateVolumeRequest): Promise<VolumeRecord> {
+    return this.lifecycle.createVolume(ctx, req);
   }
 
-  async listAttachments(ctx: RequestContext, query: ListQuery): Promise<{ attachments: AttachmentRecord[]; count: number }> {
-    const filters = compileAttachmentFilters(query.filters, ctx);
-    if (filters.impossible) return { attachments: [], count: 0 };
-    const order = attachmentSort(query.sort);
-    let q = this.db
-      .selectFrom('volume_attachment as a')
-      .innerJoin('volumes as v', 'v.id', 'a.volume_id')
-      .selectAll('a')
-      .where('a.deleted', '=', 0);
-    if (!(ctx.isAdmin && query.allTenants)) q = q.where('v.project_id', '=', ctx.projectId);
-    if (filters.conditions.length > 0) q = q.where((eb) => conditionsExpression(eb, 'a', filters.conditions));
-    for (const o of order) q = q.orderBy(`a.${o.column}`, o.dir);
-    const rows = await q.execute();
-    return { attachments: paginate(rows, query).map(toAttachmentRecord), count: rows.length };
+  extendVolume(ctx: RequestContext, id: string, newSize: number, opts: { allowAttached: boolean }): Promise<void> {
+    return this.lifecycle.extendVolume(ctx, id, newSize, opts);
+  }
+
+  deleteVolume(ctx: RequestContext, id: string, opts: { force: boolean; cascade: boolean }): Promise<void> {
+    return this.lifecycle.deleteVolume(ctx, id, opts);
+  }
+
+  getVolume(ctx: RequestContext, id: string): Promise<VolumeRecord> {
+    return this.properties.getVolume(ctx, id);
+  }
+
+  listVolumes(ctx: RequestContext, query: ListQuery): Promise<{ volumes: VolumeRecord[]; count: number }> {
+    return this.properties.listVolumes(ctx, query);
+  }
+
+  updateVolume(ctx: RequestContext, id: string, patch: UpdateVolumeRequest): Promise<VolumeRecord> {
+    return this.properties.updateVolume(ctx, id, patch);
+  }
+
+  setBootable(ctx: RequestContext, id: string, bootable: boolean): Promise<void> {
+    return this.properties.setBootable(ctx, id, bootable);
+  }
+
+  updateReadonlyFlag(ctx: RequestContext, id: string, readonly: boolean): Promise<void> {
+    return this.properties.updateReadonlyFlag(ctx, id, readonly);
+  }
+
+  setMetadata(ctx: RequestContext, id: string, metadata: Record<string, string>, replace: boolean): Promise<Record<string, string>> {
+    return this.properties.setMetadata(ctx, id, metadata, replace);
+  }
+
+  deleteMetadataKey(ctx: RequestContext, id: string, key: string): Promise<void> {
+    return this.properties.deleteMetadataKey(ctx, id, key);
+  }
+
+  // ---------------------------------------------------------------- legacy actions
+
+  reserve(ctx: RequestContext, id: string): Promise<void> {
+    return this.legacy.reserve(ctx, id);
+  }
+
+  unreserve(ctx: RequestContext, id: string): Promise<void> {
+    return this.legacy.unreserve(ctx, id);
+  }
+
+  initializeConnection(ctx: RequestContext, id: string, connector: Connector): Promise<ConnectionInfo> {
+    return this.legacy.initializeConnection(ctx, id, connector);
+  }
+
+  attach(ctx: RequestContext, id: string, req: LegacyAttachRequest): Promise<void> {
+    return this.legacy.attach(ctx, id, req);
+  }
+
+  beginDetaching(ctx: RequestContext, id: string): Promise<void> {
+    return this.legacy.beginDetaching(ctx, id);
+  }
+
+  rollDetaching(ctx: RequestContext, id: string): Promise<void> {
+    return this.legacy.rollDetaching(ctx, id);
+  }
+
+  terminateConnection(ctx: RequestContext, id: string, connector: Connector | null, force: boolean): Promise<void> {
+    return this.legacy.terminateConnection(ctx, id, connector, force);
+  }
+
+  detach(ctx: RequestContext, id: string, attachmentId: string | null): Promise<void> {
+    return this.legacy.detach(ctx, id, attachmentId);
+  }
+
+  forceDetach(ctx: RequestContext, id: string, connector: Connector | null, attachmentId: string | null): Promise<void> {
+    return this.legacy.forceDetach(ctx, id, connector, attachmentId);
+  }
+
+  resetStatus(ctx: RequestContext, id: string, req: ResetStatusRequest): Promise<void> {
+    return this.legacy.resetStatus(ctx, id, req);
+  }
+
+  // ---------------------------------------------------------------- attachments API
+
+  createAttachment(ctx: RequestContext, req: CreateAttachmentRequest): Promise<AttachmentRecord> {
+    return this.attachments.createAttachment(ctx, req);
+  }
+
+  updateAttachment(ctx: RequestContext, id: string, connector: Connector): Promise<AttachmentRecord> {
+    return this.attachments.updateAttachment(ctx, id, connector);
+  }
+
+  completeAttachment(ctx: RequestContext, id: string): Promise<void> {
+    return this.attachments.completeAttachment(ctx, id);
+  }
+
+  deleteAttachment(ctx: RequestContext, id: string): Promise<AttachmentRecord[]> {
+    return this.attachments.deleteAttachment(ctx, id);
+  }
+
+  getAttachment(ctx: RequestContext, id: string): Promise<AttachmentRecord> {
+    return this.attachments.getAttachment(ctx, id);
+  }
+
+  listAttachments(ctx: RequestContext, query: ListQuery): Promise<{ attachments: AttachmentRecord[]; count: number }> {
+    return this.attachments.listAttachments(ctx, query);
+  }
+
+  // ---------------------------------------------------------------- snapshots
+
+  createSnapshot(ctx: RequestContext, req: CreateSnapshotRequest): Promise<SnapshotRecord> {
+    return this.snapshots.createSnapshot(ctx, req);
+  }
+
+  getSnapshot(ctx: RequestContext, id: string): Promise<SnapshotRecord> {
+    return this.snapshots.getSnapshot(ctx, id);
+  }
+
+  listSnapshots(ctx: RequestContext, query: SnapshotListQuery): Promise<SnapshotRecord[]> {
+    return this.snapshots.listSnapshots(ctx, query);
+  }
+
+  updateSnapshot(ctx: RequestContext, id: string, patch: { name?: string | null; description?: string | null }): Promise<SnapshotRecord> {
+    return this.snapshots.updateSnapshot(ctx, id, patch);
+  }
+
+  deleteSnapshot(ctx: RequestContext, id: string): Promise<void> {
+    return this.snapshots.deleteSnapshot(ctx, id);
   }
 
   // ---------------------------------------------------------------- volume types
 
-  private async typeRecord(row: { id: string; name: string; description: string | null; is_public: number }): Promise<VolumeTypeRecord> {
-    const specs = await this.db.selectFrom('volume_type_extra_specs').selectAll().where('volume_type_id', '=', row.id).execute();
-    return {
-      id: row.id,
-      name: row.name,
-      description: row.description,
-      isPublic: row.is_public === 1,
-      extraSpecs: Object.fromEntries(specs.map((s) => [s.key, s.value])),
-    };
-  }
-
-  private async resolveType(idOrName: string): Promise<VolumeTypeRecord> {
-    const row = await this.db
-      .selectFrom('volume_types')
-      .selectAll()
-      .where((eb) => eb.or([eb('id', '=', idOrName), eb('name', '=', idOrName)]))
-      .executeTakeFirst();
-    if (row) return this.typeRecord(row);
-    if (UUID_RE.test(idOrName)) throw errors.volumeTypeNotFound(idOrName);
-    throw new CinderError('VOLUME_TYPE_NOT_FOUND', `Volume type with name ${idOrName} could not be found.`);
-  }
-
-  async createVolumeType(
+  createVolumeType(
     ctx: RequestContext,
     req: { name: string; description?: string | null; isPublic?: boolean; extraSpecs?: Record<string, string> },
   ): Promise<VolumeTypeRecord> {
-    this.requireAdmin(ctx, 'volume_extension:types_manage');
-    const id = randomUUID();
-    const taken = await this.db.selectFrom('volume_types').select('id').where('name', '=', req.name).executeTakeFirst();
-    if (taken) throw errors.conflict(`Volume Type ${req.name} already exists.`);
-    try {
-      await this.db.transaction().execute(async (trx) => {
-        await trx
-          .insertInto('volume_types')
-          .values({ id, name: req.name, description: req.description ?? null, is_public: req.isPublic === false ? 0 : 1, created_at: nowTimestamp() })
-          .execute();
-        const specs = Object.entries(req.extraSpecs ?? {});
-        if (specs.length > 0) {
-          await trx
-            .insertInto('volume_type_extra_specs')
-            .values(specs.map(([key, value]) => ({ volume_type_id: id, key, value: String(value) })))
-            .execute();
-        }
-      });
-    } catch (err) {
-      // The unique name constraint decides a race between two creates of one name.
-      if (await this.db.selectFrom('volume_types').select('id').where('name', '=', req.name).executeTakeFirst()) {
-        throw errors.conflict(`Volume Type ${req.name} already exists.`);
-      }
-      throw err;
-    }
-    return this.getVolumeType(ctx, id);
+    return this.types.createVolumeType(ctx, req);
   }
 
-  async listVolumeTypes(_ctx: RequestContext): Promise<VolumeTypeRecord[]> {
-    const rows = await this.db.selectFrom('volume_types').selectAll().orderBy('created_at').orderBy('id').execute();
-    return Promise.all(rows.map((r) => this.typeRecord(r)));
+  listVolumeTypes(ctx: RequestContext): Promise<VolumeTypeRecord[]> {
+    return this.types.listVolumeTypes(ctx);
   }
 
-  async getVolumeType(_ctx: RequestContext, idOrName: string): Promise<VolumeTypeRecord> {
-    const row = await this.db
-      .selectFrom('volume_types')
-      .selectAll()
-      .where((eb) => eb.or([eb('id', '=', idOrName), eb('name', '=', idOrName)]))
-      .executeTakeFirst();
-    if (!row) throw errors.volumeTypeNotFound(idOrName);
-    return this.typeRecord(row);
+  getVolumeType(ctx: RequestContext, idOrName: string): Promise<VolumeTypeRecord> {
+    return this.types.getVolumeType(ctx, idOrName);
   }
 
-  async deleteVolumeType(ctx: RequestContext, id: string): Promise<void> {
-    this.requireAdmin(ctx, 'volume_extension:types_manage');
-    const type = await this.getVolumeType(ctx, id);
-    if (type.name === DEFAULT_VOLUME_TYPE) throw errors.badRequest('Default volume type can not be deleted.');
-    const used = await this.db.selectFrom('volumes').select('id').where('volume_type_id', '=', type.id).executeTakeFirst();
-    if (used) throw errors.badRequest(`Volume Type ${type.id} deletion is not allowed with volumes present with the type.`);
-    await this.db.transaction().execute(async (trx) => {
-      await trx.deleteFrom('volume_type_extra_specs').where('volume_type_id', '=', type.id).execute();
-      await trx.deleteFrom('volume_types').where('id', '=', type.id).execute();
-    });
+  deleteVolumeType(ctx: RequestContext, id: string): Promise<void> {
+    return this.types.deleteVolumeType(ctx, id);
   }
 
-  async setExtraSpecs(ctx: RequestContext, typeId: string, specs: Record<string, string>): Promise<Record<string, string>> {
-    this.requireAdmin(ctx, 'volume_extension:types_extra_specs:create');
-    const type = await this.getVolumeType(ctx, typeId);
-    for (const [key, value] of Object.entries(specs)) {
-      await this.db
-        .insertInto('volume_type_extra_specs')
-        .values({ volume_type_id: type.id, key, value: String(value) })
-        .onConflict((oc) => oc.columns(['volume_type_id', 'key']).doUpdateSet({ value: String(value) }))
-        .execute();
-    }
-    return (await this.getVolumeType(ctx, type.id)).extraSpecs;
+  setExtraSpecs(ctx: RequestContext, typeId: string, specs: Record<string, string>): Promise<Record<string, string>> {
+    return this.types.setExtraSpecs(ctx, typeId, specs);
   }
 
-  async deleteExtraSpec(ctx: RequestContext, typeId: string, key: string): Promise<void> {
-    this.requireAdmin(ctx, 'volume_extension:types_extra_specs:delete');
-    const type = await this.getVolumeType(ctx, typeId);
-    const result = await this.db
-      .deleteFrom('volume_type_extra_specs')
-      .where('volume_type_id', '=', type.id)
-      .where('key', '=', key)
-      .executeTakeFirst();
-    if (Number(result.numDeletedRows) === 0) throw errors.notFound(`Volume Type ${type.id} has no extra specs with key ${key}.`);
+  deleteExtraSpec(ctx: RequestContext, typeId: string, key: string): Promise<void> {
+    return this.types.deleteExtraSpec(ctx, typeId, key);
   }
 
-  // ---------------------------------------------------------------- errors
+  // ---------------------------------------------------------------- services
 
-  /** Request errors pass through; anything else is logged and reported in Cinder's words for the door used. */
-  private backendError(err: unknown, message: string, volumeId: string): CinderError {
-    if (err instanceof CinderError) return err;
-    this.logger.error({ volumeId, err: (err as Error).message }, message);
-    return errors.backend(message);
+  listServices(ctx: RequestContext, filters: { host?: string; binary?: string }): Promise<ServiceRecord[]> {
+    return this.services.listServices(ctx, filters);
+  }
+
+  setServiceDisabled(ctx: RequestContext, req: { host: string; binary: string; disabled: boolean; reason?: string }): Promise<void> {
+    return this.services.setServiceDisabled(ctx, req);
   }
 }

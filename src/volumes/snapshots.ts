@@ -1,0 +1,143 @@
+// Snapshots: create (a copy of the volume's blocks, made on its storage host), show,
+// list, update, delete. A volume made from a snapshot starts in volume-lifecycle.ts; a
+// cascading volume delete takes its snapshots with it (machine.ts).
+
+import { randomUUID } from 'node:crypto';
+import type { SnapshotRow } from '../db/schema.js';
+import { nowTimestamp, parseTimestamp } from '../db/schema.js';
+import { inTransaction } from '../db/prepared.js';
+import { errors } from '../errors.js';
+import { WorkflowPart } from './core.js';
+import { paginate } from './listing.js';
+import type { CreateSnapshotRequest, RequestContext, SnapshotListQuery, SnapshotRecord } from './types.js';
+
+/** Cinder deletes a snapshot only from these. */
+export const DELETABLE_SNAPSHOT = ['available', 'error'];
+
+function snapshotRecord(row: SnapshotRow): SnapshotRecord {
+  return {
+    id: row.id,
+    volumeId: row.volume_id,
+    projectId: row.project_id,
+    userId: row.user_id,
+    status: row.status,
+    progress: row.progress,
+    size: row.volume_size,
+    name: row.display_name,
+    description: row.display_description,
+    metadata: JSON.parse(row.metadata) as Record<string, string>,
+    createdAt: parseTimestamp(row.created_at)!,
+    updatedAt: parseTimestamp(row.updated_at),
+  };
+}
+
+export class Snapshots extends WorkflowPart {
+  async createSnapshot(ctx: RequestContext, req: CreateSnapshotRequest): Promise<SnapshotRecord> {
+    const volume = await this.load.volumeRow(ctx, req.volumeId);
+    if (volume.status === 'maintenance') throw errors.invalidVolume('The snapshot cannot be created when the volume is in maintenance mode.');
+    if (volume.status === 'error') throw errors.invalidVolume('The snapshot cannot be created when the volume is in error status.');
+    const valid = req.force ? ['available', 'in-use'] : ['available'];
+    const refused = (status: string) => errors.invalidVolume(`Volume ${volume.id} status must be ${valid.join(', ')}, but current status is: ${status}.`);
+    if (!valid.includes(volume.status)) throw refused(volume.status);
+    const id = randomUUID();
+    // The volume's status is checked again by a conditional write of its row in the same
+    // commit as the snapshot: a delete that got there first is seen, one that comes later
+    // waits for the row and then finds the snapshot.
+    await inTransaction(this.db, async (trx) => {
+      const still = await trx
+        .updateTable('volumes')
+        .set({ updated_at: nowTimestamp() })
+        .where('id', '=', volume.id)
+        .where('status', 'in', valid)
+        .executeTakeFirst();
+      if (Number(still.numUpdatedRows) === 0) {
+        const now = await trx.selectFrom('volumes').select('status').where('id', '=', volume.id).executeTakeFirst();
+        if (!now) throw errors.volumeNotFound(volume.id);
+        throw refused(now.status);
+      }
+      await trx
+        .insertInto('snapshots')
+        .values({
+          id,
+          volume_id: volume.id,
+          project_id: ctx.projectId,
+          user_id: ctx.userId,
+          status: 'creating',
+          progress: '0%',
+          volume_size: volume.size,
+          display_name: req.name ?? null,
+          display_description: req.description ?? null,
+          metadata: JSON.stringify(req.metadata ?? {}),
+          created_at: nowTimestamp(),
+        })
+        .execute();
+    });
+    this.machine.track(
+      'create_snapshot',
+      id,
+      this.rpc.createSnapshot(volume.id, id).then(
+        () => this.setSnapshotStatus(id, 'available', '100%'),
+        (err) => {
+          this.logger.error({ snapshotId: id, err: (err as Error).message }, 'snapshot creation failed');
+          return this.setSnapshotStatus(id, 'error');
+        },
+      ),
+    );
+    return snapshotRecord(await this.load.snapshotRow(ctx, id));
+  }
+
+  async getSnapshot(ctx: RequestContext, id: string): Promise<SnapshotRecord> {
+    return snapshotRecord(await this.load.snapshotRow(ctx, id));
+  }
+
+  async listSnapshots(ctx: RequestContext, query: SnapshotListQuery): Promise<SnapshotRecord[]> {
+    let q = this.db.selectFrom('snapshots').selectAll();
+    if (!(ctx.isAdmin && query.allTenants)) q = q.where('project_id', '=', ctx.projectId);
+    if (query.filters.status !== undefined) q = q.where('status', '=', query.filters.status);
+    if (query.filters.volumeId !== undefined) q = q.where('volume_id', '=', query.filters.volumeId);
+    if (query.filters.name !== undefined) q = q.where('display_name', '=', query.filters.name);
+    const rows = await q.orderBy('created_at', 'desc').orderBy('id', 'desc').execute();
+    return paginate(rows, query).map(snapshotRecord);
+  }
+
+  async updateSnapshot(ctx: RequestContext, id: string, patch: { name?: string | null; description?: string | null }): Promise<SnapshotRecord> {
+    await this.load.snapshotRow(ctx, id);
+    const set: { updated_at: string; display_name?: string | null; display_description?: string | null } = { updated_at: nowTimestamp() };
+    if (patch.name !== undefined) set.display_name = patch.name;
+    if (patch.description !== undefined) set.display_description = patch.description;
+    await this.db.updateTable('snapshots').set(set).where('id', '=', id).execute();
+    return this.getSnapshot(ctx, id);
+  }
+
+  async deleteSnapshot(ctx: RequestContext, id: string): Promise<void> {
+    const snapshot = await this.load.snapshotRow(ctx, id);
+    const moved = await this.db
+      .updateTable('snapshots')
+      .set({ status: 'deleting', updated_at: nowTimestamp() })
+      .where('id', '=', id)
+      .where('status', 'in', DELETABLE_SNAPSHOT)
+      .executeTakeFirst();
+    if (Number(moved.numUpdatedRows) === 0) throw errors.invalidSnapshot('Snapshot status must be available or error and must not be part of a group.');
+    this.machine.track(
+      'delete_snapshot',
+      id,
+      this.rpc.deleteSnapshot(snapshot.volume_id, id).then(
+        async () => {
+          await this.db.deleteFrom('snapshots').where('id', '=', id).execute();
+        },
+        (err) => {
+          this.logger.error({ snapshotId: id, err: (err as Error).message }, 'snapshot deletion failed');
+          return this.setSnapshotStatus(id, 'error_deleting');
+        },
+      ),
+    );
+  }
+
+  private async setSnapshotStatus(id: string, status: string, progress?: string): Promise<void> {
+    await this.db
+      .updateTable('snapshots')
+      .set({ status, updated_at: nowTimestamp(), ...(progress ? { progress } : {}) })
+      .where('id', '=', id)
+      .execute();
+  }
+}

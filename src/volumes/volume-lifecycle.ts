@@ -1,0 +1,148 @@
+// A volume's life on the backend: create (empty, a clone of a volume, or from a snapshot),
+// extend and delete. These are the calls that start backend work through the state
+// machine and change how much storage a project holds.
+
+import { randomUUID } from 'node:crypto';
+import type { SnapshotRow, VolumeRow } from '../db/schema.js';
+import { nowTimestamp, UNTOUCHED_VOLUME_COLUMNS } from '../db/schema.js';
+import { DEFAULT_VOLUME_TYPE } from '../db/migrations/0001_initial.js';
+import { inTransaction } from '../db/prepared.js';
+import { errors } from '../errors.js';
+import { WorkflowPart, type WorkflowCore } from './core.js';
+import { requireAdmin } from './loading.js';
+import { Q } from './queries.js';
+import { DELETABLE_SNAPSHOT } from './snapshots.js';
+import { deleteRejected, transition, type VolumeEvent } from './states.js';
+import type { CreateVolumeRequest, RequestContext, VolumeRecord } from './types.js';
+import type { VolumeTypes } from './volume-types.js';
+
+export class VolumeLifecycle extends WorkflowPart {
+  constructor(
+    core: WorkflowCore,
+    private readonly types: VolumeTypes,
+  ) {
+    super(core);
+  }
+
+  async createVolume(ctx: RequestContext, req: CreateVolumeRequest): Promise<VolumeRecord> {
+    if (!Number.isInteger(req.size) || req.size < 1) {
+      throw errors.invalidInput(`Volume size '${String(req.size)}' must be an integer and greater than 0`);
+    }
+    const snapshot = req.snapshotId ? await this.snapshotSource(ctx, req.snapshotId, req.size) : null;
+    // A volume from a snapshot is made where the snapshot's volume lives, like a clone.
+    const source = snapshot ? await this.snapshotVolume(snapshot) : req.sourceVolid ? await this.cloneSource(ctx, req.sourceVolid, req.size) : null;
+    // A copy has its source's type unless another is asked for, which must then be the same.
+    const type = await this.types.resolveType(req.volumeType ?? source?.volume_type_id ?? DEFAULT_VOLUME_TYPE);
+    if (source && type.id !== source.volume_type_id) {
+      const of = snapshot ? 'snapshot' : 'source volume';
+      throw errors.invalidInput(`Invalid volume_type provided: ${req.volumeType} (requested type is not compatible; either match ${of}, or omit type argument).`);
+    }
+    const zone = req.availabilityZone ?? source?.availability_zone ?? this.options.availabilityZone;
+    if (zone !== this.options.availabilityZone) throw errors.invalidInput(`Availability zone '${zone}' is invalid.`);
+    const id = randomUUID();
+    // A clone is made where its source's blocks are.
+    const host = source ? source.host : await this.options.scheduler.place(zone);
+    const sourceVolid = snapshot ? null : (source?.id ?? null);
+    const snapshotId = snapshot?.id ?? null;
+    const now = nowTimestamp();
+    await this.db.transaction().execute(async (trx) => {
+      await trx
+        .insertInto('volumes')
+        .values({
+          ...UNTOUCHED_VOLUME_COLUMNS,
+          id,
+          project_id: ctx.projectId,
+          user_id: ctx.userId,
+          display_name: req.name ?? null,
+          display_description: req.description ?? null,
+          size: req.size,
+          status: 'creating',
+          attach_status: 'detached',
+          availability_zone: zone,
+          volume_type_id: type.id,
+          multiattach: type.extraSpecs['multiattach'] === '<is> True' ? 1 : 0,
+          host,
+          source_volid: sourceVolid,
+          snapshot_id: snapshotId,
+          created_at: now,
+        })
+        .execute();
+      const meta = Object.entries(req.metadata ?? {});
+      if (meta.length > 0) {
+        await trx
+          .insertInto('volume_metadata')
+          .values(meta.map(([key, value]) => ({ volume_id: id, key, value: String(value) })))
+          .execute();
+      }
+    });
+    const record = await this.load.record(await this.load.volumeRow(ctx, id));
+    // A new row is the start of the machine, not a transition out of a prior state.
+    this.machine.runEffects(['create_volume'], id, { size: req.size, sourceVolid, snapshotId });
+    return record;
+  }
+
+  async deleteVolume(ctx: RequestContext, id: string, opts: { force: boolean; cascade: boolean }): Promise<void> {
+    if (opts.force) requireAdmin(ctx, 'volume:force_delete');
+    if (!ctx.isAdmin) await this.load.volumeSummary(ctx, id);
+    // The transition first, then the snapshots: the transition's row lock makes a snapshot
+    // being taken (which locks the same row) commit before they are read, or find the
+    // volume deleting. A volume with snapshots goes only with them (cascade), and only
+    // when each of them can go; otherwise the transition is rolled back.
+    const effects = await inTransaction(this.db, async (trx) => {
+      const started = await this.machine.apply(opts.force ? 'force_delete' : 'delete', id, trx);
+      if (!started) return null;
+      const snapshots = await trx.selectFrom('snapshots').select('status').where('volume_id', '=', id).execute();
+      if (snapshots.length === 0) return started;
+      if (!opts.cascade || snapshots.some((s) => !DELETABLE_SNAPSHOT.includes(s.status))) throw deleteRejected();
+      await trx.updateTable('snapshots').set({ status: 'deleting', updated_at: nowTimestamp() }).where('volume_id', '=', id).execute();
+      return started;
+    });
+    if (effects) this.machine.runEffects(effects, id, {});
+  }
+
+  async extendVolume(ctx: RequestContext, id: string, newSize: number, opts: { allowAttached: boolean }): Promise<void> {
+    const row = await this.load.volumeRow(ctx, id);
+    const event: VolumeEvent = opts.allowAttached && row.status === 'in-use' ? 'extend_attached' : 'extend';
+    const state = await this.machine.volumeState(id);
+    const check = transition(event, state!);
+    if (check.kind === 'rejected') throw check.error;
+    if (!Number.isInteger(newSize) || newSize <= row.size) {
+      throw errors.invalidInput(`New size for extend must be greater than current size. (current: ${row.size}, extended: ${newSize}).`);
+    }
+    const effects = await this.machine.apply(event, id);
+    if (effects) this.machine.runEffects(effects, id, { size: newSize });
+  }
+
+  /** Cinder's checks on a snapshot to create from: visible, available, and no bigger than the new volume. */
+  private async snapshotSource(ctx: RequestContext, snapshotId: string, size: number): Promise<SnapshotRow> {
+    const snapshot = await this.load.snapshotRow(ctx, snapshotId);
+    if (snapshot.status !== 'available') throw errors.invalidSnapshot("Originating snapshot status must be one of 'available' values");
+    if (size < snapshot.volume_size) {
+      throw errors.invalidInput(
+        `Volume size '${size}'GB cannot be smaller than the snapshot size ${snapshot.volume_size}GB. They must be >= original snapshot size.`,
+      );
+    }
+    return snapshot;
+  }
+
+  /** A snapshot's volume, which a volume with snapshots cannot leave behind. */
+  private async snapshotVolume(snapshot: SnapshotRow): Promise<VolumeRow> {
+    const [row] = (await Q.volume(this.db, snapshot.volume_id)).rows;
+    if (!row) throw errors.volumeNotFound(snapshot.volume_id);
+    return row;
+  }
+
+  /** Cinder's checks on a source volume: visible to the caller, settled, and no bigger than its clone. */
+  private async cloneSource(ctx: RequestContext, sourceVolid: string, size: number): Promise<VolumeRow> {
+    const source = await this.load.volumeRow(ctx, sourceVolid);
+    if (!['available', 'in-use'].includes(source.status)) {
+      throw errors.invalidVolume("Originating source volume status must be one of 'available, in-use' values");
+    }
+    if (size < source.size) {
+      throw errors.invalidInput(
+        `Volume size '${size}'GB cannot be smaller than original volume size  ${source.size}GB. They must be >= original volume size.`,
+      );
+    }
+    return source;
+  }
+}

@@ -109,6 +109,7 @@ function workflowFor(
   rpc: VolumeRpc,
   locks: KeyedLocks,
   scheduler: VolumeScheduler,
+  policy: Policy,
   logger: Logger,
 ): Workflow {
   return new Workflow(
@@ -120,6 +121,7 @@ function workflowFor(
       scheduler,
       serviceDownTimeMs: config.serviceDownTime * 1000,
       noauthTrustsCallers: config.noauthTrustsCallers,
+      policy,
     },
     logger.child({ component: 'volumes' }),
   );
@@ -217,7 +219,7 @@ export async function createApp(config: Config, logger: Logger, metrics: Metrics
   const host = await startStorageHost(config, logger, metrics);
   // The only process acting on its volumes: its own per-volume locks are enough.
   const rpc = metered(metrics, new LocalVolumeRpc(host.manager));
-  const workflow = workflowFor(config, host.database, rpc, new KeyedLock(), thisHost(volumeHostOf(config)), logger);
+  const workflow = workflowFor(config, host.database, rpc, new KeyedLock(), thisHost(volumeHostOf(config)), policy, logger);
   metrics?.countStatuses(() => workflow.statusCounts());
   const close = async () => {
     // Background steps finish first: a create must not lose its database mid-write.
@@ -244,7 +246,7 @@ export async function createApiApp(config: Config, logger: Logger, metrics: Metr
   // Other API services act on the same volumes: the per-volume lock must be the database's.
   const locks = new AdvisoryLocks(config.database);
   const scheduler = liveHostScheduler(database.db, config.serviceDownTime * 1000);
-  const workflow = workflowFor(config, database, metered(metrics, rpc), locks, scheduler, logger);
+  const workflow = workflowFor(config, database, metered(metrics, rpc), locks, scheduler, policy, logger);
   metrics?.countStatuses(() => workflow.statusCounts());
   const close = async () => {
     await workflow.drain();
@@ -268,8 +270,9 @@ export async function createVolumeService(config: Config, logger: Logger, metric
   const host = await startStorageHost(config, logger, metrics);
   // Metered here, the steps' own durations; metered in the API services, with the trip through RabbitMQ.
   const local = metered(metrics, new LocalVolumeRpc(host.manager));
-  // Used only at start, to finish what a previous run left half done, before any API service can reach it.
-  const workflow = workflowFor(config, host.database, local, new KeyedLock(), thisHost(volumeHostOf(config)), logger);
+  // Used only at start, to finish what a previous run left half done, before any API service can
+  // reach it. It serves no caller: Cinder's default rules are all it needs.
+  const workflow = workflowFor(config, host.database, local, new KeyedLock(), thisHost(volumeHostOf(config)), Policy.defaults(), logger);
   let server: VolumeRpcServer | null = null;
   const close = async () => {
     await server?.close();

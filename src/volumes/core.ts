@@ -11,6 +11,9 @@ import type { VolumeRpc } from '../rpc/rpc.js';
 import type { Loader } from './loading.js';
 import type { VolumeMachine } from './machine.js';
 import type { VolumeScheduler } from './scheduler.js';
+import { errors } from '../errors.js';
+import type { EnforcedRule, Policy, PolicyTarget } from '../policy/index.js';
+import type { RequestContext } from './types.js';
 
 export interface WorkflowOptions {
   availabilityZone: string;
@@ -20,6 +23,13 @@ export interface WorkflowOptions {
   serviceDownTimeMs: number;
   /** Every noauth caller counts as a service for the attachment-deletion safety rule. */
   noauthTrustsCallers: boolean;
+  /** Cinder's rules (or the operator's) deciding who may do what to which project's objects. */
+  policy: Policy;
+}
+
+/** The target of a rule: the object's project and owner, as Cinder passes target_obj. */
+export function targetOf(row: { project_id: string; user_id?: string | null }): PolicyTarget {
+  return { project_id: row.project_id, user_id: row.user_id ?? undefined };
 }
 
 export interface WorkflowCore {
@@ -51,6 +61,20 @@ export abstract class WorkflowPart {
     this.logger = core.logger;
     this.machine = core.machine;
     this.load = core.load;
+  }
+
+  /**
+   * Cinder's context.authorize: the rule must allow the caller on the target, which is the
+   * caller's own project when there is no object yet (a create, a list). A refusal is a 403
+   * naming the rule.
+   */
+  protected authorize(ctx: RequestContext, rule: EnforcedRule, target?: PolicyTarget): void {
+    if (!this.allows(ctx, rule, target)) throw errors.policy(rule);
+  }
+
+  /** The same decision, for callers that answer a refusal differently (a 404, a field left out). */
+  protected allows(ctx: RequestContext, rule: EnforcedRule, target?: PolicyTarget): boolean {
+    return this.options.policy.allows(rule, target ?? { project_id: ctx.projectId, user_id: ctx.userId }, ctx);
   }
 }
 

@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import type { Config } from '../config/config.js';
 import { CinderError } from '../errors.js';
 import type { Logger } from '../observability/log.js';
+import type { Policy } from '../policy/index.js';
 import type { BlockStorage } from '../volumes/service.js';
 import { handshakeHeaders, type Authentication } from './auth.js';
 import { ApiFault, faultBody, GENERIC_500_MESSAGE, MALFORMED_REQUEST_MESSAGE, NOT_FOUND_MESSAGE } from './faults.js';
@@ -114,7 +115,7 @@ export interface RequestObserver {
 
 export async function buildApiServer(
   storage: BlockStorage,
-  opts: { config: Config; logger: Logger; auth: Authentication; observer?: RequestObserver | null },
+  opts: { config: Config; logger: Logger; auth: Authentication; policy: Policy; observer?: RequestObserver | null },
 ): Promise<FastifyInstance> {
   const { config, logger, auth } = opts;
   const observer = opts.observer ?? null;
@@ -268,7 +269,7 @@ export async function buildApiServer(
 
   app.setNotFoundHandler((req, reply) => sendRoutingNotFound(req, reply));
 
-  const deps: RouteDeps = { storage, config };
+  const deps: RouteDeps = { storage, config, policy: opts.policy };
   registerVersionRoutes(app, deps);
   registerVolumeRoutes(app, deps);
   registerVolumeActionRoutes(app, deps);

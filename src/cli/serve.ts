@@ -75,7 +75,7 @@ async function start(kind: ServiceKind, config: Config, logger: Logger): Promise
 async function withApi(config: Config, logger: Logger, metrics: Metrics | null, app: App): Promise<Running> {
   let api: FastifyInstance;
   try {
-    api = await buildApiServer(app.storage, { config, logger, auth: app.auth, observer: metrics });
+    api = await buildApiServer(app.storage, { config, logger, auth: app.auth, policy: app.policy, observer: metrics });
     const { host, port } = parseHostPort(config.apiListen, 'api_listen');
     await api.listen({ host, port });
   } catch (err) {

@@ -9,7 +9,7 @@ import { nowTimestamp } from '../db/schema.js';
 import { inTransaction } from '../db/prepared.js';
 import { CinderError, errors } from '../errors.js';
 import type { AttachmentSteps } from './attachment-steps.js';
-import { WorkflowPart, type WorkflowCore } from './core.js';
+import { targetOf, WorkflowPart, type WorkflowCore } from './core.js';
 import { attachmentSort, compileAttachmentFilters, conditionsExpression, paginate } from './listing.js';
 import { Q } from './queries.js';
 import { toAttachmentRecord } from './records.js';
@@ -29,6 +29,11 @@ export class AttachmentsApi extends WorkflowPart {
 
   async createAttachment(ctx: RequestContext, req: CreateAttachmentRequest): Promise<AttachmentRecord> {
     const { volume } = await this.load.visibleVolumeWithLive(ctx, req.volumeId);
+    this.authorize(ctx, 'volume:attachment_create', targetOf(volume));
+    // Cinder's extra rule for a second server booting from the same disk.
+    if (volume.multiattach === 1 && volume.bootable === 1 && volume.status === 'in-use') {
+      this.authorize(ctx, 'volume:multiattach_bootable_volume', targetOf(volume));
+    }
     const volumeId = req.volumeId;
     if (volume.status.includes('error')) {
       throw errors.invalidVolume(
@@ -80,7 +85,9 @@ export class AttachmentsApi extends WorkflowPart {
   }
 
   async updateAttachment(ctx: RequestContext, id: string, connector: Connector): Promise<AttachmentRecord> {
-    const { volume_id: volumeId } = await this.load.attachmentAccess(ctx, id);
+    const access = await this.load.attachmentAccess(ctx, id);
+    this.authorize(ctx, 'volume:attachment_update', targetOf(access));
+    const volumeId = access.volume_id;
     if (typeof connector['host'] !== 'string') throw errors.backend('Unable to update the attachment.');
     try {
       return toAttachmentRecord(await this.locks.run(volumeId, () => this.steps.connectAttachment(id, volumeId, connector)));
@@ -92,7 +99,9 @@ export class AttachmentsApi extends WorkflowPart {
   }
 
   async completeAttachment(ctx: RequestContext, id: string): Promise<void> {
-    const { volume_id: volumeId } = await this.load.attachmentAccess(ctx, id);
+    const access = await this.load.attachmentAccess(ctx, id);
+    this.authorize(ctx, 'volume:attachment_complete', targetOf(access));
+    const volumeId = access.volume_id;
     await this.locks.run(volumeId, () =>
       inTransaction(this.db, async (trx) => {
         await Q.completeAttachment(trx, nowTimestamp(), id);
@@ -103,6 +112,7 @@ export class AttachmentsApi extends WorkflowPart {
 
   async deleteAttachment(ctx: RequestContext, id: string): Promise<AttachmentRecord[]> {
     const attachment = await this.load.attachmentAccess(ctx, id);
+    this.authorize(ctx, 'volume:attachment_delete', targetOf(attachment));
     this.steps.checkDeletionAllowed(ctx, [attachment]);
     const volumeId = attachment.volume_id;
     const remaining = await this.locks.run(volumeId, async () => {

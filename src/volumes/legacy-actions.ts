@@ -10,8 +10,9 @@ import { nowTimestamp } from '../db/schema.js';
 import { inTransaction } from '../db/prepared.js';
 import { CinderError, errors } from '../errors.js';
 import type { AttachmentSteps } from './attachment-steps.js';
-import { UUID_RE, WorkflowPart, type WorkflowCore } from './core.js';
-import { requireAdmin, visibleTo } from './loading.js';
+import { targetOf, UUID_RE, WorkflowPart, type WorkflowCore } from './core.js';
+import { visibleTo } from './loading.js';
+import type { EnforcedRule } from '../policy/index.js';
 import { Q } from './queries.js';
 import { NOT_MIGRATING, type Effect, type VolumeEvent } from './states.js';
 import { VOLUME_STATUSES, type ConnectionInfo, type Connector, type LegacyAttachRequest, type RequestContext, type ResetStatusRequest } from './types.js';
@@ -38,15 +39,16 @@ export class LegacyActions extends WorkflowPart {
   }
 
   async reserve(ctx: RequestContext, id: string): Promise<void> {
-    await this.applyFor(ctx, 'reserve', id);
+    await this.applyFor(ctx, 'reserve', id, 'volume_extension:volume_actions:reserve');
   }
 
   async unreserve(ctx: RequestContext, id: string): Promise<void> {
-    await this.applyFor(ctx, 'unreserve', id);
+    await this.applyFor(ctx, 'unreserve', id, 'volume_extension:volume_actions:unreserve');
   }
 
   async initializeConnection(ctx: RequestContext, id: string, connector: Connector): Promise<ConnectionInfo> {
     const { volume } = await this.load.visibleVolumeWithLive(ctx, id);
+    this.authorize(ctx, 'volume_extension:volume_actions:initialize_connection', targetOf(volume));
     if (volume.status === 'maintenance') throw errors.invalidVolume('The volume connection cannot be initialized in maintenance mode.');
     const accessMode = (volume.attached_mode as 'rw' | 'ro' | null) ?? (volume.readonly === 'True' ? 'ro' : 'rw');
     try {
@@ -60,6 +62,7 @@ export class LegacyActions extends WorkflowPart {
     if (req.instanceUuid && !UUID_RE.test(req.instanceUuid)) throw errors.badRequest(`Expected a UUID but received ${req.instanceUuid}.`);
     await this.locks.run(id, async () => {
       const { volume, live } = await this.load.visibleVolumeWithLive(ctx, id);
+      this.authorize(ctx, 'volume_extension:volume_actions:attach', targetOf(volume));
       if (volume.status === 'maintenance') throw errors.invalidVolume('The volume cannot be attached in maintenance mode.');
       if (volume.readonly === 'True' && req.mode !== 'ro') throw errors.badRequest(`Invalid attaching mode '${req.mode}' for volume ${id}.`);
       const attachedMode = volume.attached_mode;
@@ -106,17 +109,17 @@ export class LegacyActions extends WorkflowPart {
   }
 
   async beginDetaching(ctx: RequestContext, id: string): Promise<void> {
-    await this.applyFor(ctx, 'begin_detaching', id);
+    await this.applyFor(ctx, 'begin_detaching', id, 'volume_extension:volume_actions:begin_detaching');
   }
 
   async rollDetaching(ctx: RequestContext, id: string): Promise<void> {
-    await this.applyFor(ctx, 'roll_detaching', id);
+    await this.applyFor(ctx, 'roll_detaching', id, 'volume_extension:volume_actions:roll_detaching');
   }
 
   async terminateConnection(ctx: RequestContext, id: string, connector: Connector | null, _force: boolean): Promise<void> {
-    // An administrator may act on any volume, and the storage host answers "not found"
-    // before it changes anything, so only other callers need the volume read first.
-    if (!ctx.isAdmin) await this.load.volumeSummary(ctx, id);
+    // The storage host answers "not found" before it changes anything, so the volume is
+    // read first only when the decision needs it.
+    await this.authorizeOnVolume(ctx, 'volume_extension:volume_actions:terminate_connection', id);
     if (!this.steps.isService(ctx)) this.steps.checkDeletionAllowed(ctx, await this.load.liveAttachments(id));
     await this.steps.terminate(id, connector);
   }
@@ -125,14 +128,14 @@ export class LegacyActions extends WorkflowPart {
     // Checked on the volume and attachments read under the lock, which the detach then acts on.
     await this.steps.detachAttachment(id, attachmentId, (volume, live) => {
       if (!visibleTo(ctx, volume)) throw errors.volumeNotFound(id);
+      this.authorize(ctx, 'volume_extension:volume_actions:detach', targetOf(volume));
       this.steps.checkDeletionAllowed(ctx, attachmentId ? live.filter((a) => a.id === attachmentId) : live);
       if (volume.status === 'maintenance') throw errors.invalidVolume('The volume cannot be detached in maintenance mode.');
     });
   }
 
   async forceDetach(ctx: RequestContext, id: string, connector: Connector | null, attachmentId: string | null): Promise<void> {
-    requireAdmin(ctx, 'volume_extension:volume_admin_actions:force_detach');
-    await this.load.volumeRow(ctx, id);
+    this.authorize(ctx, 'volume_extension:volume_admin_actions:force_detach', targetOf(await this.load.volumeRow(ctx, id)));
     const live = await this.load.liveAttachments(id);
     this.steps.checkDeletionAllowed(ctx, attachmentId ? live.filter((a) => a.id === attachmentId) : live);
     await this.steps.terminate(id, connector);
@@ -148,7 +151,7 @@ export class LegacyActions extends WorkflowPart {
   }
 
   async resetStatus(ctx: RequestContext, id: string, req: ResetStatusRequest): Promise<void> {
-    requireAdmin(ctx, 'volume_extension:volume_admin_actions:reset_status');
+    this.authorize(ctx, 'volume_extension:volume_admin_actions:reset_status', targetOf(await this.load.volumeRow(ctx, id)));
     if (req.status === undefined && req.attachStatus === undefined && req.migrationStatus === undefined) {
       throw errors.badRequest("Must specify 'status', 'attach_status' or 'migration_status' for update.");
     }
@@ -163,7 +166,6 @@ export class LegacyActions extends WorkflowPart {
       throw errors.badRequest(`Volume migration status: ${req.migrationStatus} is invalid, valid statuses are: ${tuple(MIGRATION_STATUSES)}`);
     }
     if (req.status === 'deleting') throw errors.badRequest('Cannot reset-state to deleting');
-    await this.load.volumeRow(ctx, id);
     await this.locks.run(id, async () => {
       const live = await this.load.liveAttachments(id);
       if (req.status === 'in-use' && live.length === 0) {
@@ -184,12 +186,9 @@ export class LegacyActions extends WorkflowPart {
     });
   }
 
-  /**
-   * An action that is one state move. Administrators may act on any volume, and the move
-   * itself answers "not found", so only other callers need the volume read first.
-   */
-  private async applyFor(ctx: RequestContext, event: VolumeEvent, id: string): Promise<readonly Effect[] | null> {
-    if (!ctx.isAdmin) await this.load.volumeSummary(ctx, id);
+  /** An action that is one state move; the move itself answers "not found". */
+  private async applyFor(ctx: RequestContext, event: VolumeEvent, id: string, rule: EnforcedRule): Promise<readonly Effect[] | null> {
+    await this.authorizeOnVolume(ctx, rule, id);
     return this.machine.apply(event, id);
   }
 }

@@ -14,11 +14,6 @@ export function visibleTo<T extends { project_id: string }>(ctx: RequestContext,
   return row != null && (ctx.isAdmin || row.project_id === ctx.projectId);
 }
 
-/** Admin-only calls refuse everyone else, naming the policy rule that did. */
-export function requireAdmin(ctx: RequestContext, rule: string): void {
-  if (!ctx.isAdmin) throw errors.policy(rule);
-}
-
 export class Loader {
   /** This service's id, which every volume record carries; read once at start. */
   private serviceUuid = '';

@@ -4,7 +4,8 @@ import { sql, type Kysely } from 'kysely';
 import type { Database } from '../db/schema.js';
 import { prepared } from '../db/prepared.js';
 
-const SUMMARY_COLUMNS = ['project_id', 'status', 'multiattach', 'migration_status'] as const;
+/** What the attach/detach steps check, the owner (a policy rule's target) included. */
+const SUMMARY_COLUMNS = ['project_id', 'user_id', 'status', 'multiattach', 'bootable', 'migration_status'] as const;
 
 export const Q = {
   volume: prepared(1, (db: Kysely<Database>, id: string) => db.selectFrom('volumes').selectAll().where('id', '=', id)),
@@ -86,7 +87,7 @@ export const Q = {
     db
       .selectFrom('volume_attachment as a')
       .innerJoin('volumes as v', 'v.id', 'a.volume_id')
-      .select(['a.volume_id', 'a.instance_uuid', 'a.connection_info', 'v.project_id'])
+      .select(['a.volume_id', 'a.instance_uuid', 'a.connection_info', 'v.project_id', 'v.user_id'])
       .where('a.id', '=', id)
       .where('a.deleted', '=', 0),
   ),

@@ -34,7 +34,9 @@ export interface BlockStorage {
   extendVolume(ctx: RequestContext, id: string, newSize: number, opts: { allowAttached: boolean }): Promise<void>;
   setBootable(ctx: RequestContext, id: string, bootable: boolean): Promise<void>;
   updateReadonlyFlag(ctx: RequestContext, id: string, readonly: boolean): Promise<void>;
-  setMetadata(ctx: RequestContext, id: string, metadata: Record<string, string>, replace: boolean): Promise<Record<string, string>>;
+  getMetadata(ctx: RequestContext, id: string): Promise<Record<string, string>>;
+  /** merge: POST (adds keys); replace: PUT of the whole set; item: PUT of one key. */
+  setMetadata(ctx: RequestContext, id: string, metadata: Record<string, string>, how: 'merge' | 'replace' | 'item'): Promise<Record<string, string>>;
   deleteMetadataKey(ctx: RequestContext, id: string, key: string): Promise<void>;
 
   // legacy attach/detach actions (thin adapters over the attachment state machine)
@@ -67,7 +69,10 @@ export interface BlockStorage {
   /** By id or by name. */
   getVolumeType(ctx: RequestContext, idOrName: string): Promise<VolumeTypeRecord>;
   deleteVolumeType(ctx: RequestContext, id: string): Promise<void>;
-  setExtraSpecs(ctx: RequestContext, typeId: string, specs: Record<string, string>): Promise<Record<string, string>>;
+  /** A type's extra specs (or the one named `key`) as the caller may see them. */
+  getExtraSpecs(ctx: RequestContext, typeId: string, key?: string): Promise<Record<string, string>>;
+  /** create: POST of a set of specs; update: PUT of one. */
+  setExtraSpecs(ctx: RequestContext, typeId: string, specs: Record<string, string>, how: 'create' | 'update'): Promise<Record<string, string>>;
   deleteExtraSpec(ctx: RequestContext, typeId: string, key: string): Promise<void>;
 
   // snapshots

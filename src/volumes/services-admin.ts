@@ -4,17 +4,16 @@
 import { errors } from '../errors.js';
 import { WorkflowPart } from './core.js';
 import { listServices } from './inventory.js';
-import { requireAdmin } from './loading.js';
 import type { RequestContext, ServiceRecord } from './types.js';
 
 export class ServicesAdmin extends WorkflowPart {
   async listServices(ctx: RequestContext, filters: { host?: string; binary?: string }): Promise<ServiceRecord[]> {
-    requireAdmin(ctx, 'volume_extension:services:index');
+    this.authorize(ctx, 'volume_extension:services:index');
     return listServices(this.db, filters, this.options.serviceDownTimeMs);
   }
 
   async setServiceDisabled(ctx: RequestContext, req: { host: string; binary: string; disabled: boolean; reason?: string }): Promise<void> {
-    requireAdmin(ctx, 'volume_extension:services:update');
+    this.authorize(ctx, 'volume_extension:services:update');
     const set: { disabled: number; disabled_reason?: string } = { disabled: req.disabled ? 1 : 0 };
     if (req.reason !== undefined) set.disabled_reason = req.reason;
     const result = await this.db.updateTable('services').set(set).where('host', '=', req.host).where('binary', '=', req.binary).executeTakeFirst();

@@ -7,7 +7,7 @@ import type { SnapshotRow } from '../db/schema.js';
 import { nowTimestamp, parseTimestamp } from '../db/schema.js';
 import { inTransaction } from '../db/prepared.js';
 import { errors } from '../errors.js';
-import { WorkflowPart } from './core.js';
+import { targetOf, WorkflowPart } from './core.js';
 import { paginate } from './listing.js';
 import type { CreateSnapshotRequest, RequestContext, SnapshotListQuery, SnapshotRecord } from './types.js';
 
@@ -34,6 +34,7 @@ function snapshotRecord(row: SnapshotRow): SnapshotRecord {
 export class Snapshots extends WorkflowPart {
   async createSnapshot(ctx: RequestContext, req: CreateSnapshotRequest): Promise<SnapshotRecord> {
     const volume = await this.load.volumeRow(ctx, req.volumeId);
+    this.authorize(ctx, 'volume:create_snapshot', targetOf(volume));
     if (volume.status === 'maintenance') throw errors.invalidVolume('The snapshot cannot be created when the volume is in maintenance mode.');
     if (volume.status === 'error') throw errors.invalidVolume('The snapshot cannot be created when the volume is in error status.');
     const valid = req.force ? ['available', 'in-use'] : ['available'];
@@ -87,10 +88,13 @@ export class Snapshots extends WorkflowPart {
   }
 
   async getSnapshot(ctx: RequestContext, id: string): Promise<SnapshotRecord> {
-    return snapshotRecord(await this.load.snapshotRow(ctx, id));
+    const row = await this.load.snapshotRow(ctx, id);
+    this.authorize(ctx, 'volume:get_snapshot', targetOf(row));
+    return snapshotRecord(row);
   }
 
   async listSnapshots(ctx: RequestContext, query: SnapshotListQuery): Promise<SnapshotRecord[]> {
+    this.authorize(ctx, 'volume:get_all_snapshots');
     let q = this.db.selectFrom('snapshots').selectAll();
     if (!(ctx.isAdmin && query.allTenants)) q = q.where('project_id', '=', ctx.projectId);
     if (query.filters.status !== undefined) q = q.where('status', '=', query.filters.status);
@@ -101,7 +105,7 @@ export class Snapshots extends WorkflowPart {
   }
 
   async updateSnapshot(ctx: RequestContext, id: string, patch: { name?: string | null; description?: string | null }): Promise<SnapshotRecord> {
-    await this.load.snapshotRow(ctx, id);
+    this.authorize(ctx, 'volume:update_snapshot', targetOf(await this.load.snapshotRow(ctx, id)));
     const set: { updated_at: string; display_name?: string | null; display_description?: string | null } = { updated_at: nowTimestamp() };
     if (patch.name !== undefined) set.display_name = patch.name;
     if (patch.description !== undefined) set.display_description = patch.description;
@@ -111,6 +115,7 @@ export class Snapshots extends WorkflowPart {
 
   async deleteSnapshot(ctx: RequestContext, id: string): Promise<void> {
     const snapshot = await this.load.snapshotRow(ctx, id);
+    this.authorize(ctx, 'volume:delete_snapshot', targetOf(snapshot));
     const moved = await this.db
       .updateTable('snapshots')
       .set({ status: 'deleting', updated_at: nowTimestamp() })

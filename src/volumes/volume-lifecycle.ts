@@ -8,8 +8,7 @@ import { nowTimestamp, UNTOUCHED_VOLUME_COLUMNS } from '../db/schema.js';
 import { DEFAULT_VOLUME_TYPE } from '../db/migrations/0001_initial.js';
 import { inTransaction } from '../db/prepared.js';
 import { errors } from '../errors.js';
-import { WorkflowPart, type WorkflowCore } from './core.js';
-import { requireAdmin } from './loading.js';
+import { targetOf, WorkflowPart, type WorkflowCore } from './core.js';
 import { Q } from './queries.js';
 import { DELETABLE_SNAPSHOT } from './snapshots.js';
 import { deleteRejected, transition, type VolumeEvent } from './states.js';
@@ -25,6 +24,7 @@ export class VolumeLifecycle extends WorkflowPart {
   }
 
   async createVolume(ctx: RequestContext, req: CreateVolumeRequest): Promise<VolumeRecord> {
+    this.authorize(ctx, 'volume:create');
     if (!Number.isInteger(req.size) || req.size < 1) {
       throw errors.invalidInput(`Volume size '${String(req.size)}' must be an integer and greater than 0`);
     }
@@ -37,6 +37,8 @@ export class VolumeLifecycle extends WorkflowPart {
       const of = snapshot ? 'snapshot' : 'source volume';
       throw errors.invalidInput(`Invalid volume_type provided: ${req.volumeType} (requested type is not compatible; either match ${of}, or omit type argument).`);
     }
+    const multiattach = type.extraSpecs['multiattach'] === '<is> True';
+    if (multiattach) this.authorize(ctx, 'volume:multiattach');
     const zone = req.availabilityZone ?? source?.availability_zone ?? this.options.availabilityZone;
     if (zone !== this.options.availabilityZone) throw errors.invalidInput(`Availability zone '${zone}' is invalid.`);
     const id = randomUUID();
@@ -60,7 +62,7 @@ export class VolumeLifecycle extends WorkflowPart {
           attach_status: 'detached',
           availability_zone: zone,
           volume_type_id: type.id,
-          multiattach: type.extraSpecs['multiattach'] === '<is> True' ? 1 : 0,
+          multiattach: multiattach ? 1 : 0,
           host,
           source_volid: sourceVolid,
           snapshot_id: snapshotId,
@@ -82,8 +84,7 @@ export class VolumeLifecycle extends WorkflowPart {
   }
 
   async deleteVolume(ctx: RequestContext, id: string, opts: { force: boolean; cascade: boolean }): Promise<void> {
-    if (opts.force) requireAdmin(ctx, 'volume:force_delete');
-    if (!ctx.isAdmin) await this.load.volumeSummary(ctx, id);
+    await this.authorizeOnVolume(ctx, opts.force ? 'volume:force_delete' : 'volume:delete', id);
     // The transition first, then the snapshots: the transition's row lock makes a snapshot
     // being taken (which locks the same row) commit before they are read, or find the
     // volume deleting. A volume with snapshots goes only with them (cascade), and only
@@ -103,6 +104,7 @@ export class VolumeLifecycle extends WorkflowPart {
   async extendVolume(ctx: RequestContext, id: string, newSize: number, opts: { allowAttached: boolean }): Promise<void> {
     const row = await this.load.volumeRow(ctx, id);
     const event: VolumeEvent = opts.allowAttached && row.status === 'in-use' ? 'extend_attached' : 'extend';
+    this.authorize(ctx, event === 'extend' ? 'volume:extend' : 'volume:extend_attached_volume', targetOf(row));
     const state = await this.machine.volumeState(id);
     const check = transition(event, state!);
     if (check.kind === 'rejected') throw check.error;
@@ -135,6 +137,8 @@ export class VolumeLifecycle extends WorkflowPart {
   /** Cinder's checks on a source volume: visible to the caller, settled, and no bigger than its clone. */
   private async cloneSource(ctx: RequestContext, sourceVolid: string, size: number): Promise<VolumeRow> {
     const source = await this.load.volumeRow(ctx, sourceVolid);
+    // Cinder reads the source as any get does.
+    if (!this.allows(ctx, 'volume:get', targetOf(source))) throw errors.volumeNotFound(sourceVolid);
     if (!['available', 'in-use'].includes(source.status)) {
       throw errors.invalidVolume("Originating source volume status must be one of 'available, in-use' values");
     }

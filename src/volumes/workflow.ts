@@ -130,8 +130,12 @@ export class Workflow implements BlockStorage {
     return this.properties.updateReadonlyFlag(ctx, id, readonly);
   }
 
-  setMetadata(ctx: RequestContext, id: string, metadata: Record<string, string>, replace: boolean): Promise<Record<string, string>> {
-    return this.properties.setMetadata(ctx, id, metadata, replace);
+  getMetadata(ctx: RequestContext, id: string): Promise<Record<string, string>> {
+    return this.properties.getMetadata(ctx, id);
+  }
+
+  setMetadata(ctx: RequestContext, id: string, metadata: Record<string, string>, how: 'merge' | 'replace' | 'item'): Promise<Record<string, string>> {
+    return this.properties.setMetadata(ctx, id, metadata, how);
   }
 
   deleteMetadataKey(ctx: RequestContext, id: string, key: string): Promise<void> {
@@ -249,8 +253,12 @@ export class Workflow implements BlockStorage {
     return this.types.deleteVolumeType(ctx, id);
   }
 
-  setExtraSpecs(ctx: RequestContext, typeId: string, specs: Record<string, string>): Promise<Record<string, string>> {
-    return this.types.setExtraSpecs(ctx, typeId, specs);
+  getExtraSpecs(ctx: RequestContext, typeId: string, key?: string): Promise<Record<string, string>> {
+    return this.types.getExtraSpecs(ctx, typeId, key);
+  }
+
+  setExtraSpecs(ctx: RequestContext, typeId: string, specs: Record<string, string>, how: 'create' | 'update'): Promise<Record<string, string>> {
+    return this.types.setExtraSpecs(ctx, typeId, specs, how);
   }
 
   deleteExtraSpec(ctx: RequestContext, typeId: string, key: string): Promise<void> {

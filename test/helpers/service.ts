@@ -69,7 +69,7 @@ export async function startService(t: TestContext, overrides: Partial<Config> = 
       throw err;
     }
     try {
-      api = await buildApiServer(app.storage, { config, logger, auth: app.auth });
+      api = await buildApiServer(app.storage, { config, logger, auth: app.auth, policy: app.policy });
       await api.listen({ host: '127.0.0.1', port: apiPort });
       break;
     } catch (err) {

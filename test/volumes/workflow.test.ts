@@ -478,7 +478,7 @@ forEachDatabase('workflow', (db) => {
       made.push(v);
     }
     await suite.svc.storage.setBootable(ctx, made[0]!.id, true);
-    await suite.svc.storage.setMetadata(ctx, made[1]!.id, { tier: 'gold' }, false);
+    await suite.svc.storage.setMetadata(ctx, made[1]!.id, { tier: 'gold' }, 'merge');
     const all = await suite.svc.storage.listVolumes(ctx, { filters: {}, sort: [], allTenants: false });
     assert.equal(all.count, 3);
     assert.deepEqual(
@@ -510,7 +510,7 @@ forEachDatabase('workflow', (db) => {
     const gold = await suite.svc.storage.createVolumeType(admin, { name, description: 'fast' });
     await rejects(suite.svc.storage.createVolumeType(admin, { name }), 409, `Volume Type ${name} already exists.`);
     await rejects(suite.svc.storage.createVolumeType(userCtx(), { name: 'x' }), 403, /^Policy doesn't allow/);
-    assert.deepEqual(await suite.svc.storage.setExtraSpecs(admin, gold.id, { multiattach: '<is> True' }), { multiattach: '<is> True' });
+    assert.deepEqual(await suite.svc.storage.setExtraSpecs(admin, gold.id, { multiattach: '<is> True' }, 'create'), { multiattach: '<is> True' });
     const v = await availableVolume(suite.svc.storage, admin, { volumeType: gold.id });
     assert.equal(v.multiattach, true);
     await rejects(suite.svc.storage.deleteVolumeType(admin, gold.id), 400, /deletion is not allowed with volumes present/);

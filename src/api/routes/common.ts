@@ -1,5 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Config } from '../../config/config.js';
+import type { EnforcedRule, Policy } from '../../policy/index.js';
 import type { BlockStorage } from '../../volumes/service.js';
 import type { RequestContext } from '../../volumes/types.js';
 import { origin, Urls } from '../links.js';
@@ -10,6 +11,8 @@ import type { ViewEnv } from '../views/volumes.js';
 export interface RouteDeps {
   storage: BlockStorage;
   config: Config;
+  /** For what a view shows; what a caller may do is the storage's to decide. */
+  policy: Policy;
 }
 
 /** What the request hooks established before a handler runs. */
@@ -51,8 +54,23 @@ export function urlsOf(req: FastifyRequest, config: Config): Urls {
   return new Urls(origin(req, config), req.cinder.projectInUrl);
 }
 
-export function viewEnv(req: FastifyRequest, config: Config): ViewEnv {
-  return { ctx: contextOf(req), version: versionOf(req), urls: urlsOf(req, config) };
+/** Whether `rule` lets the caller see something of its own project (Cinder's fatal=False checks). */
+export function shown(req: FastifyRequest, policy: Policy, rule: EnforcedRule): boolean {
+  const ctx = contextOf(req);
+  return policy.allows(rule, { project_id: ctx.projectId, user_id: ctx.userId }, ctx);
+}
+
+export function viewEnv(req: FastifyRequest, { config, policy }: RouteDeps): ViewEnv {
+  return {
+    ctx: contextOf(req),
+    version: versionOf(req),
+    urls: urlsOf(req, config),
+    shows: {
+      host: shown(req, policy, 'volume_extension:volume_host_attribute'),
+      tenant: shown(req, policy, 'volume_extension:volume_tenant_attribute'),
+      migration: shown(req, policy, 'volume_extension:volume_mig_status_attribute'),
+    },
+  };
 }
 
 /** Validates with the server's ajv (compiled once per schema object) and Cinder's wording. */

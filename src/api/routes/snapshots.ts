@@ -3,15 +3,17 @@ import { planSnapshotList, type QueryParams } from '../query.js';
 import * as schemas from '../schemas/snapshots.js';
 import { toBool } from '../validation.js';
 import { snapshotView } from '../views/snapshots.js';
-import { bodyObject, contextOf, optionalString, sendEmpty, sendJson, validate, versionOf, type Params, type RouteDeps } from './common.js';
+import { bodyObject, contextOf, optionalString, sendEmpty, sendJson, shown, validate, versionOf, type Params, type RouteDeps } from './common.js';
 
 const API = { api: true } as const;
 
-export function registerSnapshotRoutes(app: FastifyInstance, { storage }: RouteDeps): void {
+export function registerSnapshotRoutes(app: FastifyInstance, { storage, policy }: RouteDeps): void {
+  // The progress and project attributes, where the view has them and the policy shows them.
+  const extended = (req: FastifyRequest, wanted: boolean) => wanted && shown(req, policy, 'volume_extension:extended_snapshot_attributes');
   async function list(req: FastifyRequest, detail: boolean) {
     const snapshots = await storage.listSnapshots(contextOf(req), planSnapshotList(req.query as QueryParams, contextOf(req)));
     const version = versionOf(req);
-    return { snapshots: snapshots.map((s) => snapshotView(s, version, detail)) };
+    return { snapshots: snapshots.map((s) => snapshotView(s, version, extended(req, detail))) };
   }
 
   app.get('/v3/snapshots', { config: API }, async (req, reply) => sendJson(reply, 200, await list(req, false)));
@@ -28,12 +30,12 @@ export function registerSnapshotRoutes(app: FastifyInstance, { storage }: RouteD
       force: s.force === undefined ? false : toBool(s.force),
       ...(s.metadata ? { metadata: s.metadata as Record<string, string> } : {}),
     });
-    return sendJson(reply, 202, { snapshot: snapshotView(created, versionOf(req), true) });
+    return sendJson(reply, 202, { snapshot: snapshotView(created, versionOf(req), extended(req, true)) });
   });
 
   app.get<Params<'id'>>('/v3/snapshots/:id', { config: API }, async (req, reply) => {
     const snapshot = await storage.getSnapshot(contextOf(req), req.params.id);
-    return sendJson(reply, 200, { snapshot: snapshotView(snapshot, versionOf(req), true) });
+    return sendJson(reply, 200, { snapshot: snapshotView(snapshot, versionOf(req), extended(req, true)) });
   });
 
   app.put<Params<'id'>>('/v3/snapshots/:id', { config: API }, async (req, reply) => {
@@ -43,7 +45,7 @@ export function registerSnapshotRoutes(app: FastifyInstance, { storage }: RouteD
     if ('name' in s || 'display_name' in s) patch.name = optionalString('name' in s ? s.name : s.display_name);
     if ('description' in s || 'display_description' in s) patch.description = optionalString('description' in s ? s.description : s.display_description);
     const updated = await storage.updateSnapshot(contextOf(req), req.params.id, patch);
-    return sendJson(reply, 200, { snapshot: snapshotView(updated, versionOf(req), true) });
+    return sendJson(reply, 200, { snapshot: snapshotView(updated, versionOf(req), extended(req, true)) });
   });
 
   app.delete<Params<'id'>>('/v3/snapshots/:id', { config: API }, async (req, reply) => {

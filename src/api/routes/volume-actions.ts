@@ -1,7 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { Connector } from '../../volumes/types.js';
 import { ApiFault } from '../faults.js';
-import { ADMIN_RULES, requireAdmin } from '../policy.js';
 import * as schemas from '../schemas/actions.js';
 import { toBool } from '../validation.js';
 import { pickAction, type ActionHandler } from './actions.js';
@@ -111,7 +110,6 @@ export function registerVolumeActionRoutes(app: FastifyInstance, { storage }: Ro
     'os-force_detach': {
       async run(req, reply, id) {
         const ctx = contextOf(req);
-        requireAdmin(ctx, ADMIN_RULES.forceDetach);
         validate(req, schemas.forceDetach, req.body);
         const a = args(req.body, 'os-force_detach');
         await storage.forceDetach(ctx, id, connectorOrNull(a.connector), optionalString(a.attachment_id));
@@ -121,7 +119,6 @@ export function registerVolumeActionRoutes(app: FastifyInstance, { storage }: Ro
     'os-reset_status': {
       async run(req, reply, id) {
         const ctx = contextOf(req);
-        requireAdmin(ctx, ADMIN_RULES.resetStatus);
         validate(req, schemas.resetStatus, req.body);
         const a = args(req.body, 'os-reset_status');
         if (!a.status && !a.attach_status && !a.migration_status) {
@@ -138,7 +135,6 @@ export function registerVolumeActionRoutes(app: FastifyInstance, { storage }: Ro
     'os-force_delete': {
       async run(req, reply, id) {
         const ctx = contextOf(req);
-        requireAdmin(ctx, ADMIN_RULES.forceDelete);
         await storage.deleteVolume(ctx, id, { force: true, cascade: false });
         return sendEmpty(reply, 202);
       },

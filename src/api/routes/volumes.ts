@@ -1,7 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { CreateVolumeRequest, UpdateVolumeRequest } from '../../volumes/types.js';
 import { ApiFault } from '../faults.js';
-import { ADMIN_RULES, requireAdmin } from '../policy.js';
 import { planVolumeList, type QueryParams } from '../query.js';
 import * as schemas from '../schemas/volumes.js';
 import { parseBoolParam } from '../validation.js';
@@ -28,10 +27,11 @@ function truthy(value: unknown): boolean {
 }
 
 
-export function registerVolumeRoutes(app: FastifyInstance, { storage, config }: RouteDeps): void {
+export function registerVolumeRoutes(app: FastifyInstance, deps: RouteDeps): void {
+  const { storage, config } = deps;
   async function list(req: FastifyRequest, detail: boolean) {
     const ctx = contextOf(req);
-    const env = viewEnv(req, config);
+    const env = viewEnv(req, deps);
     const plan = planVolumeList(req.query as QueryParams, ctx, env.version);
     const { volumes, count } = plan.matchesNothing ? { volumes: [], count: 0 } : await storage.listVolumes(ctx, plan.query);
     const body: Record<string, unknown> = { volumes: volumes.map((v) => (detail ? volumeDetail(v, env) : volumeSummary(v, env))) };
@@ -115,12 +115,12 @@ export function registerVolumeRoutes(app: FastifyInstance, { storage, config }: 
     };
     if (volume.metadata) request.metadata = volume.metadata as Record<string, string>;
     const created = await storage.createVolume(ctx, request);
-    return sendJson(reply, 202, { volume: volumeDetail(created, viewEnv(req, config)) });
+    return sendJson(reply, 202, { volume: volumeDetail(created, viewEnv(req, deps), false) });
   });
 
   app.get<Params<'id'>>('/v3/volumes/:id', { config: API }, async (req, reply) => {
     const volume = await storage.getVolume(contextOf(req), req.params.id);
-    return sendJson(reply, 200, { volume: volumeDetail(volume, viewEnv(req, config)) });
+    return sendJson(reply, 200, { volume: volumeDetail(volume, viewEnv(req, deps)) });
   });
 
   app.put<Params<'id'>>('/v3/volumes/:id', { config: API }, async (req, reply) => {
@@ -138,7 +138,7 @@ export function registerVolumeRoutes(app: FastifyInstance, { storage, config }: 
     }
     if (volume.metadata) patch.metadata = volume.metadata as Record<string, string>;
     const updated = await storage.updateVolume(contextOf(req), req.params.id, patch);
-    return sendJson(reply, 200, { volume: volumeDetail(updated, viewEnv(req, config)) });
+    return sendJson(reply, 200, { volume: volumeDetail(updated, viewEnv(req, deps), false) });
   });
 
   app.delete<Params<'id'>>('/v3/volumes/:id', { config: API }, async (req, reply) => {
@@ -150,7 +150,6 @@ export function registerVolumeRoutes(app: FastifyInstance, { storage, config }: 
     };
     const cascade = flag('cascade');
     const force = versionOf(req).atLeast('3.23') && flag('force');
-    if (force) requireAdmin(ctx, ADMIN_RULES.forceDelete);
     await storage.deleteVolume(ctx, req.params.id, { force, cascade });
     // What Cinder's webob answer for this one call looks like.
     return sendEmpty(reply, 202, 'text/html; charset=UTF-8');
@@ -158,13 +157,12 @@ export function registerVolumeRoutes(app: FastifyInstance, { storage, config }: 
 
   // Volume metadata (user metadata only; admin metadata is shown merged in the volume view).
   app.get<Params<'id'>>('/v3/volumes/:id/metadata', { config: API }, async (req, reply) => {
-    const volume = await storage.getVolume(contextOf(req), req.params.id);
-    return sendJson(reply, 200, { metadata: volume.metadata });
+    return sendJson(reply, 200, { metadata: await storage.getMetadata(contextOf(req), req.params.id) });
   });
 
-  for (const [method, replace] of [
-    ['POST', false],
-    ['PUT', true],
+  for (const [method, how] of [
+    ['POST', 'merge'],
+    ['PUT', 'replace'],
   ] as const) {
     app.route<Params<'id'>>({
       method,
@@ -173,15 +171,14 @@ export function registerVolumeRoutes(app: FastifyInstance, { storage, config }: 
       handler: async (req, reply) => {
         validate(req, schemas.setMetadata, req.body);
         const metadata = bodyObject(req.body).metadata as Record<string, string>;
-        const result = await storage.setMetadata(contextOf(req), req.params.id, metadata, replace);
+        const result = await storage.setMetadata(contextOf(req), req.params.id, metadata, how);
         return sendJson(reply, 200, { metadata: result });
       },
     });
   }
 
   app.get<Params<'id' | 'key'>>('/v3/volumes/:id/metadata/:key', { config: API }, async (req, reply) => {
-    const volume = await storage.getVolume(contextOf(req), req.params.id);
-    const value = volume.metadata[req.params.key];
+    const value = (await storage.getMetadata(contextOf(req), req.params.id))[req.params.key];
     if (value === undefined) throw new ApiFault(404, 'Metadata item was not found');
     return sendJson(reply, 200, { meta: { [req.params.key]: value } });
   });
@@ -190,14 +187,13 @@ export function registerVolumeRoutes(app: FastifyInstance, { storage, config }: 
     validate(req, schemas.setMetadataItem, req.body);
     const meta = bodyObject(req.body).meta as Record<string, string>;
     if (!(req.params.key in meta)) throw new ApiFault(400, 'Request body and URI mismatch');
-    await storage.setMetadata(contextOf(req), req.params.id, meta, false);
+    await storage.setMetadata(contextOf(req), req.params.id, meta, 'item');
     return sendJson(reply, 200, { meta });
   });
 
   app.delete<Params<'id' | 'key'>>('/v3/volumes/:id/metadata/:key', { config: API }, async (req, reply) => {
     const ctx = contextOf(req);
-    const volume = await storage.getVolume(ctx, req.params.id);
-    if (!(req.params.key in volume.metadata)) throw new ApiFault(404, 'Metadata item was not found');
+    if (!(req.params.key in (await storage.getMetadata(ctx, req.params.id)))) throw new ApiFault(404, 'Metadata item was not found');
     await storage.deleteMetadataKey(ctx, req.params.id, req.params.key);
     return sendEmpty(reply, 200);
   });

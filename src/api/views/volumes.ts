@@ -7,6 +7,8 @@ export interface ViewEnv {
   ctx: RequestContext;
   version: ApiVersion;
   urls: Urls;
+  /** The extended attributes the policy lets this caller see (Cinder's volume_*_attribute rules). */
+  shows: { host: boolean; tenant: boolean; migration: boolean };
 }
 
 // Internal statuses Cinder never shows as such.
@@ -49,8 +51,12 @@ export function volumeSummary(volume: VolumeRecord, env: ViewEnv) {
   return { id: volume.id, name: volume.name, links: env.urls.links(`volumes/${volume.id}`) };
 }
 
-export function volumeDetail(volume: VolumeRecord, env: ViewEnv): Record<string, unknown> {
-  const { ctx, version } = env;
+/**
+ * The volume as show and the detail list give it; `extended` false leaves out the extended
+ * attributes (tenant, host, migration), which Cinder adds to show and detail only.
+ */
+export function volumeDetail(volume: VolumeRecord, env: ViewEnv, extended = true): Record<string, unknown> {
+  const { ctx, version, shows } = env;
   const view: Record<string, unknown> = {
     id: volume.id,
     status: shownStatus(volume.status),
@@ -88,9 +94,10 @@ export function volumeDetail(volume: VolumeRecord, env: ViewEnv): Record<string,
   if (version.atLeast('3.63')) view.volume_type_id = volume.volumeTypeId;
   // 3.64's encryption_key_id appears only for encrypted volumes, which this service does not create.
   if (version.atLeast('3.65')) view.consumes_quota = true;
-  view['os-vol-tenant-attr:tenant_id'] = volume.projectId;
-  if (ctx.isAdmin) {
-    view['os-vol-host-attr:host'] = volume.host;
+  if (!extended) return view;
+  if (shows.tenant) view['os-vol-tenant-attr:tenant_id'] = volume.projectId;
+  if (shows.host) view['os-vol-host-attr:host'] = volume.host;
+  if (shows.migration) {
     view['os-vol-mig-status-attr:migstat'] = volume.migrationStatus;
     view['os-vol-mig-status-attr:name_id'] = null;
   }

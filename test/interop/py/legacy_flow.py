@@ -8,6 +8,11 @@ Two flows, each on its own fresh volume:
   attachments  create without connector (the reserve step), update with a
                connector, os-complete, delete, all at 3.44 with X-Service-Token.
 
+With --keystone-url the clients authenticate as Nova does: the user's password through
+Keystone, the endpoint from the catalog, and Nova's own token sent along as the service
+token (keystoneauth's ServiceTokenAuthWrapper); passwords come from the environment
+(CB_USER_PASSWORD, CB_SERVICE_PASSWORD), never the command line.
+
 Prints one JSON document: per flow, the volume's status and number of attachments
 after every step (attach_status is not part of the API's volume view), the
 connection_info returned (password masked), and (with --iscsi-inq) the outcome of
@@ -17,6 +22,7 @@ on client errors, so a server that misbehaves shows up as a readable diff.
 """
 import argparse
 import json
+import os
 import subprocess
 import sys
 import time
@@ -24,12 +30,27 @@ import uuid
 
 from cinderclient import client as cinder_client
 from cinderclient.contrib import noauth
+from keystoneauth1 import service_token as ks_service_token
 from keystoneauth1 import session as ks_session
+from keystoneauth1.identity import v3 as ks_v3
 
 SERVICE_TOKEN = 'svc'
+ARGS = None
+
+
+def keystone_password(user, password, project):
+    return ks_v3.Password(auth_url=ARGS.keystone_url, username=user, password=password, project_name=project,
+                          user_domain_id='default', project_domain_id='default')
 
 
 def make_client(endpoint, project, version, service_token=False):
+    if ARGS.keystone_url:
+        auth = keystone_password(ARGS.user, os.environ['CB_USER_PASSWORD'], ARGS.project_name)
+        if service_token:
+            service = keystone_password(ARGS.service_user, os.environ['CB_SERVICE_PASSWORD'], ARGS.service_project)
+            auth = ks_service_token.ServiceTokenAuthWrapper(user_auth=auth, service_auth=service)
+        sess = ks_session.Session(auth=auth)
+        return cinder_client.Client(version, session=sess, service_type='volumev3')
     auth = noauth.CinderNoAuthPlugin('admin', project, roles=None, endpoint=endpoint)
     headers = {'X-Service-Token': SERVICE_TOKEN} if service_token else {}
     sess = ks_session.Session(auth=auth, additional_headers=headers)
@@ -86,7 +107,7 @@ def redact(connection_info):
 
 
 def legacy_flow(args):
-    nova = make_client(args.endpoint, args.project, '3.0')
+    nova = make_client(args.endpoint, args.project, '3.0', service_token=bool(args.keystone_url))
     reader = make_client(args.endpoint, args.project, '3.48')
     initiator = args.initiator + ':legacy'
     connector = connector_for(initiator)
@@ -165,12 +186,21 @@ def attachments_flow(args):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument('--endpoint', required=True, help='base URL ending in /v3, without the project')
-    parser.add_argument('--project', required=True)
+    parser.add_argument('--endpoint', help='base URL ending in /v3, without the project (noauth)')
+    parser.add_argument('--project', help='project id (noauth)')
+    parser.add_argument('--keystone-url', help='identity v3 endpoint: authenticate through Keystone instead of noauth')
+    parser.add_argument('--user', help='the user (Keystone), in --project-name')
+    parser.add_argument('--project-name')
+    parser.add_argument('--service-user', default='nova', help="the service's user whose token goes along (Keystone)")
+    parser.add_argument('--service-project', default='service')
     parser.add_argument('--flow', choices=['legacy', 'attachments', 'both'], default='both')
     parser.add_argument('--initiator', default='iqn.1993-08.org.debian:01:interop')
     parser.add_argument('--iscsi-inq', help='path to iscsi-inq; when given, log in with the returned connection_info')
     args = parser.parse_args()
+    global ARGS
+    ARGS = args
+    if not args.keystone_url and not (args.endpoint and args.project):
+        parser.error('--endpoint and --project, or --keystone-url')
     result = {}
     if args.flow in ('legacy', 'both'):
         result['legacy'] = legacy_flow(args)

@@ -96,7 +96,9 @@ function printBanner(kind: ServiceKind, config: Config): void {
   const project = randomUUID().replace(/-/g, '');
   const storage = `${config.host}@${config.volumeDriver}#${config.volumeDriver}`;
   const lines = [`cinderblock ${kind === 'serve' ? '' : `${kind} service `}ready`];
-  if (kind !== 'volume') lines.push(`  API:    ${endpoint}   (noauth: X-Auth-Token: <user>:<project>)`);
+  const keystone = config.authStrategy === 'keystone';
+  const auth = keystone ? `keystone: tokens validated by ${config.keystoneUrl}` : 'noauth: X-Auth-Token: <user>:<project>';
+  if (kind !== 'volume') lines.push(`  API:    ${endpoint}   (${auth})`);
   if (kind !== 'api') {
     lines.push(`  iSCSI:  ${config.iscsiListen}   (target helper: ${config.targetHelper})`, `  data:   ${config.dataDir}`);
   }
@@ -104,7 +106,9 @@ function printBanner(kind: ServiceKind, config: Config): void {
   if (config.metricsListen) lines.push(`  metrics: http://${config.metricsListen}/metrics`);
   if (kind === 'volume') lines.push(`  storage host: ${storage}   (RPC: ${redactUrlPassword(config.rpc)})`);
   if (kind === 'api') lines.push(`  storage hosts: the volume services up in os-services   (RPC: ${redactUrlPassword(config.rpc)})`);
-  if (kind !== 'volume') {
+  if (kind !== 'volume' && keystone) {
+    lines.push(``, `Try (with this service in your cloud's catalog):`, `  openstack --os-volume-api-version 3.70 volume list`);
+  } else if (kind !== 'volume') {
     lines.push(
       ``,
       `Try:`,

@@ -7,7 +7,7 @@
 
 import { mkdir } from 'node:fs/promises';
 import { keystone, noauth, type Authentication } from './api/auth.js';
-import type { Config } from './config/config.js';
+import { quotaDefaultsOf, type Config } from './config/config.js';
 import { lockDataDir } from './data-dir-lock.js';
 import { dialectOf, openDatabase, type DatabaseHandle } from './db/index.js';
 import { KeyedLock, type KeyedLocks } from './db/keyed-lock.js';
@@ -122,6 +122,7 @@ function workflowFor(
       serviceDownTimeMs: config.serviceDownTime * 1000,
       noauthTrustsCallers: config.noauthTrustsCallers,
       policy,
+      quotaDefaults: quotaDefaultsOf(config),
     },
     logger.child({ component: 'volumes' }),
   );

@@ -12,6 +12,7 @@ import { HEADER, negotiate } from './microversion.js';
 import { registerAttachmentRoutes } from './routes/attachments.js';
 import type { RequestState, RouteDeps } from './routes/common.js';
 import { registerMiscRoutes } from './routes/misc.js';
+import { registerQuotaRoutes } from './routes/quotas.js';
 import { registerTypeRoutes } from './routes/types.js';
 import { registerVersionRoutes } from './routes/versions.js';
 import { registerSnapshotRoutes } from './routes/snapshots.js';
@@ -277,5 +278,6 @@ export async function buildApiServer(
   registerSnapshotRoutes(app, deps);
   registerTypeRoutes(app, deps);
   registerMiscRoutes(app, deps);
+  registerQuotaRoutes(app, deps);
   return app;
 }

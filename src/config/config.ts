@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { hostname } from 'node:os';
+import { CINDER_QUOTA_DEFAULTS, type QuotaDefaults } from '../volumes/quota-resources.js';
 
 /** One typed configuration for every process. Precedence: flags, then CINDERBLOCK_* environment, then the config file, then defaults. */
 export interface Config {
@@ -58,6 +59,17 @@ export interface Config {
   serviceTokenRolesRequired: boolean;
   /** A YAML or JSON file of oslo.policy rules overriding Cinder's defaults; empty: the defaults. */
   policyFile: string;
+  /**
+   * Each project's limits where neither it nor the default quota class (os-quota-class-sets)
+   * sets one; -1 is no limit. Cinder's quota_* options and per_volume_size_limit.
+   */
+  quotaVolumes: number;
+  quotaSnapshots: number;
+  quotaGigabytes: number;
+  quotaBackups: number;
+  quotaBackupGigabytes: number;
+  quotaGroups: number;
+  perVolumeSizeLimit: number;
 }
 
 type Keys = keyof Config;
@@ -99,7 +111,19 @@ export const SETTINGS: Record<Keys, { env: string; file: string }> = {
   serviceTokenRoles: { env: 'CINDERBLOCK_SERVICE_TOKEN_ROLES', file: 'service_token_roles' },
   serviceTokenRolesRequired: { env: 'CINDERBLOCK_SERVICE_TOKEN_ROLES_REQUIRED', file: 'service_token_roles_required' },
   policyFile: { env: 'CINDERBLOCK_POLICY_FILE', file: 'policy_file' },
+  quotaVolumes: { env: 'CINDERBLOCK_QUOTA_VOLUMES', file: 'quota_volumes' },
+  quotaSnapshots: { env: 'CINDERBLOCK_QUOTA_SNAPSHOTS', file: 'quota_snapshots' },
+  quotaGigabytes: { env: 'CINDERBLOCK_QUOTA_GIGABYTES', file: 'quota_gigabytes' },
+  quotaBackups: { env: 'CINDERBLOCK_QUOTA_BACKUPS', file: 'quota_backups' },
+  quotaBackupGigabytes: { env: 'CINDERBLOCK_QUOTA_BACKUP_GIGABYTES', file: 'quota_backup_gigabytes' },
+  quotaGroups: { env: 'CINDERBLOCK_QUOTA_GROUPS', file: 'quota_groups' },
+  perVolumeSizeLimit: { env: 'CINDERBLOCK_PER_VOLUME_SIZE_LIMIT', file: 'per_volume_size_limit' },
 };
+
+/** Settings that are quota limits: whole numbers, with -1 for no limit. */
+const QUOTA_SETTINGS: ReadonlySet<Keys> = new Set(['quotaVolumes', 'quotaSnapshots', 'quotaGigabytes', 'quotaBackups', 'quotaBackupGigabytes', 'quotaGroups', 'perVolumeSizeLimit']);
+/** Cinder's largest limit (its database's int). */
+const MAX_QUOTA = 2 ** 31 - 1;
 
 export function defaultConfig(): Config {
   return {
@@ -135,6 +159,26 @@ export function defaultConfig(): Config {
     serviceTokenRoles: ['service'],
     serviceTokenRolesRequired: true,
     policyFile: '',
+    quotaVolumes: CINDER_QUOTA_DEFAULTS.volumes,
+    quotaSnapshots: CINDER_QUOTA_DEFAULTS.snapshots,
+    quotaGigabytes: CINDER_QUOTA_DEFAULTS.gigabytes,
+    quotaBackups: CINDER_QUOTA_DEFAULTS.backups,
+    quotaBackupGigabytes: CINDER_QUOTA_DEFAULTS.backup_gigabytes,
+    quotaGroups: CINDER_QUOTA_DEFAULTS.groups,
+    perVolumeSizeLimit: CINDER_QUOTA_DEFAULTS.per_volume_gigabytes,
+  };
+}
+
+/** The configured defaults, by Cinder's resource names. */
+export function quotaDefaultsOf(config: Config): QuotaDefaults {
+  return {
+    volumes: config.quotaVolumes,
+    per_volume_gigabytes: config.perVolumeSizeLimit,
+    snapshots: config.quotaSnapshots,
+    gigabytes: config.quotaGigabytes,
+    backups: config.quotaBackups,
+    backup_gigabytes: config.quotaBackupGigabytes,
+    groups: config.quotaGroups,
   };
 }
 
@@ -146,6 +190,13 @@ function coerce(key: Keys, raw: unknown): unknown {
       .split(',')
       .map((s) => s.trim())
       .filter(Boolean);
+  }
+  if (QUOTA_SETTINGS.has(key)) {
+    const number = typeof raw === 'number' ? raw : Number(String(raw).trim() || NaN);
+    if (!Number.isInteger(number) || number < -1 || number > MAX_QUOTA) {
+      throw new Error(`setting ${SETTINGS[key].file}: expected a whole number from -1 (no limit) to ${MAX_QUOTA}, got "${String(raw)}"`);
+    }
+    return number;
   }
   if (typeof current === 'number') {
     const number = typeof raw === 'number' ? raw : Number(String(raw).trim() || NaN);

@@ -33,6 +33,8 @@ export interface VolumesTable {
   provider_auth: string | null;
   created_at: string;
   updated_at: string | null;
+  /** The size an extend in progress goes to; its gigabytes are already counted in the project's usage. */
+  extending_to: number | null;
 }
 
 export interface VolumeAttachmentTable {
@@ -121,6 +123,29 @@ export interface SnapshotsTable {
   updated_at: string | null;
 }
 
+/** A limit on one resource: a project's own (quotas) or a quota class's. -1 is no limit. */
+export interface QuotasTable {
+  project_id: string;
+  resource: string;
+  hard_limit: number;
+  created_at: string;
+  updated_at: string | null;
+}
+
+export interface QuotaClassesTable {
+  class_name: string;
+  resource: string;
+  hard_limit: number;
+  created_at: string;
+  updated_at: string | null;
+}
+
+export interface QuotaUsagesTable {
+  project_id: string;
+  resource: string;
+  in_use: number;
+}
+
 export interface Database {
   volumes: VolumesTable;
   volume_attachment: VolumeAttachmentTable;
@@ -132,6 +157,9 @@ export interface Database {
   service_state: KeyValueTable;
   services: ServicesTable;
   snapshots: SnapshotsTable;
+  quotas: QuotasTable;
+  quota_classes: QuotaClassesTable;
+  quota_usages: QuotaUsagesTable;
 }
 
 export type VolumeRow = Selectable<VolumesTable>;
@@ -151,6 +179,7 @@ export const UNTOUCHED_VOLUME_COLUMNS = {
   provider_location: null,
   provider_auth: null,
   updated_at: null,
+  extending_to: null,
 } as const satisfies Partial<NewVolumeRow>;
 export type VolumeUpdate = Updateable<VolumesTable>;
 export type AttachmentRow = Selectable<VolumeAttachmentTable>;

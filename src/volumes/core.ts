@@ -13,6 +13,7 @@ import type { VolumeMachine } from './machine.js';
 import type { VolumeScheduler } from './scheduler.js';
 import { errors } from '../errors.js';
 import type { EnforcedRule, Policy, PolicyTarget } from '../policy/index.js';
+import type { QuotaDefaults } from './quota-resources.js';
 import type { RequestContext } from './types.js';
 
 export interface WorkflowOptions {
@@ -25,6 +26,8 @@ export interface WorkflowOptions {
   noauthTrustsCallers: boolean;
   /** Cinder's rules (or the operator's) deciding who may do what to which project's objects. */
   policy: Policy;
+  /** Each project's limits where neither it nor the default quota class sets one. */
+  quotaDefaults: QuotaDefaults;
 }
 
 /** The target of a rule: the object's project and owner, as Cinder passes target_obj. */

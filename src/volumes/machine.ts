@@ -7,12 +7,15 @@ import { sql, type Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { Database, VolumeUpdate } from '../db/schema.js';
 import { nowTimestamp } from '../db/schema.js';
-import { prepared } from '../db/prepared.js';
+import { inTransaction, prepared } from '../db/prepared.js';
 import { errors } from '../errors.js';
 import type { VolumeRpc } from '../rpc/rpc.js';
 import { Q } from './queries.js';
 import { NOT_MIGRATING, RULES, allowedFrom, transition, type Effect, type VolumeEvent, type VolumeState } from './states.js';
 import type { VolumeStatus } from './types.js';
+import { extendUsage, volumeUsage } from './quota-resources.js';
+import { returnUsage, typeNameOf } from './quota-usage.js';
+import { deleteSnapshotRow } from './snapshots.js';
 
 /** What the backend work needs beyond the volume: the size to make or extend to, and what to copy. */
 export interface EffectArgs {
@@ -131,11 +134,15 @@ export class VolumeMachine {
         const size = args.size!;
         work = this.rpc.extendVolume(id, size).then(
           async () => {
-            // The size follows the backend even if a detach moved the status meanwhile.
-            await this.db.updateTable('volumes').set({ size }).where('id', '=', id).execute();
+            // The size follows the backend even if a detach moved the status meanwhile; the
+            // gigabytes were counted when the extend began.
+            await this.db.updateTable('volumes').set({ size, extending_to: null }).where('id', '=', id).execute();
             await this.apply('extend_succeeded', id);
           },
-          (err) => this.failed('extend_failed', id, err, 'volume extend failed'),
+          (err) => {
+            this.logger.error({ volumeId: id, err: (err as Error).message }, 'volume extend failed');
+            return this.failExtend(id);
+          },
         );
       }
       this.track(effect, id, work);
@@ -147,7 +154,7 @@ export class VolumeMachine {
     const doomed = await this.db.selectFrom('snapshots').select('id').where('volume_id', '=', volumeId).where('status', '=', 'deleting').execute();
     for (const { id } of doomed) {
       await this.rpc.deleteSnapshot(volumeId, id);
-      await this.db.deleteFrom('snapshots').where('id', '=', id).execute();
+      await deleteSnapshotRow(this.db, id);
     }
   }
 
@@ -156,13 +163,36 @@ export class VolumeMachine {
     await this.apply(event, id);
   }
 
+  /** An extend that will not finish: back to the state it left, giving back the gigabytes it took. */
+  private async failExtend(id: string): Promise<void> {
+    await inTransaction(this.db, async (trx) => {
+      const row = await trx.selectFrom('volumes').select(['project_id', 'size', 'extending_to', 'volume_type_id']).where('id', '=', id).executeTakeFirst();
+      if (row?.extending_to != null) {
+        await returnUsage(trx, row.project_id, extendUsage(row.extending_to - row.size, await typeNameOf(trx, row.volume_type_id)));
+        await trx.updateTable('volumes').set({ extending_to: null }).where('id', '=', id).execute();
+      }
+      await this.apply('extend_failed', id, trx);
+    });
+  }
+
+  /** A deleted volume's rows go, and what it counted against its project's quotas comes back, in one commit. */
   private async forgetVolume(id: string): Promise<void> {
-    await this.db.transaction().execute(async (trx) => {
+    await inTransaction(this.db, async (trx) => {
+      const row = await trx
+        .selectFrom('volumes')
+        .select(['project_id', 'size', 'extending_to', 'volume_type_id'])
+        .where('id', '=', id)
+        .where('status', '=', 'deleting')
+        .executeTakeFirst();
+      if (!row) return;
       await trx.deleteFrom('volume_connections').where('volume_id', '=', id).execute();
       await trx.deleteFrom('volume_attachment').where('volume_id', '=', id).execute();
       await trx.deleteFrom('volume_metadata').where('volume_id', '=', id).execute();
       await trx.deleteFrom('volume_admin_metadata').where('volume_id', '=', id).execute();
-      await trx.deleteFrom('volumes').where('id', '=', id).where('status', '=', 'deleting').execute();
+      await trx.deleteFrom('volumes').where('id', '=', id).execute();
+      // A volume deleted while extending (forced) holds the gigabytes of its target size.
+      const counted = Math.max(row.size, row.extending_to ?? 0);
+      await returnUsage(trx, row.project_id, volumeUsage(counted, await typeNameOf(trx, row.volume_type_id)));
     });
   }
 
@@ -195,7 +225,7 @@ export class VolumeMachine {
         this.runEffects(['create_volume'], row.id, { size: row.size, sourceVolid: row.source_volid, snapshotId: row.snapshot_id });
       }
       else if (row.status === 'deleting') this.runEffects(['delete_volume'], row.id, {});
-      else await this.apply('extend_failed', row.id);
+      else await this.failExtend(row.id);
     }
     return { resumed: rows.length };
   }

@@ -15,6 +15,7 @@ import type {
   UpdateVolumeRequest,
   VolumeRecord,
   VolumeTypeRecord,
+  QuotaUsage,
 } from './types.js';
 
 /**
@@ -81,6 +82,17 @@ export interface BlockStorage {
   listSnapshots(ctx: RequestContext, query: SnapshotListQuery): Promise<SnapshotRecord[]>;
   updateSnapshot(ctx: RequestContext, id: string, patch: { name?: string | null; description?: string | null }): Promise<SnapshotRecord>;
   deleteSnapshot(ctx: RequestContext, id: string): Promise<void>;
+
+  // quotas: a project's limits by resource name (volumes, gigabytes, volumes_<type>, ...)
+  getQuotaSet(ctx: RequestContext, projectId: string, withUsage: boolean): Promise<Record<string, number | QuotaUsage>>;
+  getQuotaDefaults(ctx: RequestContext, projectId: string): Promise<Record<string, number>>;
+  updateQuotaSet(ctx: RequestContext, projectId: string, values: Record<string, unknown>): Promise<Record<string, number>>;
+  /** The project's own limits go; it has the defaults again. */
+  deleteQuotaSet(ctx: RequestContext, projectId: string): Promise<void>;
+  getQuotaClassSet(ctx: RequestContext, className: string): Promise<Record<string, number>>;
+  updateQuotaClassSet(ctx: RequestContext, className: string, values: Record<string, unknown>): Promise<Record<string, number>>;
+  /** requestedProject: an administrator's ?project_id (microversion >= 3.39), ignored for others. */
+  getLimits(ctx: RequestContext, requestedProject: string | null): Promise<{ limits: Record<string, number>; used: Record<string, number> | null }>;
 
   // services (administrators only)
   listServices(ctx: RequestContext, filters: { host?: string; binary?: string }): Promise<ServiceRecord[]>;

@@ -3,16 +3,35 @@
 // cascading volume delete takes its snapshots with it (machine.ts).
 
 import { randomUUID } from 'node:crypto';
-import type { SnapshotRow } from '../db/schema.js';
+import type { Kysely } from 'kysely';
+import type { Database, SnapshotRow } from '../db/schema.js';
 import { nowTimestamp, parseTimestamp } from '../db/schema.js';
 import { inTransaction } from '../db/prepared.js';
 import { errors } from '../errors.js';
 import { targetOf, WorkflowPart } from './core.js';
 import { paginate } from './listing.js';
+import { snapshotUsage } from './quota-resources.js';
+import { loadLimits, returnUsage, takeUsage, typeNameOf } from './quota-usage.js';
 import type { CreateSnapshotRequest, RequestContext, SnapshotListQuery, SnapshotRecord } from './types.js';
 
 /** Cinder deletes a snapshot only from these. */
 export const DELETABLE_SNAPSHOT = ['available', 'error'];
+
+/** A deleted snapshot's row goes, and what it counted against its project's quotas comes back, in one commit. */
+export async function deleteSnapshotRow(db: Kysely<Database>, id: string): Promise<void> {
+  await inTransaction(db, async (trx) => {
+    const row = await trx
+      .selectFrom('snapshots')
+      .innerJoin('volumes', 'volumes.id', 'snapshots.volume_id')
+      .select(['snapshots.project_id', 'snapshots.volume_size', 'volumes.volume_type_id'])
+      .where('snapshots.id', '=', id)
+      .executeTakeFirst();
+    const deleted = await trx.deleteFrom('snapshots').where('id', '=', id).executeTakeFirst();
+    if (row && Number(deleted.numDeletedRows) > 0) {
+      await returnUsage(trx, row.project_id, snapshotUsage(row.volume_size, await typeNameOf(trx, row.volume_type_id)));
+    }
+  });
+}
 
 function snapshotRecord(row: SnapshotRow): SnapshotRecord {
   return {
@@ -40,6 +59,8 @@ export class Snapshots extends WorkflowPart {
     const valid = req.force ? ['available', 'in-use'] : ['available'];
     const refused = (status: string) => errors.invalidVolume(`Volume ${volume.id} status must be ${valid.join(', ')}, but current status is: ${status}.`);
     if (!valid.includes(volume.status)) throw refused(volume.status);
+    const limits = await loadLimits(this.db, ctx.projectId, this.options.quotaDefaults);
+    const usage = snapshotUsage(volume.size, await typeNameOf(this.db, volume.volume_type_id));
     const id = randomUUID();
     // The volume's status is checked again by a conditional write of its row in the same
     // commit as the snapshot: a delete that got there first is seen, one that comes later
@@ -56,6 +77,7 @@ export class Snapshots extends WorkflowPart {
         if (!now) throw errors.volumeNotFound(volume.id);
         throw refused(now.status);
       }
+      await takeUsage(trx, ctx.projectId, usage, limits);
       await trx
         .insertInto('snapshots')
         .values({
@@ -127,9 +149,7 @@ export class Snapshots extends WorkflowPart {
       'delete_snapshot',
       id,
       this.rpc.deleteSnapshot(snapshot.volume_id, id).then(
-        async () => {
-          await this.db.deleteFrom('snapshots').where('id', '=', id).execute();
-        },
+        () => deleteSnapshotRow(this.db, id),
         (err) => {
           this.logger.error({ snapshotId: id, err: (err as Error).message }, 'snapshot deletion failed');
           return this.setSnapshotStatus(id, 'error_deleting');

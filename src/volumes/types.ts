@@ -32,6 +32,13 @@ export type AttachmentStatus = 'reserved' | 'attaching' | 'attached' | 'detachin
 /** 'null' is what Cinder stores before a mode is chosen, and what it shows on the wire. */
 export type AttachMode = 'rw' | 'ro' | 'null';
 
+/** One resource of a quota set shown with usage: Cinder's {limit, in_use, reserved}; nothing is ever held reserved here. */
+export interface QuotaUsage {
+  limit: number;
+  in_use: number;
+  reserved: number;
+}
+
 export interface RequestContext {
   userId: string;
   projectId: string;

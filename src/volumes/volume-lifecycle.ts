@@ -14,6 +14,8 @@ import { DELETABLE_SNAPSHOT } from './snapshots.js';
 import { deleteRejected, transition, type VolumeEvent } from './states.js';
 import type { CreateVolumeRequest, RequestContext, VolumeRecord } from './types.js';
 import type { VolumeTypes } from './volume-types.js';
+import { extendUsage, volumeUsage } from './quota-resources.js';
+import { checkVolumeSize, loadLimits, takeUsage, typeNameOf } from './quota-usage.js';
 
 export class VolumeLifecycle extends WorkflowPart {
   constructor(
@@ -41,13 +43,16 @@ export class VolumeLifecycle extends WorkflowPart {
     if (multiattach) this.authorize(ctx, 'volume:multiattach');
     const zone = req.availabilityZone ?? source?.availability_zone ?? this.options.availabilityZone;
     if (zone !== this.options.availabilityZone) throw errors.invalidInput(`Availability zone '${zone}' is invalid.`);
+    const limits = await loadLimits(this.db, ctx.projectId, this.options.quotaDefaults);
+    checkVolumeSize(req.size, limits);
     const id = randomUUID();
     // A clone is made where its source's blocks are.
     const host = source ? source.host : await this.options.scheduler.place(zone);
     const sourceVolid = snapshot ? null : (source?.id ?? null);
     const snapshotId = snapshot?.id ?? null;
     const now = nowTimestamp();
-    await this.db.transaction().execute(async (trx) => {
+    await inTransaction(this.db, async (trx) => {
+      await takeUsage(trx, ctx.projectId, volumeUsage(req.size, type.name), limits);
       await trx
         .insertInto('volumes')
         .values({
@@ -108,10 +113,23 @@ export class VolumeLifecycle extends WorkflowPart {
     const state = await this.machine.volumeState(id);
     const check = transition(event, state!);
     if (check.kind === 'rejected') throw check.error;
-    if (!Number.isInteger(newSize) || newSize <= row.size) {
-      throw errors.invalidInput(`New size for extend must be greater than current size. (current: ${row.size}, extended: ${newSize}).`);
-    }
-    const effects = await this.machine.apply(event, id);
+    const tooSmall = (current: number) =>
+      errors.invalidInput(`New size for extend must be greater than current size. (current: ${current}, extended: ${newSize}).`);
+    if (!Number.isInteger(newSize) || newSize <= row.size) throw tooSmall(row.size);
+    const limits = await loadLimits(this.db, row.project_id, this.options.quotaDefaults);
+    checkVolumeSize(newSize, limits);
+    const typeName = await typeNameOf(this.db, row.volume_type_id);
+    // The move holds the row until commit, so the size read after it is the one extended
+    // from; a refused quota rolls the move back, as Cinder rolls the status back.
+    const effects = await inTransaction(this.db, async (trx) => {
+      const started = await this.machine.apply(event, id, trx);
+      if (!started) return null;
+      const { size } = await trx.selectFrom('volumes').select('size').where('id', '=', id).executeTakeFirstOrThrow();
+      if (newSize <= size) throw tooSmall(size);
+      await takeUsage(trx, row.project_id, extendUsage(newSize - size, typeName), limits);
+      await trx.updateTable('volumes').set({ extending_to: newSize }).where('id', '=', id).execute();
+      return started;
+    });
     if (effects) this.machine.runEffects(effects, id, { size: newSize });
   }
 

@@ -20,6 +20,7 @@ import { Loader } from './loading.js';
 import { VolumeMachine } from './machine.js';
 import type { BlockStorage } from './service.js';
 import { ServicesAdmin } from './services-admin.js';
+import { QuotaSets } from './quota-sets.js';
 import { Snapshots } from './snapshots.js';
 import type {
   AttachmentRecord,
@@ -38,6 +39,7 @@ import type {
   UpdateVolumeRequest,
   VolumeRecord,
   VolumeTypeRecord,
+  QuotaUsage,
 } from './types.js';
 import { VolumeLifecycle } from './volume-lifecycle.js';
 import { VolumeProperties } from './volume-properties.js';
@@ -55,6 +57,7 @@ export class Workflow implements BlockStorage {
   private readonly snapshots: Snapshots;
   private readonly types: VolumeTypes;
   private readonly services: ServicesAdmin;
+  private readonly quotas: QuotaSets;
 
   constructor(
     private readonly db: Kysely<Database>,
@@ -75,6 +78,7 @@ export class Workflow implements BlockStorage {
     this.attachments = new AttachmentsApi(core, steps);
     this.snapshots = new Snapshots(core);
     this.services = new ServicesAdmin(core);
+    this.quotas = new QuotaSets(core);
   }
 
   start(): Promise<void> {
@@ -273,5 +277,35 @@ export class Workflow implements BlockStorage {
 
   setServiceDisabled(ctx: RequestContext, req: { host: string; binary: string; disabled: boolean; reason?: string }): Promise<void> {
     return this.services.setServiceDisabled(ctx, req);
+  }
+
+  // ---------------------------------------------------------------- quotas
+
+  getQuotaSet(ctx: RequestContext, projectId: string, withUsage: boolean): Promise<Record<string, number | QuotaUsage>> {
+    return this.quotas.getQuotaSet(ctx, projectId, withUsage);
+  }
+
+  getQuotaDefaults(ctx: RequestContext, projectId: string): Promise<Record<string, number>> {
+    return this.quotas.getQuotaDefaults(ctx, projectId);
+  }
+
+  updateQuotaSet(ctx: RequestContext, projectId: string, values: Record<string, unknown>): Promise<Record<string, number>> {
+    return this.quotas.updateQuotaSet(ctx, projectId, values);
+  }
+
+  deleteQuotaSet(ctx: RequestContext, projectId: string): Promise<void> {
+    return this.quotas.deleteQuotaSet(ctx, projectId);
+  }
+
+  getQuotaClassSet(ctx: RequestContext, className: string): Promise<Record<string, number>> {
+    return this.quotas.getQuotaClassSet(ctx, className);
+  }
+
+  updateQuotaClassSet(ctx: RequestContext, className: string, values: Record<string, unknown>): Promise<Record<string, number>> {
+    return this.quotas.updateQuotaClassSet(ctx, className, values);
+  }
+
+  getLimits(ctx: RequestContext, requestedProject: string | null): Promise<{ limits: Record<string, number>; used: Record<string, number> | null }> {
+    return this.quotas.getLimits(ctx, requestedProject);
   }
 }

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { TestService } from '../helpers/service.js';
+import { UNLIMITED_QUOTAS } from '../helpers/env.js';
 import { action, CONNECTOR, createVolume, forEachDatabase, serviceOn } from './support.js';
 
 const SERVICE = { 'X-Service-Token': 'svc' };
@@ -69,7 +70,7 @@ forEachDatabase('concurrent callers over HTTP', (db) => {
   });
 
   test('many volumes attached and detached at once end with none in a transitional state', async (t) => {
-    const s = await serviceOn(t, db().name);
+    const s = await serviceOn(t, db().name, UNLIMITED_QUOTAS);
     const volumes = await Promise.all(Array.from({ length: 12 }, () => createVolume(s)));
     await Promise.all(
       volumes.map(async (v, i) => {

@@ -171,7 +171,8 @@ test('limits and availability zones answer as cinderclient expects', async (t) =
   assert.deepEqual(limits.body.limits.rate, []);
   assert.equal(limits.body.limits.absolute.totalVolumesUsed, 1);
   assert.equal(limits.body.limits.absolute.totalGigabytesUsed, 2);
-  assert.equal(limits.body.limits.absolute.maxTotalVolumes, -1);
+  assert.equal(limits.body.limits.absolute.maxTotalVolumes, 10);
+  assert.equal(limits.body.limits.absolute.maxTotalVolumeGigabytes, 1000);
   const zones = await s.request('GET', 'os-availability-zone');
   assert.deepEqual(zones.body, { availabilityZoneInfo: [{ zoneName: 'nova', zoneState: { available: true } }] });
   const filters = await s.request('GET', 'resource_filters?resource=attachment', { version: '3.33' });

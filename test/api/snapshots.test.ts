@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { UNLIMITED_QUOTAS } from '../helpers/env.js';
 import { action, assertEmpty, assertFault, createVolume, forEachDatabase, serviceOn } from './support.js';
 import type { TestService } from '../helpers/service.js';
 
@@ -124,7 +125,7 @@ forEachDatabase('snapshots API', (db) => {
   });
 
   test('a snapshot and a delete of the same volume at once: exactly one of them wins', async (t) => {
-    const s = await serviceOn(t, db().name);
+    const s = await serviceOn(t, db().name, UNLIMITED_QUOTAS);
     const volumes = await Promise.all(Array.from({ length: 12 }, () => createVolume(s)));
     for (const v of volumes) await s.waitForVolume(v.id, ['available']);
     const outcomes = await Promise.all(

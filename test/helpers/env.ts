@@ -51,3 +51,6 @@ export const POSTGRES_ADMIN_URL = process.env.CINDERBLOCK_TEST_POSTGRES ?? 'post
 
 /** RabbitMQ for the split API and volume services: in CI it must be there; elsewhere it may be skipped. */
 export const RABBITMQ_URL = process.env.CINDERBLOCK_TEST_AMQP ?? 'amqp://guest:guest@127.0.0.1:5672';
+
+/** For tests that make more volumes in one project than Cinder's default quotas allow. */
+export const UNLIMITED_QUOTAS = { quotaVolumes: -1, quotaSnapshots: -1, quotaGigabytes: -1 } as const;

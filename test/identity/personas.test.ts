@@ -151,6 +151,36 @@ test('personas: reader, member, admin and another project, with Keystone tokens'
     assert.equal((await carol('GET', 'os-services')).status, 200);
   });
 
+  await t.test('quotas: members and readers see their own, only an administrator sets them', async () => {
+    const own = await bob('GET', `os-quota-sets/${demo}?usage=True`);
+    assert.equal(own.status, 200, JSON.stringify(own.body));
+    assert.deepEqual(own.body.quota_set.volumes, { limit: 10, in_use: 1, reserved: 0 });
+    assert.deepEqual(own.body.quota_set.snapshots, { limit: 10, in_use: 1, reserved: 0 });
+    assert.equal((await alice('GET', `os-quota-sets/${demo}/defaults`)).status, 200);
+    refused(await alice('GET', `os-quota-sets/${other}`), 'volume_extension:quotas:show');
+    refused(await alice('GET', `os-quota-sets/${other}/defaults`), 'volume_extension:quotas:show');
+    refused(await alice('PUT', `os-quota-sets/${demo}`, { quota_set: { volumes: 100 } }), 'volume_extension:quotas:update');
+    refused(await alice('DELETE', `os-quota-sets/${demo}`), 'volume_extension:quotas:delete');
+    refused(await alice('GET', 'os-quota-class-sets/default'), 'volume_extension:quota_classes:get');
+    refused(await alice('PUT', 'os-quota-class-sets/default', { quota_class_set: { volumes: 100 } }), 'volume_extension:quota_classes:update');
+    const limits = (await bob('GET', 'limits')).body.limits.absolute;
+    assert.deepEqual([limits.maxTotalVolumes, limits.totalVolumesUsed, limits.totalSnapshotsUsed, limits.totalGigabytesUsed], [10, 1, 1, 2]);
+    // Another project's figures are its own; ?project_id is an administrator's alone.
+    assert.equal((await dave('GET', `limits?project_id=${demo}`, undefined, { version: '3.39' })).body.limits.absolute.totalSnapshotsUsed, 0);
+    assert.equal((await carol('GET', `limits?project_id=${other}`, undefined, { version: '3.39' })).body.limits.absolute.totalVolumesUsed, 1);
+
+    assert.equal((await carol('GET', `os-quota-sets/${other}`)).status, 200);
+    const set = await carol('PUT', `os-quota-sets/${demo}`, { quota_set: { volumes: 1 } });
+    assert.equal(set.status, 200, JSON.stringify(set.body));
+    const over = await alice('POST', 'volumes', { volume: { size: 1 } });
+    assert.equal(over.status, 413);
+    assert.equal(over.body.overLimit.message, "Maximum number of volumes allowed (1) exceeded for quota 'volumes'.");
+    assert.equal((await dave('GET', `os-quota-sets/${other}`)).body.quota_set.volumes, 10, "one project's limits are not another's");
+    assert.equal((await carol('DELETE', `os-quota-sets/${demo}`)).status, 200);
+    assert.equal((await carol('PUT', 'os-quota-class-sets/default', { quota_class_set: { snapshots: 20 } })).status, 200);
+    assert.equal((await bob('GET', `os-quota-sets/${demo}`)).body.quota_set.snapshots, 20);
+  });
+
   await t.test("an attachment Nova made goes only with Nova's service token", async () => {
     const server = randomUUID();
     const made = await alice('POST', 'attachments', { attachment: { volume_uuid: volumeId, instance_uuid: server, connector, mode: 'rw' } }, { version: '3.54' });

@@ -3,12 +3,13 @@ import { randomUUID } from 'node:crypto';
 import { test } from 'node:test';
 import { CinderError } from '../../src/errors.js';
 import { forEachDatabase } from '../helpers/databases.js';
+import { UNLIMITED_QUOTAS } from '../helpers/env.js';
 import { SERVER_A, availableVolume, connector, serviceForSuite, userCtx } from './harness.js';
 
 const RACERS = 120;
 
 forEachDatabase('concurrency', (db) => {
-  const suite = serviceForSuite(db);
+  const suite = serviceForSuite(db, UNLIMITED_QUOTAS);
 
   test(`${RACERS} concurrent os-reserve of one volume: exactly one wins, the rest are told it is attaching`, async () => {
     const ctx = userCtx();

@@ -147,11 +147,11 @@ export async function startService(
  * handle on that database to check what the service wrote. Both open before the tests and
  * close after them; read them inside tests, not when the block is declared.
  */
-export function serviceForSuite(db: () => { url: string }): { readonly svc: Harness; readonly raw: DatabaseHandle } {
+export function serviceForSuite(db: () => { url: string }, overrides: Partial<Config> = {}): { readonly svc: Harness; readonly raw: DatabaseHandle } {
   const suite = {} as { svc: Harness; raw: DatabaseHandle };
   const closers: Array<() => Promise<void>> = [];
   before(async () => {
-    suite.svc = await startService(db().url, (fn) => closers.push(fn));
+    suite.svc = await startService(db().url, (fn) => closers.push(fn), overrides);
     suite.raw = await openDatabase(db().url);
   });
   after(async () => {

@@ -9,28 +9,6 @@ import { bodyObject, contextOf, sendJson, validate, versionOf, type RouteDeps } 
 const API = { api: true } as const;
 
 export function registerMiscRoutes(app: FastifyInstance, { storage, config }: RouteDeps): void {
-  // No quotas are enforced, which Cinder spells -1; usage is real.
-  app.get('/v3/limits', { config: API }, async (req, reply) => {
-    const { volumes } = await storage.listVolumes(contextOf(req), { filters: {}, sort: [], allTenants: false });
-    return sendJson(reply, 200, {
-      limits: {
-        rate: [],
-        absolute: {
-          maxTotalVolumes: -1,
-          maxTotalVolumeGigabytes: -1,
-          maxTotalSnapshots: -1,
-          maxTotalBackups: -1,
-          maxTotalBackupGigabytes: -1,
-          totalVolumesUsed: volumes.length,
-          totalGigabytesUsed: volumes.reduce((sum, v) => sum + v.size, 0),
-          totalSnapshotsUsed: 0,
-          totalBackupsUsed: 0,
-          totalBackupGigabytesUsed: 0,
-        },
-      },
-    });
-  });
-
   app.get('/v3/os-availability-zone', { config: API }, async (_req, reply) =>
     sendJson(reply, 200, {
       availabilityZoneInfo: [{ zoneName: config.availabilityZone, zoneState: { available: true } }],

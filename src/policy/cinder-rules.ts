@@ -137,7 +137,7 @@ export const CINDER_RULES = [
   { name: 'volume_extension:volume_manage', check: 'rule:admin_api', enforced: false, guards: 'Manage an existing backend volume.' },
   { name: 'volume_extension:volume_unmanage', check: 'rule:admin_api', enforced: false, guards: 'Stop managing a volume.' },
   { name: 'volume_extension:type_create', check: 'rule:admin_api', enforced: true, guards: 'Create a volume type.' },
-  { name: 'volume_extension:type_update', check: 'rule:admin_api', enforced: true, guards: 'Update a volume type.' },
+  { name: 'volume_extension:type_update', check: 'rule:admin_api', enforced: false, guards: 'Update a volume type.' },
   { name: 'volume_extension:type_delete', check: 'rule:admin_api', enforced: true, guards: 'Delete a volume type.' },
   { name: 'volume_extension:type_get', check: 'rule:xena_system_admin_or_project_reader', enforced: true, guards: 'Show a volume type.' },
   { name: 'volume_extension:type_get_all', check: 'rule:xena_system_admin_or_project_reader', enforced: true, guards: 'List volume types.' },

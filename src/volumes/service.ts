@@ -30,7 +30,8 @@ export interface BlockStorage {
   getVolume(ctx: RequestContext, id: string): Promise<VolumeRecord>;
   listVolumes(ctx: RequestContext, query: ListQuery): Promise<{ volumes: VolumeRecord[]; count: number }>;
   updateVolume(ctx: RequestContext, id: string, patch: UpdateVolumeRequest): Promise<VolumeRecord>;
-  deleteVolume(ctx: RequestContext, id: string, opts: { force: boolean; cascade: boolean }): Promise<void>;
+  /** adminAction: the os-force_delete action, which Cinder checks against its admin-action rule before the delete's own. */
+  deleteVolume(ctx: RequestContext, id: string, opts: { force: boolean; cascade: boolean; adminAction?: boolean }): Promise<void>;
   /** allowAttached: the caller negotiated microversion >= 3.42. */
   extendVolume(ctx: RequestContext, id: string, newSize: number, opts: { allowAttached: boolean }): Promise<void>;
   setBootable(ctx: RequestContext, id: string, bootable: boolean): Promise<void>;

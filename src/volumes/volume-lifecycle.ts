@@ -88,7 +88,8 @@ export class VolumeLifecycle extends WorkflowPart {
     return record;
   }
 
-  async deleteVolume(ctx: RequestContext, id: string, opts: { force: boolean; cascade: boolean }): Promise<void> {
+  async deleteVolume(ctx: RequestContext, id: string, opts: { force: boolean; cascade: boolean; adminAction?: boolean }): Promise<void> {
+    if (opts.adminAction) await this.authorizeOnVolume(ctx, 'volume_extension:volume_admin_actions:force_delete', id);
     await this.authorizeOnVolume(ctx, opts.force ? 'volume:force_delete' : 'volume:delete', id);
     // The transition first, then the snapshots: the transition's row lock makes a snapshot
     // being taken (which locks the same row) commit before they are read, or find the

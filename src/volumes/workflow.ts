@@ -110,7 +110,7 @@ export class Workflow implements BlockStorage {
     return this.lifecycle.extendVolume(ctx, id, newSize, opts);
   }
 
-  deleteVolume(ctx: RequestContext, id: string, opts: { force: boolean; cascade: boolean }): Promise<void> {
+  deleteVolume(ctx: RequestContext, id: string, opts: { force: boolean; cascade: boolean; adminAction?: boolean }): Promise<void> {
     return this.lifecycle.deleteVolume(ctx, id, opts);
   }
 

@@ -9,7 +9,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer, connect, type Socket } from 'node:net';
 import amqp from 'amqplib';
 import { createTestDatabase, postgresSkip, type TestDatabase } from '../helpers/databases.js';
-import { freePort, RABBITMQ_URL, requireTool } from '../helpers/env.js';
+import { freePort, RABBITMQ_URL, requireTool, UNLIMITED_QUOTA_ENV } from '../helpers/env.js';
 import { CLI_PATH, describe as describeOutput, run, scratchDir, spawnServe, type ServeProcess } from '../helpers/process.js';
 
 async function rabbitmqSkip(): Promise<string | false> {
@@ -113,7 +113,8 @@ describe('split services: one volume service, two API services', { skip, concurr
 
   async function startApi(t: TestContext, env: Record<string, string> = {}, databaseUrl = database.url): Promise<Api> {
     const port = await freePort();
-    const service = await spawnServe(t, [...common(databaseUrl), '--api-listen', `127.0.0.1:${port}`], env, { command: 'api' });
+    // The tests share one project on one database, so together they make more volumes than Cinder's default quota.
+    const service = await spawnServe(t, [...common(databaseUrl), '--api-listen', `127.0.0.1:${port}`], { ...UNLIMITED_QUOTA_ENV, ...env }, { command: 'api' });
     const call = async (method: string, path: string, body?: unknown) => {
       const res = await fetch(`http://127.0.0.1:${port}/v3/${PROJECT}/${path}`, {
         method,

@@ -54,3 +54,6 @@ export const RABBITMQ_URL = process.env.CINDERBLOCK_TEST_AMQP ?? 'amqp://guest:g
 
 /** For tests that make more volumes in one project than Cinder's default quotas allow. */
 export const UNLIMITED_QUOTAS = { quotaVolumes: -1, quotaSnapshots: -1, quotaGigabytes: -1 } as const;
+
+/** The same for a service process, by its environment. */
+export const UNLIMITED_QUOTA_ENV = { CINDERBLOCK_QUOTA_VOLUMES: '-1', CINDERBLOCK_QUOTA_SNAPSHOTS: '-1', CINDERBLOCK_QUOTA_GIGABYTES: '-1' } as const;

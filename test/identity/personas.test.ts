@@ -118,7 +118,7 @@ test('personas: reader, member, admin and another project, with Keystone tokens'
     assert.equal((await alice('PUT', `volumes/${volumeId}`, { volume: { description: 'mine' } })).status, 200);
     refused(await alice('POST', `volumes/${volumeId}/action`, { 'os-reset_status': { status: 'error' } }), 'volume_extension:volume_admin_actions:reset_status');
     refused(await alice('POST', `volumes/${volumeId}/action`, { 'os-force_detach': {} }), 'volume_extension:volume_admin_actions:force_detach');
-    refused(await alice('POST', `volumes/${volumeId}/action`, { 'os-force_delete': {} }), 'volume:force_delete');
+    refused(await alice('POST', `volumes/${volumeId}/action`, { 'os-force_delete': {} }), 'volume_extension:volume_admin_actions:force_delete');
     refused(await alice('DELETE', `volumes/${volumeId}?force=true`, undefined, { version: '3.23' }), 'volume:force_delete');
     refused(await alice('POST', 'types', { volume_type: { name: `t-${randomUUID().slice(0, 8)}` } }), 'volume_extension:type_create');
     refused(await alice('GET', 'os-services'), 'volume_extension:services:index');

@@ -135,7 +135,7 @@ export function registerVolumeActionRoutes(app: FastifyInstance, { storage }: Ro
     'os-force_delete': {
       async run(req, reply, id) {
         const ctx = contextOf(req);
-        await storage.deleteVolume(ctx, id, { force: true, cascade: false });
+        await storage.deleteVolume(ctx, id, { force: true, cascade: false, adminAction: true });
         return sendEmpty(reply, 202);
       },
     },

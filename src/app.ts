@@ -169,7 +169,11 @@ async function startStorageHost(config: Config, logger: Logger, metrics: Metrics
     }
   };
   try {
-    const driver = createVolumeDriver(config.volumeDriver, { dataDir: config.dataDir });
+    const driver = createVolumeDriver(config.volumeDriver, {
+      dataDir: config.dataDir,
+      maxOverSubscriptionRatio: config.maxOverSubscriptionRatio,
+      reservedPercentage: config.reservedPercentage,
+    });
     await driver.start();
     helper = createTargetHelper(config.targetHelper, {
       dataDir: config.dataDir,

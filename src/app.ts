@@ -16,6 +16,7 @@ import './drivers/all.js';
 import { createVolumeDriver } from './drivers/registry.js';
 import { KeystoneAuthenticator } from './identity/authenticator.js';
 import { KeystoneClient } from './identity/keystone-client.js';
+import { reportCapabilities } from './manager/capabilities.js';
 import { startHeartbeat } from './manager/heartbeat.js';
 import { VolumeManager } from './manager/manager.js';
 import type { Logger } from './observability/log.js';
@@ -193,7 +194,8 @@ async function startStorageHost(config: Config, logger: Logger, metrics: Metrics
     );
     const service = { binary: 'cinder-volume', host: serviceHostOf(config), zone: config.availabilityZone };
     const startBeating = async () => {
-      heartbeat = await startHeartbeat(database.db, service, config.reportInterval * 1000, logger.child({ component: 'manager' }));
+      const report = () => reportCapabilities(database.db, driver, volumeHostOf(config));
+      heartbeat = await startHeartbeat(database.db, service, config.reportInterval * 1000, logger.child({ component: 'manager' }), report);
     };
     return { database, manager, helper, startHeartbeat: startBeating, close };
   } catch (err) {

@@ -2,6 +2,7 @@ import type { Migration, MigrationProvider } from 'kysely';
 import { initial } from './0001_initial.js';
 import { services } from './0002_services.js';
 import { snapshots } from './0003_snapshots.js';
+import { capabilities } from './0005_capabilities.js';
 
 // Migrations are compiled into the service rather than read from a folder at run time,
 // so an installed package cannot run with a migration set different from its code.
@@ -10,6 +11,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0001_initial': initial,
   '0002_services': services,
   '0003_snapshots': snapshots,
+  '0005_capabilities': capabilities,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -225,7 +225,7 @@ export async function createApp(config: Config, logger: Logger, metrics: Metrics
   const host = await startStorageHost(config, logger, metrics);
   // The only process acting on its volumes: its own per-volume locks are enough.
   const rpc = metered(metrics, new LocalVolumeRpc(host.manager));
-  const workflow = workflowFor(config, host.database, rpc, new KeyedLock(), thisHost(volumeHostOf(config)), policy, logger);
+  const workflow = workflowFor(config, host.database, rpc, new KeyedLock(), thisHost(host.database.db, serviceHostOf(config)), policy, logger);
   metrics?.countStatuses(() => workflow.statusCounts());
   const close = async () => {
     // Background steps finish first: a create must not lose its database mid-write.
@@ -278,7 +278,7 @@ export async function createVolumeService(config: Config, logger: Logger, metric
   const local = metered(metrics, new LocalVolumeRpc(host.manager));
   // Used only at start, to finish what a previous run left half done, before any API service can
   // reach it. It serves no caller: Cinder's default rules are all it needs.
-  const workflow = workflowFor(config, host.database, local, new KeyedLock(), thisHost(volumeHostOf(config)), Policy.defaults(), logger);
+  const workflow = workflowFor(config, host.database, local, new KeyedLock(), thisHost(host.database.db, serviceHostOf(config)), Policy.defaults(), logger);
   let server: VolumeRpcServer | null = null;
   const close = async () => {
     await server?.close();

@@ -18,6 +18,7 @@ import { countStatuses, type StatusCounts } from './inventory.js';
 import { LegacyActions } from './legacy-actions.js';
 import { Loader } from './loading.js';
 import { VolumeMachine } from './machine.js';
+import { UserMessages } from './messages.js';
 import type { BlockStorage } from './service.js';
 import { ServicesAdmin } from './services-admin.js';
 import { Snapshots } from './snapshots.js';
@@ -30,6 +31,8 @@ import type {
   CreateVolumeRequest,
   LegacyAttachRequest,
   ListQuery,
+  MessageRecord,
+  PoolRecord,
   RequestContext,
   ResetStatusRequest,
   ServiceRecord,
@@ -55,6 +58,7 @@ export class Workflow implements BlockStorage {
   private readonly snapshots: Snapshots;
   private readonly types: VolumeTypes;
   private readonly services: ServicesAdmin;
+  private readonly messages: UserMessages;
 
   constructor(
     private readonly db: Kysely<Database>,
@@ -75,6 +79,7 @@ export class Workflow implements BlockStorage {
     this.attachments = new AttachmentsApi(core, steps);
     this.snapshots = new Snapshots(core);
     this.services = new ServicesAdmin(core);
+    this.messages = new UserMessages(core);
   }
 
   start(): Promise<void> {
@@ -273,5 +278,23 @@ export class Workflow implements BlockStorage {
 
   setServiceDisabled(ctx: RequestContext, req: { host: string; binary: string; disabled: boolean; reason?: string }): Promise<void> {
     return this.services.setServiceDisabled(ctx, req);
+  }
+
+  getPools(ctx: RequestContext, filters: { name?: string }): Promise<PoolRecord[]> {
+    return this.services.getPools(ctx, filters);
+  }
+
+  // ---------------------------------------------------------------- user messages
+
+  listMessages(ctx: RequestContext, query: ListQuery): Promise<MessageRecord[]> {
+    return this.messages.listMessages(ctx, query);
+  }
+
+  getMessage(ctx: RequestContext, id: string): Promise<MessageRecord> {
+    return this.messages.getMessage(ctx, id);
+  }
+
+  deleteMessage(ctx: RequestContext, id: string): Promise<void> {
+    return this.messages.deleteMessage(ctx, id);
   }
 }

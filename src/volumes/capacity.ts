@@ -60,7 +60,8 @@ export function backendPasses(pool: PoolCapacity, requested: number, thin: boole
     // Cinder's own arithmetic: the new total promised over what may be promised, against the ratio.
     const provisionedRatio = (pool.provisioned_capacity_gb + requested) / available;
     if (provisionedRatio > ratio) {
-      return { passes: false, reason: `provisioned capacity would be ${round(provisionedRatio)} times the available, over the maximum ${ratio}` };
+      const promised = pool.provisioned_capacity_gb + requested;
+      return { passes: false, reason: `provisioned capacity would be ${round(promised)} GiB, ${round(provisionedRatio)} times the ${round(available)} GiB available (maximum ${ratio})` };
     }
     if (virtualFree < requested) {
       return { passes: false, reason: `free virtual capacity ${round(virtualFree)} GiB cannot hold a thin ${requested} GiB volume` };

@@ -67,7 +67,12 @@ forEachDatabase('capacity', (db) => {
     const shown = await s.request('GET', `messages/${message.id}`, { version: MESSAGES });
     assert.equal(shown.status, 200, shown.text);
     assert.deepEqual(shown.body, { message });
+    // Before 3.5 the list is not paged, so no link may lead to a next page (cinderclient would follow it forever).
+    assert.equal(list.body.messages_links, undefined);
     // 3.5 filters and pages the list.
+    const paged = await s.request('GET', 'messages?limit=1', { version: '3.5' });
+    assert.deepEqual(paged.body.messages_links, [{ rel: 'next', href: `${s.endpoint}/messages?limit=1&marker=${message.id}` }]);
+    assert.deepEqual((await s.request('GET', `messages?limit=1&marker=${message.id}`, { version: '3.5' })).body, { messages: [] });
     assert.equal((await s.request('GET', `messages?resource_uuid=${volume.id}`, { version: '3.5' })).body.messages.length, 1);
     assert.deepEqual((await s.request('GET', 'messages?event_id=VOLUME_VOLUME_001_012', { version: '3.5' })).body.messages, []);
 

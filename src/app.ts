@@ -16,6 +16,7 @@ import './drivers/all.js';
 import { createVolumeDriver } from './drivers/registry.js';
 import { KeystoneAuthenticator } from './identity/authenticator.js';
 import { KeystoneClient } from './identity/keystone-client.js';
+import { reportCapabilities } from './manager/capabilities.js';
 import { startHeartbeat } from './manager/heartbeat.js';
 import { VolumeManager } from './manager/manager.js';
 import type { Logger } from './observability/log.js';
@@ -170,7 +171,11 @@ async function startStorageHost(config: Config, logger: Logger, metrics: Metrics
     }
   };
   try {
-    const driver = createVolumeDriver(config.volumeDriver, { dataDir: config.dataDir });
+    const driver = createVolumeDriver(config.volumeDriver, {
+      dataDir: config.dataDir,
+      maxOverSubscriptionRatio: config.maxOverSubscriptionRatio,
+      reservedPercentage: config.reservedPercentage,
+    });
     await driver.start();
     helper = createTargetHelper(config.targetHelper, {
       dataDir: config.dataDir,
@@ -190,7 +195,8 @@ async function startStorageHost(config: Config, logger: Logger, metrics: Metrics
     );
     const service = { binary: 'cinder-volume', host: serviceHostOf(config), zone: config.availabilityZone };
     const startBeating = async () => {
-      heartbeat = await startHeartbeat(database.db, service, config.reportInterval * 1000, logger.child({ component: 'manager' }));
+      const report = () => reportCapabilities(database.db, driver, volumeHostOf(config));
+      heartbeat = await startHeartbeat(database.db, service, config.reportInterval * 1000, logger.child({ component: 'manager' }), report);
     };
     return { database, manager, helper, startHeartbeat: startBeating, close };
   } catch (err) {
@@ -220,7 +226,7 @@ export async function createApp(config: Config, logger: Logger, metrics: Metrics
   const host = await startStorageHost(config, logger, metrics);
   // The only process acting on its volumes: its own per-volume locks are enough.
   const rpc = metered(metrics, new LocalVolumeRpc(host.manager));
-  const workflow = workflowFor(config, host.database, rpc, new KeyedLock(), thisHost(volumeHostOf(config)), policy, logger);
+  const workflow = workflowFor(config, host.database, rpc, new KeyedLock(), thisHost(host.database.db, serviceHostOf(config)), policy, logger);
   metrics?.countStatuses(() => workflow.statusCounts());
   const close = async () => {
     // Background steps finish first: a create must not lose its database mid-write.
@@ -273,7 +279,7 @@ export async function createVolumeService(config: Config, logger: Logger, metric
   const local = metered(metrics, new LocalVolumeRpc(host.manager));
   // Used only at start, to finish what a previous run left half done, before any API service can
   // reach it. It serves no caller: Cinder's default rules are all it needs.
-  const workflow = workflowFor(config, host.database, local, new KeyedLock(), thisHost(volumeHostOf(config)), Policy.defaults(), logger);
+  const workflow = workflowFor(config, host.database, local, new KeyedLock(), thisHost(host.database.db, serviceHostOf(config)), Policy.defaults(), logger);
   let server: VolumeRpcServer | null = null;
   const close = async () => {
     await server?.close();

@@ -1,5 +1,6 @@
 import type { ListQuery, RequestContext, SnapshotListQuery, SortKey } from '../volumes/types.js';
 import { USER_ATTACHMENT_FILTERS, USER_VOLUME_FILTERS } from '../volumes/listing.js';
+import { MESSAGE_FILTERS } from '../volumes/messages.js';
 import { ApiFault } from './faults.js';
 import type { ApiVersion } from './microversion.js';
 import { parseBoolParam } from './validation.js';
@@ -184,6 +185,18 @@ export function planSnapshotList(params: QueryParams, ctx: RequestContext): Snap
   if (status !== undefined) query.filters.status = status;
   if (volumeId !== undefined) query.filters.volumeId = volumeId;
   if (name !== undefined) query.filters.name = name;
+  return query;
+}
+
+/** Messages: from 3.5 limit, marker, offset, sort and exact filters on Cinder's message filters; before, everything. */
+export function planMessageList(params: QueryParams, version: ApiVersion): ListQuery {
+  if (!version.atLeast('3.5')) return { filters: {}, sort: [], allTenants: false };
+  const rest = flatten(params);
+  const query = baseQuery(rest, false);
+  for (const key of MESSAGE_FILTERS) {
+    const value = rest.get(key);
+    if (value !== undefined) query.filters[key] = value;
+  }
   return query;
 }
 

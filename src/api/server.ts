@@ -11,6 +11,7 @@ import { ApiFault, faultBody, GENERIC_500_MESSAGE, MALFORMED_REQUEST_MESSAGE, NO
 import { HEADER, negotiate } from './microversion.js';
 import { registerAttachmentRoutes } from './routes/attachments.js';
 import type { RequestState, RouteDeps } from './routes/common.js';
+import { registerMessageRoutes } from './routes/messages.js';
 import { registerMiscRoutes } from './routes/misc.js';
 import { registerQuotaRoutes } from './routes/quotas.js';
 import { registerTypeRoutes } from './routes/types.js';
@@ -279,5 +280,6 @@ export async function buildApiServer(
   registerTypeRoutes(app, deps);
   registerMiscRoutes(app, deps);
   registerQuotaRoutes(app, deps);
+  registerMessageRoutes(app, deps);
   return app;
 }

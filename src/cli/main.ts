@@ -14,6 +14,8 @@ const OPTIONS: Record<string, [flags: string, description: string, kinds: Servic
   apiListen: ['--api-listen <host:port>', 'Block Storage API address, default 127.0.0.1:8776 (CINDERBLOCK_API_LISTEN)', ['serve', 'api']],
   iscsiListen: ['--iscsi-listen <host:port>', 'iSCSI portal address, default 127.0.0.1:3260 (CINDERBLOCK_ISCSI_LISTEN)', ['serve', 'volume']],
   targetHelper: ['--target-helper <name>', 'builtin (default) or tgtadm (CINDERBLOCK_TARGET_HELPER)', ['serve', 'volume']],
+  maxOverSubscriptionRatio: ['--max-over-subscription-ratio <ratio>', 'how many times its capacity the backend may promise to thin volumes, default 20 (CINDERBLOCK_MAX_OVER_SUBSCRIPTION_RATIO)', ['serve', 'volume']],
+  reservedPercentage: ['--reserved-percentage <percent>', 'percent of the backend kept free of volumes, default 0 (CINDERBLOCK_RESERVED_PERCENTAGE)', ['serve', 'volume']],
   database: ['--database <url>', 'SQLite file path or postgres:// URL (CINDERBLOCK_DATABASE)', ['serve', 'api', 'volume']],
   rpc: ['--rpc <amqp-url>', 'RabbitMQ between API and volume services, e.g. amqp://guest:guest@127.0.0.1:5672 (CINDERBLOCK_RPC)', ['api', 'volume']],
   host: ['--host <name>', 'name of this storage host, default this machine\'s hostname (CINDERBLOCK_HOST)', ['serve', 'volume']],

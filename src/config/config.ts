@@ -14,6 +14,10 @@ export interface Config {
   targetPortals: string[];
   targetHelper: string;
   volumeDriver: string;
+  /** How many times its capacity the backend may promise to thin volumes (Cinder's max_over_subscription_ratio). */
+  maxOverSubscriptionRatio: number;
+  /** Percent of the backend's capacity no volume may be placed in (Cinder's reserved_percentage). */
+  reservedPercentage: number;
   /** A SQLite file path, or a postgres:// URL. */
   database: string;
   targetPrefix: string;
@@ -74,6 +78,9 @@ export interface Config {
 
 type Keys = keyof Config;
 
+/** Numbers for which 0 is a meaning (nothing reserved) rather than a mistake. */
+const ZERO_ALLOWED: ReadonlySet<Keys> = new Set(['reservedPercentage']);
+
 /** pino's levels, most severe first; the logger's own error for another name does not say which setting was wrong. */
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
@@ -85,6 +92,8 @@ export const SETTINGS: Record<Keys, { env: string; file: string }> = {
   targetPortals: { env: 'CINDERBLOCK_TARGET_PORTALS', file: 'target_portals' },
   targetHelper: { env: 'CINDERBLOCK_TARGET_HELPER', file: 'target_helper' },
   volumeDriver: { env: 'CINDERBLOCK_VOLUME_DRIVER', file: 'volume_driver' },
+  maxOverSubscriptionRatio: { env: 'CINDERBLOCK_MAX_OVER_SUBSCRIPTION_RATIO', file: 'max_over_subscription_ratio' },
+  reservedPercentage: { env: 'CINDERBLOCK_RESERVED_PERCENTAGE', file: 'reserved_percentage' },
   database: { env: 'CINDERBLOCK_DATABASE', file: 'database' },
   targetPrefix: { env: 'CINDERBLOCK_TARGET_PREFIX', file: 'target_prefix' },
   rpc: { env: 'CINDERBLOCK_RPC', file: 'rpc' },
@@ -133,6 +142,9 @@ export function defaultConfig(): Config {
     targetPortals: [],
     targetHelper: 'builtin',
     volumeDriver: 'file',
+    // Cinder's defaults.
+    maxOverSubscriptionRatio: 20,
+    reservedPercentage: 0,
     database: '',
     targetPrefix: 'iqn.2010-10.org.openstack:',
     rpc: 'local',
@@ -200,6 +212,7 @@ function coerce(key: Keys, raw: unknown): unknown {
   }
   if (typeof current === 'number') {
     const number = typeof raw === 'number' ? raw : Number(String(raw).trim() || NaN);
+    if (ZERO_ALLOWED.has(key) && number === 0) return number;
     if (!Number.isFinite(number) || number <= 0) throw new Error(`setting ${SETTINGS[key].file}: expected a positive number, got "${String(raw)}"`);
     return number;
   }
@@ -260,6 +273,11 @@ export function loadConfig(
   parseHostPort(config.iscsiListen, 'iscsi_listen');
   if (config.metricsListen) parseHostPort(config.metricsListen, 'metrics_listen');
   for (const portal of config.targetPortals) parseHostPort(portal, 'target_portals');
+  // Cinder refuses a ratio under 1 at scheduling time; here it stops the start instead.
+  if (config.maxOverSubscriptionRatio < 1) {
+    throw new Error(`setting max_over_subscription_ratio: expected at least 1.0, got ${config.maxOverSubscriptionRatio}`);
+  }
+  if (config.reservedPercentage > 100) throw new Error(`setting reserved_percentage: expected 0 to 100, got ${config.reservedPercentage}`);
   checkAuthSettings(config);
   return config;
 }

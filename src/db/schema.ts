@@ -105,6 +105,25 @@ export interface ServicesTable {
   created_at: string;
   /** The last heartbeat. */
   updated_at: string;
+  /** JSON: the backend's capacity and features as of the last heartbeat; null when it could not be read. */
+  capabilities: string | null;
+}
+
+/** Cinder's user messages: what went wrong with a request after it was accepted, for its project to read. */
+export interface MessagesTable {
+  id: string;
+  project_id: string;
+  request_id: string;
+  resource_type: string | null;
+  resource_uuid: string | null;
+  /** VOLUME_<resource>_<action>_<detail>, as Cinder names events. */
+  event_id: string;
+  action_id: string;
+  detail_id: string;
+  message_level: string;
+  created_at: string;
+  /** Kept at least until then (Cinder's guaranteed_until). */
+  expires_at: string;
 }
 
 export interface SnapshotsTable {
@@ -160,6 +179,7 @@ export interface Database {
   quotas: QuotasTable;
   quota_classes: QuotaClassesTable;
   quota_usages: QuotaUsagesTable;
+  messages: MessagesTable;
 }
 
 export type VolumeRow = Selectable<VolumesTable>;
@@ -186,6 +206,7 @@ export type AttachmentRow = Selectable<VolumeAttachmentTable>;
 export type ConnectionRow = Selectable<VolumeConnectionsTable>;
 export type VolumeTypeRow = Selectable<VolumeTypesTable>;
 export type SnapshotRow = Selectable<SnapshotsTable>;
+export type MessageRow = Selectable<MessagesTable>;
 
 let lastMicros = 0;
 // Date and time to the second, formatted once per second rather than at every write.

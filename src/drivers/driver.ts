@@ -3,6 +3,29 @@
 
 export interface VolumeDriverContext {
   dataDir: string;
+  /** How far thin volumes may promise more than the backend holds (Cinder's max_over_subscription_ratio). */
+  maxOverSubscriptionRatio: number;
+  /** Percent of the backend's capacity kept free of volumes (Cinder's reserved_percentage). */
+  reservedPercentage: number;
+}
+
+/**
+ * What a backend says about its capacity, under the names Cinder's get_volume_stats
+ * reports them (the scheduler, get_pools and Cinder's tools all read these names), in GiB.
+ */
+export interface VolumeStats {
+  total_capacity_gb: number;
+  free_capacity_gb: number;
+  /** What the backend's volumes and snapshots would take if every block were written. */
+  provisioned_capacity_gb: number;
+  thin_provisioning_support: boolean;
+  thick_provisioning_support: boolean;
+  max_over_subscription_ratio: number;
+  reserved_percentage: number;
+  total_volumes: number;
+  vendor_name: string;
+  driver_version: string;
+  storage_protocol: string;
 }
 
 export interface VolumeDriver {
@@ -29,4 +52,6 @@ export interface VolumeDriver {
   volumePath(volumeId: string): string;
   /** Whether the volume exists in the backend. */
   hasVolume(volumeId: string): Promise<boolean>;
+  /** The backend's capacity now, read from the storage itself. */
+  getVolumeStats(): Promise<VolumeStats>;
 }

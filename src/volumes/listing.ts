@@ -201,6 +201,23 @@ export function attachmentSort(sort: SortKey[]) {
   return sortColumns(sort, ATTACHMENT_SORT);
 }
 
+/** Any column of Cinder's messages table sorts its list; guaranteed_until is expires_at. */
+const MESSAGE_SORT = {
+  id: 'id',
+  event_id: 'event_id',
+  message_level: 'message_level',
+  resource_type: 'resource_type',
+  resource_uuid: 'resource_uuid',
+  request_id: 'request_id',
+  created_at: 'created_at',
+  expires_at: 'expires_at',
+  guaranteed_until: 'expires_at',
+} as const;
+
+export function messageSort(sort: SortKey[]) {
+  return sortColumns(sort, MESSAGE_SORT);
+}
+
 /** marker, offset and limit over the ordered ids of every match. */
 export function paginate<T extends { id: string }>(rows: T[], query: Pick<ListQuery, 'marker' | 'offset' | 'limit'>): T[] {
   let start = 0;

@@ -7,6 +7,8 @@ import type {
   CreateVolumeRequest,
   LegacyAttachRequest,
   ListQuery,
+  MessageRecord,
+  PoolRecord,
   RequestContext,
   ResetStatusRequest,
   ServiceRecord,
@@ -99,4 +101,12 @@ export interface BlockStorage {
   listServices(ctx: RequestContext, filters: { host?: string; binary?: string }): Promise<ServiceRecord[]>;
   /** A disabled storage host gets no new volumes; the ones it has are served as before. */
   setServiceDisabled(ctx: RequestContext, req: { host: string; binary: string; disabled: boolean; reason?: string }): Promise<void>;
+  /** The pools new volumes may go to, with the capacity each last reported (administrators only). */
+  getPools(ctx: RequestContext, filters: { name?: string }): Promise<PoolRecord[]>;
+
+  // user messages
+  /** Filters are the wire names of MESSAGE_FILTERS. */
+  listMessages(ctx: RequestContext, query: ListQuery): Promise<MessageRecord[]>;
+  getMessage(ctx: RequestContext, id: string): Promise<MessageRecord>;
+  deleteMessage(ctx: RequestContext, id: string): Promise<void>;
 }

@@ -1,10 +1,13 @@
-// os-services for administrators: the storage hosts reporting in, and taking one out of
-// placement. What inventory.ts reads, behind the policy rules.
+// os-services and get_pools for administrators: the storage hosts reporting in and the
+// capacity they report, and taking one out of placement. What inventory.ts and the
+// heartbeats wrote, behind the policy rules.
 
 import { errors } from '../errors.js';
+import { formatTimestamp } from '../db/schema.js';
 import { WorkflowPart } from './core.js';
 import { listServices } from './inventory.js';
-import type { RequestContext, ServiceRecord } from './types.js';
+import { poolHostOf } from './scheduler.js';
+import type { PoolRecord, RequestContext, ServiceRecord } from './types.js';
 
 export class ServicesAdmin extends WorkflowPart {
   async listServices(ctx: RequestContext, filters: { host?: string; binary?: string }): Promise<ServiceRecord[]> {
@@ -18,5 +21,25 @@ export class ServicesAdmin extends WorkflowPart {
     if (req.reason !== undefined) set.disabled_reason = req.reason;
     const result = await this.db.updateTable('services').set(set).where('host', '=', req.host).where('binary', '=', req.binary).executeTakeFirst();
     if (Number(result.numUpdatedRows) === 0) throw errors.notFound(`Service ${req.binary} could not be found on host ${req.host}.`);
+  }
+
+  /**
+   * Cinder's get_pools: the pools the scheduler may place volumes in, which are those of
+   * the enabled storage hosts that are up and have said what they hold.
+   */
+  async getPools(ctx: RequestContext, filters: { name?: string }): Promise<PoolRecord[]> {
+    this.authorize(ctx, 'scheduler_extension:scheduler_stats:get_pools');
+    const rows = await this.db
+      .selectFrom('services')
+      .select(['host', 'capabilities'])
+      .where('binary', '=', 'cinder-volume')
+      .where('disabled', '=', 0)
+      .where('updated_at', '>=', formatTimestamp(Date.now() - this.options.serviceDownTimeMs))
+      .where('capabilities', 'is not', null)
+      .orderBy('host')
+      .execute();
+    return rows
+      .map((row) => ({ name: poolHostOf(row.host), capabilities: JSON.parse(row.capabilities!) as Record<string, unknown> }))
+      .filter((pool) => filters.name === undefined || pool.name === filters.name);
   }
 }

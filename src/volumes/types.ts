@@ -102,6 +102,27 @@ export interface VolumeRecord {
   attachments: AttachmentRecord[];
 }
 
+/** A user message (Cinder's messages API): what became of a request after it was accepted. */
+export interface MessageRecord {
+  id: string;
+  projectId: string;
+  eventId: string;
+  /** "<action>:<detail>" in Cinder's fixed words. */
+  userMessage: string;
+  level: string;
+  resourceType: string | null;
+  resourceUuid: string | null;
+  requestId: string;
+  createdAt: Date;
+  guaranteedUntil: Date;
+}
+
+/** A backend pool as the scheduler sees it (get_pools): host@backend#pool and what it last reported. */
+export interface PoolRecord {
+  name: string;
+  capabilities: Record<string, unknown>;
+}
+
 export interface SnapshotRecord {
   id: string;
   volumeId: string;

@@ -16,6 +16,20 @@ import type { CreateVolumeRequest, RequestContext, VolumeRecord } from './types.
 import type { VolumeTypes } from './volume-types.js';
 import { extendUsage, volumeUsage } from './quota-resources.js';
 import { checkVolumeSize, loadLimits, takeUsage, typeNameOf } from './quota-usage.js';
+import type { PoolCapacity } from './capacity.js';
+import { ACTIONS, DETAILS, recordMessage } from './messages.js';
+import type { Placement } from './scheduler.js';
+
+/** The numbers the capacity filter judged a host by, for the log. */
+function reportedCapacity(c: PoolCapacity) {
+  const { total_capacity_gb, free_capacity_gb, provisioned_capacity_gb, max_over_subscription_ratio, reserved_percentage, thin_provisioning_support } = c;
+  return { total_capacity_gb, free_capacity_gb, provisioned_capacity_gb, max_over_subscription_ratio, reserved_percentage, thin_provisioning_support };
+}
+
+function describeHosts(placement: Placement): string {
+  if (placement.judged.length === 0) return 'no storage host is up in the zone';
+  return placement.judged.map((h) => `${h.host}: ${h.reason}`).join('; ');
+}
 
 export class VolumeLifecycle extends WorkflowPart {
   constructor(
@@ -47,7 +61,9 @@ export class VolumeLifecycle extends WorkflowPart {
     checkVolumeSize(req.size, limits);
     const id = randomUUID();
     // A clone is made where its source's blocks are.
-    const host = source ? source.host : await this.options.scheduler.place(zone);
+    const thin = type.extraSpecs['provisioning:type'] !== 'thick';
+    const placement = source ? null : await this.options.scheduler.place({ zone, size: req.size, thin });
+    const host = source ? source.host : placement!.host;
     const sourceVolid = snapshot ? null : (source?.id ?? null);
     const snapshotId = snapshot?.id ?? null;
     const now = nowTimestamp();
@@ -83,9 +99,27 @@ export class VolumeLifecycle extends WorkflowPart {
       }
     });
     const record = await this.load.record(await this.load.volumeRow(ctx, id));
+    if (placement && placement.host === null) {
+      await this.noValidBackend(ctx, id, req.size, placement);
+      return record;
+    }
     // A new row is the start of the machine, not a transition out of a prior state.
     this.machine.runEffects(['create_volume'], id, { size: req.size, sourceVolid, snapshotId });
     return record;
+  }
+
+  /**
+   * No storage host can take the volume: it ends in error, as after Cinder's "No valid
+   * backend was found", with the user message Cinder's scheduler records, and the log says
+   * what every host reported, which the message (in fixed words) does not.
+   */
+  private async noValidBackend(ctx: RequestContext, id: string, size: number, placement: Placement): Promise<void> {
+    const hosts = placement.judged.map(({ host, capacity, reason }) => ({ host, reason, ...(capacity ? reportedCapacity(capacity) : {}) }));
+    this.logger.warn({ volumeId: id, size, hosts }, `no storage host can hold volume ${id} of ${size} GiB: ${describeHosts(placement)}`);
+    await this.machine.apply('create_failed', id);
+    await recordMessage(this.db, { ctx, resourceUuid: id, action: ACTIONS.SCHEDULE_ALLOCATE_VOLUME, detail: DETAILS.NO_BACKEND_AVAILABLE }).catch((err: unknown) =>
+      this.logger.error({ volumeId: id, err: (err as Error).message }, 'user message not recorded'),
+    );
   }
 
   async deleteVolume(ctx: RequestContext, id: string, opts: { force: boolean; cascade: boolean; adminAction?: boolean }): Promise<void> {

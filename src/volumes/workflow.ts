@@ -18,6 +18,7 @@ import { countStatuses, type StatusCounts } from './inventory.js';
 import { LegacyActions } from './legacy-actions.js';
 import { Loader } from './loading.js';
 import { VolumeMachine } from './machine.js';
+import { UserMessages } from './messages.js';
 import type { BlockStorage } from './service.js';
 import { ServicesAdmin } from './services-admin.js';
 import { QuotaSets } from './quota-sets.js';
@@ -31,6 +32,8 @@ import type {
   CreateVolumeRequest,
   LegacyAttachRequest,
   ListQuery,
+  MessageRecord,
+  PoolRecord,
   RequestContext,
   ResetStatusRequest,
   ServiceRecord,
@@ -58,6 +61,7 @@ export class Workflow implements BlockStorage {
   private readonly types: VolumeTypes;
   private readonly services: ServicesAdmin;
   private readonly quotas: QuotaSets;
+  private readonly messages: UserMessages;
 
   constructor(
     private readonly db: Kysely<Database>,
@@ -79,6 +83,7 @@ export class Workflow implements BlockStorage {
     this.snapshots = new Snapshots(core);
     this.services = new ServicesAdmin(core);
     this.quotas = new QuotaSets(core);
+    this.messages = new UserMessages(core);
   }
 
   start(): Promise<void> {
@@ -307,5 +312,25 @@ export class Workflow implements BlockStorage {
 
   getLimits(ctx: RequestContext, requestedProject: string | null): Promise<{ limits: Record<string, number>; used: Record<string, number> | null }> {
     return this.quotas.getLimits(ctx, requestedProject);
+  }
+
+  // ---------------------------------------------------------------- pools
+
+  getPools(ctx: RequestContext, filters: { name?: string }): Promise<PoolRecord[]> {
+    return this.services.getPools(ctx, filters);
+  }
+
+  // ---------------------------------------------------------------- user messages
+
+  listMessages(ctx: RequestContext, query: ListQuery): Promise<MessageRecord[]> {
+    return this.messages.listMessages(ctx, query);
+  }
+
+  getMessage(ctx: RequestContext, id: string): Promise<MessageRecord> {
+    return this.messages.getMessage(ctx, id);
+  }
+
+  deleteMessage(ctx: RequestContext, id: string): Promise<void> {
+    return this.messages.deleteMessage(ctx, id);
   }
 }

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { stat, writeFile, readFile, open } from 'node:fs/promises';
+import { stat, statfs, writeFile, readFile, open } from 'node:fs/promises';
 import { test } from 'node:test';
 import { FileVolumeDriver } from '../../src/drivers/file/driver.js';
 import { createVolumeDriver } from '../../src/drivers/registry.js';
@@ -7,15 +7,17 @@ import '../../src/drivers/all.js';
 import { tempDir } from '../helpers/env.js';
 
 const GiB = 1024 ** 3;
+/** Cinder's defaults: twenty times the filesystem may be promised, nothing held back. */
+const ctx = (dataDir: string) => ({ dataDir, maxOverSubscriptionRatio: 20, reservedPercentage: 0 });
 
 test('the file driver is registered under "file"', async (t) => {
-  const driver = createVolumeDriver('file', { dataDir: await tempDir(t) });
+  const driver = createVolumeDriver('file', ctx(await tempDir(t)));
   assert.ok(driver instanceof FileVolumeDriver);
 });
 
 test('create makes a sparse file of the size, idempotently and without losing data', async (t) => {
   const dataDir = await tempDir(t);
-  const driver = new FileVolumeDriver({ dataDir });
+  const driver = new FileVolumeDriver(ctx(dataDir));
   await driver.start();
   assert.equal(await driver.hasVolume('v1'), false);
   await driver.createVolume('v1', 2);
@@ -37,7 +39,7 @@ test('create makes a sparse file of the size, idempotently and without losing da
 });
 
 test('extend grows the file; a smaller or equal size changes nothing; a missing volume is an error', async (t) => {
-  const driver = new FileVolumeDriver({ dataDir: await tempDir(t) });
+  const driver = new FileVolumeDriver(ctx(await tempDir(t)));
   await driver.start();
   await driver.createVolume('v2', 1);
   await driver.extendVolume('v2', 3);
@@ -48,7 +50,7 @@ test('extend grows the file; a smaller or equal size changes nothing; a missing 
 });
 
 test('delete removes the file and succeeds when it is already gone', async (t) => {
-  const driver = new FileVolumeDriver({ dataDir: await tempDir(t) });
+  const driver = new FileVolumeDriver(ctx(await tempDir(t)));
   await driver.start();
   await driver.createVolume('v3', 1);
   await driver.deleteVolume('v3');
@@ -57,4 +59,63 @@ test('delete removes the file and succeeds when it is already gone', async (t) =
   await writeFile(driver.volumePath('v4'), 'x');
   assert.equal(await readFile(driver.volumePath('v4'), 'utf8'), 'x');
   assert.equal(await driver.hasVolume('v4'), true);
+});
+
+test('stats: the filesystem holding the volumes, thin, with every volume and snapshot counted at full size', async (t) => {
+  const dataDir = await tempDir(t);
+  const driver = new FileVolumeDriver({ dataDir, maxOverSubscriptionRatio: 7.5, reservedPercentage: 3 });
+  await driver.start();
+  const empty = await driver.getVolumeStats();
+  const fs = await statfs(dataDir);
+  assert.equal(empty.total_capacity_gb, Math.round((fs.blocks * fs.bsize * 100) / GiB) / 100);
+  // Free space moves as anything on the machine writes; a GiB of slack covers that.
+  assert.ok(Math.abs(empty.free_capacity_gb - (fs.bavail * fs.bsize) / GiB) < 1, `${empty.free_capacity_gb} free`);
+  assert.ok(empty.free_capacity_gb <= empty.total_capacity_gb);
+  assert.deepEqual(
+    { ...empty, total_capacity_gb: 0, free_capacity_gb: 0 },
+    {
+      total_capacity_gb: 0,
+      free_capacity_gb: 0,
+      provisioned_capacity_gb: 0,
+      thin_provisioning_support: true,
+      thick_provisioning_support: false,
+      max_over_subscription_ratio: 7.5,
+      reserved_percentage: 3,
+      total_volumes: 0,
+      vendor_name: 'Cinderblock',
+      driver_version: '1.0.0',
+      storage_protocol: 'iSCSI',
+    },
+  );
+  await driver.createVolume('a', 3);
+  await driver.createVolume('b', 1);
+  await driver.createSnapshot('b', 's1');
+  const used = await driver.getVolumeStats();
+  assert.equal(used.provisioned_capacity_gb, 5);
+  assert.equal(used.total_volumes, 2);
+  // Sparse: five GiB promised, next to nothing taken.
+  assert.ok(empty.free_capacity_gb - used.free_capacity_gb < 1);
+});
+
+test('a size no file can have is refused in words before anything is made', async (t) => {
+  const driver = new FileVolumeDriver(ctx(await tempDir(t)));
+  await driver.start();
+  await assert.rejects(driver.createVolume('huge', 100_000_000), {
+    message: 'a volume of 100000000 GiB cannot be made: the file driver makes volumes of at most 8388607 GiB',
+  });
+  assert.equal(await driver.hasVolume('huge'), false);
+  await driver.createVolume('small', 1);
+  await assert.rejects(driver.extendVolume('small', 100_000_000), /cannot be made: the file driver makes volumes of at most 8388607 GiB/);
+  await assert.rejects(driver.cloneVolume('copy', 'small', 100_000_000), /cannot be made/);
+  await assert.rejects(driver.createVolume('half', 1.5), /must be a whole number of GiB/);
+  assert.equal((await stat(driver.volumePath('small'))).size, GiB);
+  // Within what Node can express, the filesystem may still refuse (ext4 stops at 16 TiB).
+  const big = 1_000_000;
+  try {
+    await driver.createVolume('big', big);
+    assert.equal((await stat(driver.volumePath('big'))).size, big * GiB);
+  } catch (err) {
+    assert.match((err as Error).message, /^a volume of 1000000 GiB cannot be made: the filesystem holding \S+ allows no file that large$/);
+    assert.equal(await driver.hasVolume('big'), false, 'nothing is left to pass for the volume');
+  }
 });

@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { requireTool } from '../helpers/env.js';
 import { run, startServeProcess } from '../helpers/process.js';
-import { parseTables, properties, records } from '../helpers/cli-tables.js';
+import { parseTables, properties, records } from '../helpers/tables.js';
 
 test('cinder CLI: quota-show, quota-usage, quota-update, quota-defaults, quota-class, absolute-limits, quota-delete', async (t) => {
   const cinder = requireTool(t, '/usr/bin/cinder');

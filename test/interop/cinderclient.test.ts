@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { requireTool } from '../helpers/env.js';
 import { run, startServeProcess } from '../helpers/process.js';
-import { parseTables, properties, records, type Table } from '../helpers/cli-tables.js';
+import { parseTables, properties, records, type Table } from '../helpers/tables.js';
 
 /** CHAP secrets are printed by attachment-create; they must not reach the test log. */
 function redact(text: string): string {

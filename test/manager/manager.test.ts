@@ -93,7 +93,7 @@ forEachDatabase('volume manager', (db) => {
   }
 
   async function manager(t: Parameters<typeof tempDir>[0], target: MemoryTarget) {
-    const driver = new FileVolumeDriver({ dataDir: await tempDir(t) });
+    const driver = new FileVolumeDriver({ dataDir: await tempDir(t), maxOverSubscriptionRatio: 20, reservedPercentage: 0 });
     await driver.start();
     return new VolumeManager(handle.db, driver, target, { targetPrefix: 'iqn.2010-10.org.openstack:', volumeHost: 'testhost@file#file' }, createLogger('silent'));
   }
@@ -139,7 +139,7 @@ forEachDatabase('volume manager', (db) => {
   });
 
   test('a new CHAP account or location is synced to disk before connection_info leaves; a repeat is not', async (t) => {
-    const driver = new FileVolumeDriver({ dataDir: await tempDir(t) });
+    const driver = new FileVolumeDriver({ dataDir: await tempDir(t), maxOverSubscriptionRatio: 20, reservedPercentage: 0 });
     await driver.start();
     const id = await volume();
     const syncs: Array<{ provider_auth: string | null; provider_location: string | null }> = [];

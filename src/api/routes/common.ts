@@ -87,6 +87,19 @@ export function sendEmpty(reply: FastifyReply, status: number, contentType = 'ap
   return reply.code(status).header('content-type', contentType).send('');
 }
 
+/**
+ * A full page suggests there is more; Cinder says so with a `next` link carrying the same
+ * query, the last item as its marker. A list that was not paged (no limit) has no next
+ * page: a link there would hand a client following it the same list again, forever.
+ */
+export function nextLinks(req: FastifyRequest, urls: Urls, path: string, items: readonly { id: string }[], limit: number | undefined) {
+  const last = items[items.length - 1];
+  if (!last || limit === undefined || limit > items.length) return undefined;
+  const query = new URLSearchParams(req.url.split('?', 2)[1] ?? '');
+  query.set('marker', last.id);
+  return [{ rel: 'next', href: `${urls.self(path)}?${query}` }];
+}
+
 export function optionalString(value: unknown): string | null {
   return typeof value === 'string' ? value : null;
 }

@@ -8,6 +8,7 @@ import { volumeDetail, volumeSummary } from '../views/volumes.js';
 import {
   bodyObject,
   contextOf,
+  nextLinks,
   optionalString,
   sendEmpty,
   sendJson,
@@ -35,13 +36,8 @@ export function registerVolumeRoutes(app: FastifyInstance, deps: RouteDeps): voi
     const plan = planVolumeList(req.query as QueryParams, ctx, env.version);
     const { volumes, count } = plan.matchesNothing ? { volumes: [], count: 0 } : await storage.listVolumes(ctx, plan.query);
     const body: Record<string, unknown> = { volumes: volumes.map((v) => (detail ? volumeDetail(v, env) : volumeSummary(v, env))) };
-    const last = volumes[volumes.length - 1];
-    // A full page suggests there is more; Cinder says so with a link carrying the same query.
-    if (last && (plan.query.limit ?? 0) <= volumes.length) {
-      const query = new URLSearchParams(req.url.split('?', 2)[1] ?? '');
-      query.set('marker', last.id);
-      body.volumes_links = [{ rel: 'next', href: `${env.urls.self(detail ? 'volumes/detail' : 'volumes')}?${query}` }];
-    }
+    const links = nextLinks(req, env.urls, detail ? 'volumes/detail' : 'volumes', volumes, plan.query.limit);
+    if (links) body.volumes_links = links;
     if (plan.withCount) body.count = count;
     return body;
   }

@@ -3,6 +3,7 @@ import { initial } from './0001_initial.js';
 import { services } from './0002_services.js';
 import { snapshots } from './0003_snapshots.js';
 import { quotas } from './0004_quotas.js';
+import { capabilities } from './0005_capabilities.js';
 
 // Migrations are compiled into the service rather than read from a folder at run time,
 // so an installed package cannot run with a migration set different from its code.
@@ -12,6 +13,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0002_services': services,
   '0003_snapshots': snapshots,
   '0004_quotas': quotas,
+  '0005_capabilities': capabilities,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -1,11 +1,14 @@
 import { execFile } from 'node:child_process';
 import { constants } from 'node:fs';
-import { copyFile, mkdir, open, rename, rm, stat } from 'node:fs/promises';
+import { copyFile, mkdir, open, readdir, rename, rm, stat, statfs } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import type { VolumeDriver, VolumeDriverContext } from '../driver.js';
+import type { VolumeDriver, VolumeDriverContext, VolumeStats } from '../driver.js';
 
 const GiB = 1024 ** 3;
+/** Node sets a file's length as a double: past this it refuses with a RangeError rather than a filesystem's EFBIG. */
+const MAX_GIB = Math.floor(Number.MAX_SAFE_INTEGER / GiB);
+const VERSION = '1.0.0';
 const execFileAsync = promisify(execFile);
 
 /** The file's size, or null when there is none. */
@@ -16,6 +19,37 @@ async function sizeOf(path: string): Promise<number | null> {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
     throw err;
   }
+}
+
+/** GiB as Cinder reports capacity: two decimals. */
+function gib(bytes: number): number {
+  return Math.round((bytes / GiB) * 100) / 100;
+}
+
+/** The bytes of a volume of sizeGiB, or a plain refusal of a size no file here can have. */
+function bytesOf(sizeGiB: number): number {
+  if (!Number.isInteger(sizeGiB) || sizeGiB < 1) throw new Error(`a volume of ${sizeGiB} GiB cannot be made: the size must be a whole number of GiB, at least 1`);
+  if (sizeGiB > MAX_GIB) throw new Error(`a volume of ${sizeGiB} GiB cannot be made: the file driver makes volumes of at most ${MAX_GIB} GiB`);
+  return sizeGiB * GiB;
+}
+
+/** Sets the file's length; a filesystem that cannot hold a file that long says so in words. */
+async function growTo(handle: Awaited<ReturnType<typeof open>>, bytes: number, dir: string): Promise<void> {
+  try {
+    await handle.truncate(bytes);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EFBIG' || code === 'EINVAL') throw new Error(`a volume of ${bytes / GiB} GiB cannot be made: the filesystem holding ${dir} allows no file that large`);
+    throw err;
+  }
+}
+
+/** The apparent sizes of the files in `dir` (what they would take fully written), and how many there are. */
+async function provisioned(dir: string): Promise<{ bytes: number; files: number }> {
+  let bytes = 0;
+  const names = await readdir(dir);
+  for (const name of names) bytes += (await sizeOf(join(dir, name))) ?? 0;
+  return { bytes, files: names.length };
 }
 
 /** Where a copy is made before it is renamed onto `path`. */
@@ -32,9 +66,34 @@ export class FileVolumeDriver implements VolumeDriver {
   private readonly dir: string;
   private readonly snapshotDir: string;
 
-  constructor(ctx: VolumeDriverContext) {
+  constructor(private readonly ctx: VolumeDriverContext) {
     this.dir = join(ctx.dataDir, 'volumes');
     this.snapshotDir = join(ctx.dataDir, 'snapshots');
+  }
+
+  /**
+   * The filesystem holding the volumes is the backend. Its files are sparse, so a volume
+   * takes space only as it is written: thin provisioning, with what every volume and
+   * snapshot would take if fully written as the provisioned capacity.
+   */
+  async getVolumeStats(): Promise<VolumeStats> {
+    const fs = await statfs(this.dir);
+    const volumes = await provisioned(this.dir);
+    const snapshots = await provisioned(this.snapshotDir);
+    return {
+      total_capacity_gb: gib(fs.blocks * fs.bsize),
+      // What an unprivileged writer may still use: the space kept for root is not the volumes'.
+      free_capacity_gb: gib(fs.bavail * fs.bsize),
+      provisioned_capacity_gb: gib(volumes.bytes + snapshots.bytes),
+      thin_provisioning_support: true,
+      thick_provisioning_support: false,
+      max_over_subscription_ratio: this.ctx.maxOverSubscriptionRatio,
+      reserved_percentage: this.ctx.reservedPercentage,
+      total_volumes: volumes.files,
+      vendor_name: 'Cinderblock',
+      driver_version: VERSION,
+      storage_protocol: 'iSCSI',
+    };
   }
 
   async start(): Promise<void> {
@@ -57,14 +116,21 @@ export class FileVolumeDriver implements VolumeDriver {
   async createVolume(volumeId: string, sizeGiB: number): Promise<void> {
     // 'a' never truncates an existing file: a retried create keeps data a first attempt
     // may already hold, and only ever grows the file to the requested size.
+    const bytes = bytesOf(sizeGiB);
     const handle = await open(this.volumePath(volumeId), 'a');
+    let empty = false;
     try {
       const { size } = await handle.stat();
-      if (size < sizeGiB * GiB) await handle.truncate(sizeGiB * GiB);
+      empty = size === 0;
+      if (size < bytes) await growTo(handle, bytes, this.dir);
       await handle.sync();
-    } finally {
+    } catch (err) {
       await handle.close();
+      // A file that never held anything is not left behind to pass for the volume.
+      if (empty) await rm(this.volumePath(volumeId), { force: true });
+      throw err;
     }
+    await handle.close();
   }
 
   async deleteVolume(volumeId: string): Promise<void> {
@@ -73,12 +139,13 @@ export class FileVolumeDriver implements VolumeDriver {
   }
 
   async extendVolume(volumeId: string, newSizeGiB: number): Promise<void> {
+    const bytes = bytesOf(newSizeGiB);
     const size = await this.currentSize(volumeId);
     if (size === null) throw new Error(`volume-${volumeId} does not exist in ${this.dir}`);
-    if (size >= newSizeGiB * GiB) return;
+    if (size >= bytes) return;
     const handle = await open(this.volumePath(volumeId), 'r+');
     try {
-      await handle.truncate(newSizeGiB * GiB);
+      await growTo(handle, bytes, this.dir);
       await handle.sync();
     } finally {
       await handle.close();

@@ -1,4 +1,4 @@
-// The prettytable output of the OpenStack CLIs, read back into rows and properties.
+// The `cinder` CLI's prettytable output, read back into rows and properties.
 import assert from 'node:assert/strict';
 
 export interface Table {

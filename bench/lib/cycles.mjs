@@ -336,9 +336,12 @@ export function freePort() {
   });
 }
 
+/** The bench's project holds a volume per client, more than Cinder's default quota of 10 with --clients over 10; the real Cinder it is set beside has its quotas raised too. */
+const BENCH_QUOTAS = { CINDERBLOCK_QUOTA_VOLUMES: '-1', CINDERBLOCK_QUOTA_GIGABYTES: '-1' };
+
 /** Starts one cinderblock process and waits for its ready banner. */
 export async function startProcess(cli, name, args, extraEnv = {}) {
-  const env = { ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('CINDERBLOCK_'))), ...extraEnv };
+  const env = { ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('CINDERBLOCK_'))), ...BENCH_QUOTAS, ...extraEnv };
   const proc = spawn(process.execPath, [cli, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   const keep = (c) => (output = (output + c).slice(-8000));

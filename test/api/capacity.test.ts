@@ -6,6 +6,7 @@ import { statfs } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import type { TestService } from '../helpers/service.js';
+import { UNLIMITED_QUOTAS } from '../helpers/env.js';
 import { assertEmpty, assertFault, createVolume, forEachDatabase, serviceOn } from './support.js';
 
 const GiB = 1024 ** 3;
@@ -28,7 +29,7 @@ async function filesystemOf(s: TestService): Promise<{ total: number; free: numb
 
 forEachDatabase('capacity', (db) => {
   test('a volume no backend can hold ends in error, with Cinder\'s user message to read and delete', async (t) => {
-    const s = await serviceOn(t, db().name);
+    const s = await serviceOn(t, db().name, UNLIMITED_QUOTAS);
     const res = await s.request('POST', 'volumes', { body: { volume: { size: 100_000_000 } } });
     assert.equal(res.status, 202, res.text);
     const requestId = res.headers.get('x-openstack-request-id');
@@ -83,7 +84,7 @@ forEachDatabase('capacity', (db) => {
   });
 
   test('a volume that fits is made and leaves no message', async (t) => {
-    const s = await serviceOn(t, db().name);
+    const s = await serviceOn(t, db().name, UNLIMITED_QUOTAS);
     const volume = await createVolume(s, { size: 1 });
     assert.equal(volume.size, 1);
     assert.deepEqual((await s.request('GET', 'messages', { version: MESSAGES })).body.messages, []);
@@ -91,14 +92,14 @@ forEachDatabase('capacity', (db) => {
 
   test('the reserve is not given out: a volume that fits without one is refused with all capacity reserved', async (t) => {
     // Thin: (total - floor(total)) * 20 is under 20 GiB, so 20 GiB cannot fit beside a 100% reserve.
-    const reserved = await serviceOn(t, db().name, { reservedPercentage: 100 });
+    const reserved = await serviceOn(t, db().name, { ...UNLIMITED_QUOTAS, reservedPercentage: 100 });
     await createdInError(reserved, 20);
-    const open = await serviceOn(t, db().name, { reservedPercentage: 0 });
+    const open = await serviceOn(t, db().name, { ...UNLIMITED_QUOTAS, reservedPercentage: 0 });
     await createVolume(open, { size: 20 });
   });
 
   test('a thick volume type is held to free space, a thin one to the over-subscribed total', async (t) => {
-    const s = await serviceOn(t, db().name);
+    const s = await serviceOn(t, db().name, UNLIMITED_QUOTAS);
     const type = await s.request('POST', 'types', { body: { volume_type: { name: 'thick', extra_specs: { 'provisioning:type': 'thick' } } } });
     assert.equal(type.status, 200, type.text);
     const { total, free } = await filesystemOf(s);
@@ -111,7 +112,7 @@ forEachDatabase('capacity', (db) => {
   });
 
   test('get_pools: the pool by name, and with detail the capacity its storage host reports', async (t) => {
-    const s = await serviceOn(t, db().name, { reportInterval: 0.1, maxOverSubscriptionRatio: 2.5, reservedPercentage: 5 });
+    const s = await serviceOn(t, db().name, { ...UNLIMITED_QUOTAS, reportInterval: 0.1, maxOverSubscriptionRatio: 2.5, reservedPercentage: 5 });
     const name = `${s.config.host}@file#file`;
     const plain = await s.request('GET', 'scheduler-stats/get_pools');
     assert.equal(plain.status, 200, plain.text);

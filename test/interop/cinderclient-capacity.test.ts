@@ -5,14 +5,14 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { statfs } from 'node:fs/promises';
 import { join } from 'node:path';
-import { requireTool } from '../helpers/env.js';
+import { requireTool, UNLIMITED_QUOTA_ENV } from '../helpers/env.js';
 import { run, startServeProcess } from '../helpers/process.js';
 import { parseTables, properties, records, type Table } from '../helpers/tables.js';
 
 test('cinder CLI: get-pools, and message-list for a volume too big for every backend', async (t) => {
   const cinder = requireTool(t, '/usr/bin/cinder');
   if (!cinder) return;
-  const svc = await startServeProcess(t, ['--max-over-subscription-ratio', '3.5']);
+  const svc = await startServeProcess(t, ['--max-over-subscription-ratio', '3.5'], UNLIMITED_QUOTA_ENV);
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(OS_|CINDER_)/.test(k)));
   const cli = async (args: string[]): Promise<Table[]> => {
     const auth = ['--os-auth-type', 'noauth', '--os-endpoint', `${svc.endpoint}/${svc.projectId}`, '--os-user-id', 'admin', '--os-project-id', svc.projectId];

@@ -9,17 +9,21 @@ import type { VolumeDriver, VolumeStats } from '../drivers/driver.js';
 export interface Capabilities extends VolumeStats {
   pool_name: string;
   volume_backend_name: string;
-  /** Sum of the sizes of the volumes placed on this pool (Cinder's manager counts these itself). */
+  /**
+   * Sum of the sizes of the volumes placed on this pool (Cinder's manager counts these
+   * itself); the scheduler counts what was placed after the report from it.
+   */
   allocated_capacity_gb: number;
   QoS_support: boolean;
   multiattach: boolean;
   backend_state: 'up';
-  /** When the driver was asked, naive UTC as Cinder prints it. */
+  /** When the driver was asked, in the stored form (naive UTC, as Cinder prints it). */
   timestamp: string;
 }
 
 /** The driver's stats plus the pool's identity and allocation, as one heartbeat reports them. */
 export async function reportCapabilities(db: Kysely<Database>, driver: VolumeDriver, poolHost: string): Promise<Capabilities> {
+  const timestamp = nowTimestamp();
   const stats = await driver.getVolumeStats();
   const row = await db
     .selectFrom('volumes')
@@ -35,6 +39,6 @@ export async function reportCapabilities(db: Kysely<Database>, driver: VolumeDri
     QoS_support: false,
     multiattach: true,
     backend_state: 'up',
-    timestamp: nowTimestamp(),
+    timestamp,
   };
 }

@@ -37,46 +37,54 @@ export function poolHostOf(serviceHost: string): string {
 }
 
 type ServiceRow = { host: string; capabilities: string | null };
+type Reported = PoolCapacity & { allocated_capacity_gb?: number };
 
-function parseCapacity(text: string | null): (PoolCapacity & { timestamp?: string }) | null {
+function parseCapacity(text: string | null): Reported | null {
   if (text === null) return null;
   try {
-    return JSON.parse(text) as PoolCapacity & { timestamp?: string };
+    return JSON.parse(text) as Reported;
   } catch {
     return null;
   }
 }
 
-/**
- * Cinder's consume_from_volume, done with the database: the volumes placed on a host
- * since its last report count as provisioned and as no longer free, so creates between
- * two heartbeats do not all see the same room.
- */
-async function placedSinceReport(db: Kysely<Database>, reports: Array<{ host: string; timestamp: string }>): Promise<Map<string, number>> {
-  if (reports.length === 0) return new Map();
+/** The gigabytes of the volumes on each host now, as the database has them. */
+async function allocatedNow(db: Kysely<Database>, hosts: string[]): Promise<Map<string, number>> {
+  if (hosts.length === 0) return new Map();
   const rows = await db
     .selectFrom('volumes')
     .select(['host', sql<number | string>`sum(size)`.as('gib')])
-    .where((eb) => eb.or(reports.map((r) => eb.and([eb('host', '=', r.host), eb('created_at', '>', r.timestamp)]))))
+    .where('host', 'in', hosts)
     .groupBy('host')
     .execute();
   return new Map(rows.map((row) => [row.host!, Number(row.gib)]));
 }
 
+/**
+ * Cinder's consume_from_volume, done with the database: the gigabytes placed on a host
+ * since its last report (allocated now, less what it reported allocated) count as
+ * provisioned and as no longer free, so creates between two heartbeats do not all see
+ * the same room. Nor is less provisioned than the database holds: a volume placed just
+ * before a report may not have had its file yet when the driver counted.
+ */
+function withPlacedSince(reported: Reported, allocated: number): PoolCapacity {
+  const since = Math.max(0, allocated - (reported.allocated_capacity_gb ?? allocated));
+  const free = reported.free_capacity_gb;
+  return {
+    ...reported,
+    provisioned_capacity_gb: Math.max(reported.provisioned_capacity_gb + since, allocated),
+    free_capacity_gb: typeof free === 'number' ? free - since : free,
+  };
+}
+
 /** The capacity filter over every candidate, then the capacity weigher over those that pass; ties go to the first by name. */
 async function choose(db: Kysely<Database>, services: ServiceRow[], req: PlacementRequest): Promise<Placement> {
   const candidates = services.map((s) => ({ host: poolHostOf(s.host), reported: parseCapacity(s.capabilities) }));
-  const reports = candidates.flatMap((c) => (c.reported?.timestamp ? [{ host: c.host, timestamp: c.reported.timestamp }] : []));
-  const placed = await placedSinceReport(db, reports);
+  const allocated = await allocatedNow(db, candidates.map((c) => c.host));
   let best: { host: string; weight: number } | null = null;
   const judged: HostJudgement[] = [];
   for (const { host, reported } of candidates) {
-    const gib = placed.get(host) ?? 0;
-    const capacity: PoolCapacity | null = reported && {
-      ...reported,
-      provisioned_capacity_gb: reported.provisioned_capacity_gb + gib,
-      free_capacity_gb: typeof reported.free_capacity_gb === 'number' ? reported.free_capacity_gb - gib : reported.free_capacity_gb,
-    };
+    const capacity = reported && withPlacedSince(reported, allocated.get(host) ?? 0);
     const verdict = capacity ? backendPasses(capacity, req.size, req.thin) : { passes: false, reason: 'no capacity reported' };
     judged.push({ host, capacity, ...verdict });
     if (!verdict.passes || !capacity) continue;

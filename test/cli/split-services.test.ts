@@ -132,8 +132,8 @@ describe('split services: one volume service, two API services', { skip, concurr
     return { service, port, call };
   }
 
-  async function createVolume(api: Api): Promise<string> {
-    const created = await api.call('POST', 'volumes', { volume: { size: 1 } });
+  async function createVolume(api: Api, size = 1): Promise<string> {
+    const created = await api.call('POST', 'volumes', { volume: { size } });
     assert.equal(created.status, 202, created.text);
     const id = created.body.volume.id as string;
     const deadline = Date.now() + 15_000;
@@ -144,6 +144,20 @@ describe('split services: one volume service, two API services', { skip, concurr
       assert.ok(Date.now() < deadline, `volume ${id} stayed ${body.volume.status}`);
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
+  }
+
+  /** A create no storage host can take: accepted, then in error with no host, as Cinder's "No valid backend". */
+  async function createUnplaced(api: Api, size: number): Promise<any> {
+    const created = await api.call('POST', 'volumes', { volume: { size } });
+    assert.equal(created.status, 202, created.text);
+    let volume = created.body.volume;
+    for (let i = 0; i < 100 && volume.status === 'creating'; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      volume = (await api.call('GET', `volumes/${volume.id}`)).body.volume;
+    }
+    assert.equal(volume.status, 'error');
+    assert.equal(volume['os-vol-host-attr:host'], null);
+    return volume;
   }
 
   const action = (api: Api, id: string, body: unknown) => api.call('POST', `volumes/${id}/action`, body);
@@ -311,7 +325,7 @@ describe('split services: one volume service, two API services', { skip, concurr
     }
     const api = await startApi(t, { CINDERBLOCK_SERVICE_DOWN_TIME: '1.5' }, own.url);
 
-    // Each new volume goes to the host with the fewest gigabytes so far.
+    // On one filesystem, each new volume goes to the host that has promised the fewest gigabytes so far.
     const placed = new Map<string, string>();
     for (let i = 0; i < 4; i++) {
       const id = await createVolume(api);
@@ -360,16 +374,50 @@ describe('split services: one volume service, two API services', { skip, concurr
     // No storage host left: a create is accepted and ends in error, with no host, as Cinder's does.
     await storage[0]!.stop();
     await new Promise((resolve) => setTimeout(resolve, 1600));
-    const orphan = await api.call('POST', 'volumes', { volume: { size: 1 } });
-    assert.equal(orphan.status, 202);
-    let volume = orphan.body.volume;
-    for (let i = 0; i < 100 && volume.status === 'creating'; i++) {
-      await new Promise((resolve) => setTimeout(resolve, 20));
-      volume = (await api.call('GET', `volumes/${volume.id}`)).body.volume;
+    await createUnplaced(api, 1);
+    await assertLogs(api.service, /no storage host can hold volume \S+ of 1 GiB: no storage host is up in the zone/);
+  });
+
+  test('two storage hosts of different room: capacity filters and weighs, and a volume neither holds is explained', async (t) => {
+    const own = await createTestDatabase('postgres');
+    t.after(() => own.cleanup());
+    // Named so that the roomier host sorts last: a scheduler blind to capacity picks the other.
+    const suffix = randomBytes(4).toString('hex');
+    const [tight, roomy] = [`a-store-${suffix}`, `b-store-${suffix}`];
+    // Ratio 1: what a host may promise is its filesystem less the reserve, so sizes stay real files.
+    for (const [host, reserve] of [[tight, '60'], [roomy, '10']] as const) {
+      const args = ['--reserved-percentage', reserve, '--max-over-subscription-ratio', '1'];
+      await startVolume(t, await scratchDir(t, 'cinderblock-split-'), await freePort(), args, { host, databaseUrl: own.url, env: { CINDERBLOCK_REPORT_INTERVAL: '0.2' } });
     }
-    assert.equal(volume.status, 'error');
-    assert.equal(volume['os-vol-host-attr:host'], null);
-    await assertLogs(api.service, /has no storage host: none was up in its zone when it was created/);
+    const api = await startApi(t, {}, own.url);
+    const pools = await api.call('GET', 'scheduler-stats/get_pools?detail=true');
+    assert.equal(pools.status, 200, pools.text);
+    assert.deepEqual(
+      pools.body.pools.map((p: any) => [p.name, p.capabilities.reserved_percentage, p.capabilities.max_over_subscription_ratio]),
+      [[`${tight}@file#file`, 60, 1], [`${roomy}@file#file`, 10, 1]],
+    );
+    const total = pools.body.pools[0].capabilities.total_capacity_gb as number;
+    const hostOf = async (id: string) => (await api.call('GET', `volumes/${id}`)).body.volume['os-vol-host-attr:host'];
+
+    // About 65% of the filesystem: more than the tight host may take (40%), less than the roomy one (90%).
+    const big = await createVolume(api, Math.round(total * 0.65));
+    assert.equal(await hostOf(big), `${roomy}@file#file`);
+    // Now the roomy host has about 25% left and the tight one 40%: the most free capacity wins.
+    assert.equal(await hostOf(await createVolume(api)), `${tight}@file#file`);
+
+    const volume = await createUnplaced(api, 100_000_000);
+    const messages = await fetch(`http://127.0.0.1:${api.port}/v3/${PROJECT}/messages?resource_uuid=${volume.id}`, {
+      headers: { 'X-Auth-Token': `admin:${PROJECT}`, 'OpenStack-API-Version': 'volume 3.5' },
+    });
+    const listed = (await messages.json()) as { messages: Array<{ event_id: string; user_message: string }> };
+    assert.deepEqual(listed.messages.map((m) => [m.event_id, m.user_message]), [
+      ['VOLUME_VOLUME_001_003', 'schedule allocate volume:Could not find any available weighted backend.'],
+    ]);
+    // The log says what each host reported, which the message does not.
+    for (const host of [tight, roomy]) {
+      await assertLogs(api.service, new RegExp(`${host}@file#file: provisioned capacity would be \\d+ GiB, [0-9.]+ times the [0-9.]+ GiB available \\(maximum 1\\)`));
+    }
+    await assertLogs(api.service, /"hosts":\[\{"host":"a-store-[0-9a-f]+@file#file","reason":"[^"]+","total_capacity_gb":[0-9.]+,"free_capacity_gb":[0-9.]+,"provisioned_capacity_gb":/);
   });
 
   test('a volume service that takes a call and never answers: the call fails after rpc_timeout', async (t) => {

@@ -122,9 +122,9 @@ forEachDatabase('capacity', (db) => {
 
     await createVolume(s, { size: 3 });
     await createVolume(s, { size: 2 });
-    // The next heartbeat carries the new volumes.
+    // The next heartbeat carries the new volumes; a loaded machine may take seconds to send it.
     let detail;
-    for (let i = 0; i < 100; i++) {
+    for (let i = 0; i < 500; i++) {
       detail = await s.request('GET', 'scheduler-stats/get_pools?detail=true');
       if (detail.body.pools[0].capabilities.allocated_capacity_gb === 5) break;
       await new Promise((resolve) => setTimeout(resolve, 20));

@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { CinderError } from '../../src/errors.js';
 import { forEachDatabase } from '../helpers/databases.js';
+import { UNLIMITED_QUOTAS } from '../helpers/env.js';
 import { adminCtx, serviceForSuite, userCtx, waitForStatus } from './harness.js';
 
 const refusedBy = (rule: string) => (err: unknown) => {
@@ -21,7 +22,7 @@ const notFound = (id: string) => (err: unknown) => {
 const EVERYTHING = { filters: {}, sort: [], allTenants: false };
 
 forEachDatabase('user messages and pools', (db) => {
-  const suite = serviceForSuite(db);
+  const suite = serviceForSuite(db, UNLIMITED_QUOTAS);
 
   test('a project reads and deletes its own messages only; an administrator reads every project\'s', async () => {
     const { storage } = suite.svc;

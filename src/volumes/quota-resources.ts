@@ -39,7 +39,3 @@ export function snapshotUsage(size: number, typeName: string): UsageDelta {
 export function extendUsage(increase: number, typeName: string): UsageDelta {
   return { gigabytes: increase, [`gigabytes_${typeName}`]: increase };
 }
-
-export function negated(delta: UsageDelta): UsageDelta {
-  return Object.fromEntries(Object.entries(delta).map(([resource, amount]) => [resource, -amount]));
-}

@@ -2,8 +2,6 @@
 // default quota class, and the absolute limits a project sees. Enforcement is in
 // quota-usage.ts, in the transactions that make and remove what is counted.
 
-import type { Kysely } from 'kysely';
-import type { Database } from '../db/schema.js';
 import { nowTimestamp } from '../db/schema.js';
 import { inTransaction } from '../db/prepared.js';
 import { errors } from '../errors.js';
@@ -28,19 +26,14 @@ function limitValue(resource: string, value: unknown): number {
 
 export class QuotaSets extends WorkflowPart {
   /** Every resource a project has: Cinder's base ones and three per volume type. */
-  private async resourceNames(db: Kysely<Database> = this.db): Promise<string[]> {
-    const types = await db.selectFrom('volume_types').select('name').orderBy('name').execute();
+  private async resourceNames(): Promise<string[]> {
+    const types = await this.db.selectFrom('volume_types').select('name').orderBy('name').execute();
     return [...BASE_RESOURCES, ...types.flatMap((t) => TYPE_RESOURCE_PARTS.map((part) => `${part}_${t.name}`))];
-  }
-
-  private async projectLimits(projectId: string, db: Kysely<Database> = this.db): Promise<{ names: string[]; limits: Limits }> {
-    const [names, limits] = await Promise.all([this.resourceNames(db), loadLimits(db, projectId, this.options.quotaDefaults)]);
-    return { names, limits };
   }
 
   async getQuotaSet(ctx: RequestContext, projectId: string, withUsage: boolean): Promise<Record<string, number | QuotaUsage>> {
     this.authorize(ctx, 'volume_extension:quotas:show', { project_id: projectId });
-    const { names, limits } = await this.projectLimits(projectId);
+    const [names, limits] = await Promise.all([this.resourceNames(), loadLimits(this.db, projectId, this.options.quotaDefaults)]);
     if (!withUsage) return Object.fromEntries(names.map((name) => [name, limits.of(name)]));
     const usage = await usageOf(this.db, projectId);
     return Object.fromEntries(names.map((name) => [name, { limit: limits.of(name), in_use: usage.get(name) ?? 0, reserved: 0 }]));

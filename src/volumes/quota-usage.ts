@@ -21,11 +21,6 @@ export class Limits {
   of(resource: string): number {
     return this.own.get(resource) ?? this.byClass.get(resource) ?? this.defaults[resource as BaseResource] ?? -1;
   }
-
-  /** Whether the project has a limit of its own on `resource` (what a quota delete takes away). */
-  isOwn(resource: string): boolean {
-    return this.own.has(resource);
-  }
 }
 
 export async function loadLimits(db: Kysely<Database>, projectId: string, defaults: QuotaDefaults): Promise<Limits> {

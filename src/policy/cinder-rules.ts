@@ -147,7 +147,7 @@ export const CINDER_RULES = [
     enforced: true,
     guards: "Show a volume type's extra_specs in type list and show.",
   },
-  { name: 'volume_extension:access_types_qos_specs_id', check: 'rule:admin_api', enforced: false, guards: "Show a volume type's QoS specs id in type list and show." },
+  { name: 'volume_extension:access_types_qos_specs_id', check: 'rule:admin_api', enforced: true, guards: "Show a volume type's QoS specs id in type list and show." },
   { name: 'volume_extension:volume_type_encryption', check: 'rule:admin_api', enforced: false, guards: 'Old catch-all rule for volume type encryption (deprecated in Cinder).' },
   { name: 'volume_extension:volume_type_encryption:create', check: 'rule:admin_api', enforced: false, guards: "Create a volume type's encryption." },
   { name: 'volume_extension:volume_type_encryption:get', check: 'rule:admin_api', enforced: false, guards: "Show a volume type's encryption, or one of its specs." },
@@ -156,7 +156,7 @@ export const CINDER_RULES = [
   {
     name: 'volume_extension:volume_type_access',
     check: 'rule:xena_system_admin_or_project_member',
-    enforced: false,
+    enforced: true,
     guards: "Show a volume type's is_public field (os-volume-type-access:is_public).",
   },
   { name: 'volume_extension:volume_type_access:addProjectAccess', check: 'rule:admin_api', enforced: false, guards: 'Give a project access to a private volume type.' },

@@ -30,7 +30,8 @@ export function registerSnapshotRoutes(app: FastifyInstance, { storage, policy }
       force: s.force === undefined ? false : toBool(s.force),
       ...(s.metadata ? { metadata: s.metadata as Record<string, string> } : {}),
     });
-    return sendJson(reply, 202, { snapshot: snapshotView(created, versionOf(req), extended(req, true)) });
+    // Cinder's extended attributes extend show and detail only, not create or update.
+    return sendJson(reply, 202, { snapshot: snapshotView(created, versionOf(req), false) });
   });
 
   app.get<Params<'id'>>('/v3/snapshots/:id', { config: API }, async (req, reply) => {
@@ -45,7 +46,7 @@ export function registerSnapshotRoutes(app: FastifyInstance, { storage, policy }
     if ('name' in s || 'display_name' in s) patch.name = optionalString('name' in s ? s.name : s.display_name);
     if ('description' in s || 'display_description' in s) patch.description = optionalString('description' in s ? s.description : s.display_description);
     const updated = await storage.updateSnapshot(contextOf(req), req.params.id, patch);
-    return sendJson(reply, 200, { snapshot: snapshotView(updated, versionOf(req), extended(req, true)) });
+    return sendJson(reply, 200, { snapshot: snapshotView(updated, versionOf(req), false) });
   });
 
   app.delete<Params<'id'>>('/v3/snapshots/:id', { config: API }, async (req, reply) => {

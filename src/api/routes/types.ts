@@ -1,10 +1,10 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { ApiFault } from '../faults.js';
 import type { QueryParams } from '../query.js';
 import * as schemas from '../schemas/types.js';
 import { parseBoolParam, toBool } from '../validation.js';
-import { volumeTypeView } from '../views/types.js';
-import { bodyObject, contextOf, sendEmpty, sendJson, validate, versionOf, type Params, type RouteDeps } from './common.js';
+import { volumeTypeManageView, volumeTypeView, type TypeViewShows } from '../views/types.js';
+import { bodyObject, contextOf, sendEmpty, sendJson, shown, validate, versionOf, type Params, type RouteDeps } from './common.js';
 
 const API = { api: true } as const;
 
@@ -15,7 +15,12 @@ function last(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[value.length - 1] : value;
 }
 
-export function registerTypeRoutes(app: FastifyInstance, { storage }: RouteDeps): void {
+export function registerTypeRoutes(app: FastifyInstance, { storage, policy }: RouteDeps): void {
+  const shows = (req: FastifyRequest): TypeViewShows => ({
+    qosSpecsId: shown(req, policy, 'volume_extension:access_types_qos_specs_id'),
+    access: shown(req, policy, 'volume_extension:volume_type_access'),
+  });
+
   app.get('/v3/types', { config: API }, async (req, reply) => {
     const query = req.query as QueryParams;
     let types = await storage.listVolumeTypes(contextOf(req));
@@ -35,7 +40,7 @@ export function registerTypeRoutes(app: FastifyInstance, { storage }: RouteDeps)
       }
       types = types.filter((t) => Object.entries(wanted).every(([k, v]) => t.extraSpecs[k] === String(v)));
     }
-    return sendJson(reply, 200, { volume_types: types.map(volumeTypeView) });
+    return sendJson(reply, 200, { volume_types: types.map((t) => volumeTypeView(t, shows(req))) });
   });
 
   app.post('/v3/types', { config: API }, async (req, reply) => {
@@ -49,13 +54,13 @@ export function registerTypeRoutes(app: FastifyInstance, { storage }: RouteDeps)
       isPublic: isPublic === undefined ? true : toBool(isPublic),
       ...(t.extra_specs ? { extraSpecs: t.extra_specs as Record<string, string> } : {}),
     });
-    return sendJson(reply, 200, { volume_type: volumeTypeView(created) });
+    return sendJson(reply, 200, { volume_type: volumeTypeManageView(created, shows(req)) });
   });
 
   app.get<Params<'id'>>('/v3/types/:id', { config: API }, async (req, reply) => {
     const id = req.params.id === 'default' ? DEFAULT_TYPE_NAME : req.params.id;
     const type = await storage.getVolumeType(contextOf(req), id);
-    return sendJson(reply, 200, { volume_type: volumeTypeView(type) });
+    return sendJson(reply, 200, { volume_type: volumeTypeView(type, shows(req)) });
   });
 
   app.delete<Params<'id'>>('/v3/types/:id', { config: API }, async (req, reply) => {

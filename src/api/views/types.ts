@@ -1,6 +1,15 @@
 import type { VolumeTypeRecord } from '../../volumes/types.js';
 
-export function volumeTypeView(type: VolumeTypeRecord) {
+/** What the caller's policy lets a type view show beyond the base fields. */
+export interface TypeViewShows {
+  /** volume_extension:access_types_qos_specs_id */
+  qosSpecsId: boolean;
+  /** volume_extension:volume_type_access */
+  access: boolean;
+}
+
+/** Cinder's v3 type view (list and show). */
+export function volumeTypeView(type: VolumeTypeRecord, shows: TypeViewShows) {
   return {
     id: type.id,
     name: type.name,
@@ -8,7 +17,22 @@ export function volumeTypeView(type: VolumeTypeRecord) {
     description: type.description,
     extra_specs: type.extraSpecs,
     // QoS specs are not implemented, so no type has any.
-    qos_specs_id: null,
-    'os-volume-type-access:is_public': type.isPublic,
+    ...(shows.qosSpecsId ? { qos_specs_id: null } : {}),
+    ...(shows.access ? { 'os-volume-type-access:is_public': type.isPublic } : {}),
+  };
+}
+
+/**
+ * The view types_manage answers create with: Cinder renders it with the older view builder,
+ * which has no qos_specs_id.
+ */
+export function volumeTypeManageView(type: VolumeTypeRecord, shows: Pick<TypeViewShows, 'access'>) {
+  return {
+    id: type.id,
+    name: type.name,
+    is_public: type.isPublic,
+    extra_specs: type.extraSpecs,
+    description: type.description,
+    ...(shows.access ? { 'os-volume-type-access:is_public': type.isPublic } : {}),
   };
 }

@@ -53,7 +53,6 @@ export class Retype extends WorkflowPart {
       if (multiattach) this.authorize(ctx, 'volume:multiattach', targetOf(volume));
     }
     const [oldEncryption, newEncryption] = await Promise.all([this.encryption.storedFor(volume.volume_type_id), this.encryption.storedFor(newType.id)]);
-    if (multiattach && newEncryption) throw errors.invalidInput('Retype requested both encryption and multi-attach, which is not supported.');
     if (volume.volume_type_id !== newType.id && !sameEncryption(oldEncryption, newEncryption)) {
       throw errors.invalidVolume(
         req.migrationPolicy === 'never'

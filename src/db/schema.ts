@@ -165,6 +165,32 @@ export interface QuotaUsagesTable {
   in_use: number;
 }
 
+/** A project that may use a private volume type. */
+export interface VolumeTypeProjectsTable {
+  volume_type_id: string;
+  project_id: string;
+  created_at: string;
+}
+
+/** A volume type's encryption, as Cinder's encryption table holds it. */
+export interface VolumeTypeEncryptionTable {
+  volume_type_id: string;
+  encryption_id: string;
+  provider: string | null;
+  cipher: string | null;
+  key_size: number | null;
+  control_location: string | null;
+  created_at: string;
+  updated_at: string | null;
+}
+
+/** The type a project's volumes get when their create names none. */
+export interface DefaultVolumeTypesTable {
+  project_id: string;
+  volume_type_id: string;
+  created_at: string;
+}
+
 export interface Database {
   volumes: VolumesTable;
   volume_attachment: VolumeAttachmentTable;
@@ -180,6 +206,9 @@ export interface Database {
   quota_classes: QuotaClassesTable;
   quota_usages: QuotaUsagesTable;
   messages: MessagesTable;
+  volume_type_projects: VolumeTypeProjectsTable;
+  volume_type_encryption: VolumeTypeEncryptionTable;
+  default_volume_types: DefaultVolumeTypesTable;
 }
 
 export type VolumeRow = Selectable<VolumesTable>;
@@ -207,6 +236,7 @@ export type ConnectionRow = Selectable<VolumeConnectionsTable>;
 export type VolumeTypeRow = Selectable<VolumeTypesTable>;
 export type SnapshotRow = Selectable<SnapshotsTable>;
 export type MessageRow = Selectable<MessagesTable>;
+export type EncryptionRow = Selectable<VolumeTypeEncryptionTable>;
 
 let lastMicros = 0;
 // Date and time to the second, formatted once per second rather than at every write.

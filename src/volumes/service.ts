@@ -19,6 +19,7 @@ import type {
   VolumeTypeRecord,
   QuotaUsage,
 } from './types.js';
+import type { TypeManagement } from './type-management.js';
 
 /**
  * Everything the API layer may ask of the storage service. Methods throw
@@ -26,7 +27,7 @@ import type {
  * HTTP. Visibility: a non-admin context only sees its own project's volumes
  * (others are reported as not found).
  */
-export interface BlockStorage {
+export interface BlockStorage extends TypeManagement {
   // volumes
   createVolume(ctx: RequestContext, req: CreateVolumeRequest): Promise<VolumeRecord>;
   getVolume(ctx: RequestContext, id: string): Promise<VolumeRecord>;
@@ -69,7 +70,8 @@ export interface BlockStorage {
     ctx: RequestContext,
     req: { name: string; description?: string | null; isPublic?: boolean; extraSpecs?: Record<string, string> },
   ): Promise<VolumeTypeRecord>;
-  listVolumeTypes(ctx: RequestContext): Promise<VolumeTypeRecord[]>;
+  /** isPublic (administrators only): false for the private types, null for all; else the public ones and those given to the project. */
+  listVolumeTypes(ctx: RequestContext, filter?: { isPublic?: boolean | null }): Promise<VolumeTypeRecord[]>;
   /** By id or by name. */
   getVolumeType(ctx: RequestContext, idOrName: string): Promise<VolumeTypeRecord>;
   deleteVolumeType(ctx: RequestContext, id: string): Promise<void>;

@@ -5,7 +5,6 @@
 import { randomUUID } from 'node:crypto';
 import type { SnapshotRow, VolumeRow } from '../db/schema.js';
 import { nowTimestamp, UNTOUCHED_VOLUME_COLUMNS } from '../db/schema.js';
-import { DEFAULT_VOLUME_TYPE } from '../db/migrations/0001_initial.js';
 import { inTransaction } from '../db/prepared.js';
 import { errors } from '../errors.js';
 import { targetOf, WorkflowPart, type WorkflowCore } from './core.js';
@@ -48,7 +47,8 @@ export class VolumeLifecycle extends WorkflowPart {
     // A volume from a snapshot is made where the snapshot's volume lives, like a clone.
     const source = snapshot ? await this.snapshotVolume(snapshot) : req.sourceVolid ? await this.cloneSource(ctx, req.sourceVolid, req.size) : null;
     // A copy has its source's type unless another is asked for, which must then be the same.
-    const type = await this.types.resolveType(req.volumeType ?? source?.volume_type_id ?? DEFAULT_VOLUME_TYPE);
+    const type = await this.types.typeForNewVolume(ctx, req.volumeType ?? undefined, source?.volume_type_id);
+    const encrypted = await this.types.isEncrypted(type.id);
     if (source && type.id !== source.volume_type_id) {
       const of = snapshot ? 'snapshot' : 'source volume';
       throw errors.invalidInput(`Invalid volume_type provided: ${req.volumeType} (requested type is not compatible; either match ${of}, or omit type argument).`);
@@ -84,6 +84,7 @@ export class VolumeLifecycle extends WorkflowPart {
           availability_zone: zone,
           volume_type_id: type.id,
           multiattach: multiattach ? 1 : 0,
+          encrypted: encrypted ? 1 : 0,
           host,
           source_volid: sourceVolid,
           snapshot_id: snapshotId,

@@ -46,7 +46,12 @@ import type {
 } from './types.js';
 import { VolumeLifecycle } from './volume-lifecycle.js';
 import { VolumeProperties } from './volume-properties.js';
-import { VolumeTypes } from './volume-types.js';
+import { VolumeTypes, type VolumeTypePatch } from './volume-types.js';
+import { DefaultTypes } from './default-types.js';
+import { Retype } from './retype.js';
+import { TypeAccess } from './type-access.js';
+import { TypeEncryption } from './type-encryption.js';
+import type { DefaultTypeRecord, EncryptionRecord, EncryptionSpecs, RetypeRequest, TypeAccessRecord } from './type-management.js';
 
 export type { WorkflowOptions } from './core.js';
 
@@ -62,6 +67,10 @@ export class Workflow implements BlockStorage {
   private readonly services: ServicesAdmin;
   private readonly quotas: QuotaSets;
   private readonly messages: UserMessages;
+  private readonly typeAccess: TypeAccess;
+  private readonly encryption: TypeEncryption;
+  private readonly defaultTypes: DefaultTypes;
+  private readonly retype: Retype;
 
   constructor(
     private readonly db: Kysely<Database>,
@@ -84,6 +93,10 @@ export class Workflow implements BlockStorage {
     this.services = new ServicesAdmin(core);
     this.quotas = new QuotaSets(core);
     this.messages = new UserMessages(core);
+    this.typeAccess = new TypeAccess(core, this.types);
+    this.encryption = new TypeEncryption(core, this.types);
+    this.defaultTypes = new DefaultTypes(core, this.types);
+    this.retype = new Retype(core, this.types, this.encryption);
   }
 
   start(): Promise<void> {
@@ -250,8 +263,8 @@ export class Workflow implements BlockStorage {
     return this.types.createVolumeType(ctx, req);
   }
 
-  listVolumeTypes(ctx: RequestContext): Promise<VolumeTypeRecord[]> {
-    return this.types.listVolumeTypes(ctx);
+  listVolumeTypes(ctx: RequestContext, filter?: { isPublic?: boolean | null }): Promise<VolumeTypeRecord[]> {
+    return this.types.listVolumeTypes(ctx, filter);
   }
 
   getVolumeType(ctx: RequestContext, idOrName: string): Promise<VolumeTypeRecord> {
@@ -272,6 +285,64 @@ export class Workflow implements BlockStorage {
 
   deleteExtraSpec(ctx: RequestContext, typeId: string, key: string): Promise<void> {
     return this.types.deleteExtraSpec(ctx, typeId, key);
+  }
+
+  updateVolumeType(ctx: RequestContext, id: string, patch: VolumeTypePatch): Promise<VolumeTypeRecord> {
+    return this.types.updateVolumeType(ctx, id, patch);
+  }
+
+  getDefaultVolumeType(ctx: RequestContext): Promise<VolumeTypeRecord> {
+    return this.types.getDefaultVolumeType(ctx);
+  }
+
+  // ---------------------------------------------------------------- volume type access, encryption, project defaults
+
+  addTypeAccess(ctx: RequestContext, typeId: string, projectId: string): Promise<void> {
+    return this.typeAccess.addTypeAccess(ctx, typeId, projectId);
+  }
+
+  removeTypeAccess(ctx: RequestContext, typeId: string, projectId: string): Promise<void> {
+    return this.typeAccess.removeTypeAccess(ctx, typeId, projectId);
+  }
+
+  listTypeAccess(ctx: RequestContext, typeId: string): Promise<TypeAccessRecord[]> {
+    return this.typeAccess.listTypeAccess(ctx, typeId);
+  }
+
+  getEncryption(ctx: RequestContext, typeId: string): Promise<EncryptionRecord | null> {
+    return this.encryption.getEncryption(ctx, typeId);
+  }
+
+  createEncryption(ctx: RequestContext, typeId: string, specs: EncryptionSpecs): Promise<EncryptionRecord> {
+    return this.encryption.createEncryption(ctx, typeId, specs);
+  }
+
+  updateEncryption(ctx: RequestContext, typeId: string, specs: EncryptionSpecs): Promise<void> {
+    return this.encryption.updateEncryption(ctx, typeId, specs);
+  }
+
+  deleteEncryption(ctx: RequestContext, typeId: string): Promise<void> {
+    return this.encryption.deleteEncryption(ctx, typeId);
+  }
+
+  setDefaultType(ctx: RequestContext, projectId: string, typeIdOrName: string): Promise<DefaultTypeRecord> {
+    return this.defaultTypes.setDefaultType(ctx, projectId, typeIdOrName);
+  }
+
+  getDefaultType(ctx: RequestContext, projectId: string): Promise<DefaultTypeRecord> {
+    return this.defaultTypes.getDefaultType(ctx, projectId);
+  }
+
+  listDefaultTypes(ctx: RequestContext): Promise<DefaultTypeRecord[]> {
+    return this.defaultTypes.listDefaultTypes(ctx);
+  }
+
+  unsetDefaultType(ctx: RequestContext, projectId: string): Promise<void> {
+    return this.defaultTypes.unsetDefaultType(ctx, projectId);
+  }
+
+  retypeVolume(ctx: RequestContext, volumeId: string, req: RetypeRequest): Promise<void> {
+    return this.retype.retypeVolume(ctx, volumeId, req);
   }
 
   // ---------------------------------------------------------------- services

@@ -107,6 +107,19 @@ const CLASS_OF: Record<EnforcedRule, keyof typeof ALLOWED | 'base'> = {
   'volume_extension:volume_tenant_attribute': 'reader',
   'volume_extension:volume_mig_status_attribute': 'admin',
   'volume:multiattach': 'member',
+  'volume_extension:type_update': 'admin',
+  'volume_extension:volume_type_encryption:create': 'admin',
+  'volume_extension:volume_type_encryption:get': 'admin',
+  'volume_extension:volume_type_encryption:update': 'admin',
+  'volume_extension:volume_type_encryption:delete': 'admin',
+  'volume_extension:volume_type_access:addProjectAccess': 'admin',
+  'volume_extension:volume_type_access:removeProjectAccess': 'admin',
+  'volume_extension:volume_type_access:get_all_for_type': 'admin',
+  'volume:retype': 'member',
+  'volume_extension:default_set_or_update': 'admin',
+  'volume_extension:default_get': 'admin',
+  'volume_extension:default_get_all': 'admin',
+  'volume_extension:default_unset': 'admin',
 };
 
 test('the table holds all 166 of Cinder 21 rules, the enforced ones each with its persona class', () => {

@@ -4,6 +4,7 @@ import { ApiFault } from '../faults.js';
 import * as schemas from '../schemas/actions.js';
 import { toBool } from '../validation.js';
 import { pickAction, type ActionHandler } from './actions.js';
+import { retypeActions } from './retype.js';
 import { bodyObject, contextOf, optionalString, sendEmpty, sendJson, validate, versionOf, type Params, type RouteDeps } from './common.js';
 
 /** The value under the action's key, after its schema passed. */
@@ -23,6 +24,7 @@ function connectorOrNull(value: unknown): Connector | null {
 
 export function registerVolumeActionRoutes(app: FastifyInstance, { storage }: RouteDeps): void {
   const actions: Record<string, ActionHandler> = {
+    ...retypeActions(storage),
     'os-extend': {
       async run(req, reply, id) {
         validate(req, schemas.extend, req.body);

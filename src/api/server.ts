@@ -160,8 +160,9 @@ export async function buildApiServer(
         verbose: true,
         strict: false,
         allowUnionTypes: true,
-        formats: { uuid: (value: string) => isUuidLike(value) },
       },
+      // After ajv-formats, whose strict uuid would otherwise win: Cinder takes dashless ids too.
+      onCreate: (ajv: { addFormat(name: string, check: (value: string) => boolean): unknown }) => ajv.addFormat('uuid', isUuidLike),
     },
   }) as unknown as FastifyInstance;
 

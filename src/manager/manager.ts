@@ -172,8 +172,8 @@ export class VolumeManager {
       await this.driver.extendVolume(volumeId, newSizeGiB);
       if (!(await this.hasGrants(volumeId))) return;
       await this.helper.resized(this.iqnOf(volumeId));
-      // Per-GB limits grow with the volume.
-      await this.reexport(volumeId);
+      // Per-GB limits grow with the volume; its row gets the new size only after this returns.
+      await this.reexport(volumeId, newSizeGiB);
     });
   }
 
@@ -185,17 +185,18 @@ export class VolumeManager {
   }
 
   /** Under the volume's lock, for a volume that is exported. */
-  private async reexport(volumeId: string): Promise<void> {
+  private async reexport(volumeId: string, sizeGiB?: number): Promise<void> {
     const [row] = (await Q.exportFacts(this.db, volumeId)).rows;
     const chap = parseProviderAuth(row?.provider_auth ?? null);
     if (!chap) return;
-    const { spec } = await this.exportSpec(volumeId, chap);
+    const { spec } = await this.exportSpec(volumeId, chap, sizeGiB);
     await withoutSecret(chap.password, () => this.helper.createExport(spec));
   }
 
   /** The export as the helper gets it, and the QoS specs its limits came from. */
-  private async exportSpec(volumeId: string, chap: ChapCredentials): Promise<{ spec: ExportSpec; qos: VolumeQos | null }> {
-    const qos = await qosOfVolume(this.db, volumeId);
+  private async exportSpec(volumeId: string, chap: ChapCredentials, sizeGiB?: number): Promise<{ spec: ExportSpec; qos: VolumeQos | null }> {
+    const stored = await qosOfVolume(this.db, volumeId);
+    const qos = stored && sizeGiB !== undefined ? { ...stored, sizeGiB } : stored;
     const limits = backEndLimits(qos);
     const spec: ExportSpec = { volumeId, iqn: this.iqnOf(volumeId), backingPath: this.driver.volumePath(volumeId), chap, ...(limits ? { limits } : {}) };
     return { spec, qos };

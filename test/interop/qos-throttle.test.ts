@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { requireTool } from '../helpers/env.js';
 import { run, startServeProcess } from '../helpers/process.js';
+import { apiCalls } from './api-calls.js';
 
 /** What qemu-img calls itself when nothing names it. */
 const INITIATOR = 'iqn.2008-11.org.linux-kvm';
@@ -15,24 +16,7 @@ test('a back-end IOPS limit holds against qemu-img bench and follows spec and si
   const qemuImg = requireTool(t, 'qemu-img');
   if (!qemuImg) return;
   const svc = await startServeProcess(t);
-  const call = async (method: string, path: string, body?: unknown, version = '3.42') => {
-    const res = await fetch(`${svc.endpoint}/${svc.projectId}${path}`, {
-      method,
-      headers: { 'X-Auth-Token': svc.token, 'Content-Type': 'application/json', 'OpenStack-API-Version': `volume ${version}` },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await res.text();
-    return { status: res.status, json: text && res.headers.get('content-type')?.startsWith('application/json') ? JSON.parse(text) : null };
-  };
-  const waitFor = async (id: string, status: string, size?: number) => {
-    const deadline = Date.now() + 15_000;
-    for (;;) {
-      const { json } = await call('GET', `/volumes/${id}`);
-      if (json.volume.status === status && (size === undefined || json.volume.size === size)) return json.volume;
-      assert.ok(Date.now() < deadline, `volume stayed ${json.volume.status}, expected ${status}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  };
+  const { call, waitFor } = apiCalls(svc);
 
   const qos = (await call('POST', '/qos-specs', { qos_specs: { name: 'metered', consumer: 'back-end', total_iops_sec_per_gb: '150' } })).json.qos_specs;
   const type = (await call('POST', '/types', { volume_type: { name: 'metered' } })).json.volume_type;

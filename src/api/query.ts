@@ -210,3 +210,11 @@ export function serviceFilters(params: QueryParams): { host?: string; binary?: s
   if (binary !== undefined) filters.binary = binary;
   return filters;
 }
+
+/** QoS specs: limit, marker, offset and sort; every other parameter is a filter, as Cinder leaves them for administrators. */
+export function planQosSpecsList(params: QueryParams): ListQuery {
+  const rest = flatten(params);
+  const query = baseQuery(rest, false);
+  query.filters = Object.fromEntries(rest);
+  return query;
+}

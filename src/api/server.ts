@@ -14,6 +14,7 @@ import type { RequestState, RouteDeps } from './routes/common.js';
 import { registerMessageRoutes } from './routes/messages.js';
 import { registerMiscRoutes } from './routes/misc.js';
 import { registerQuotaRoutes } from './routes/quotas.js';
+import { registerQosSpecsRoutes } from './routes/qos-specs.js';
 import { registerTypeRoutes } from './routes/types.js';
 import { registerVersionRoutes } from './routes/versions.js';
 import { registerSnapshotRoutes } from './routes/snapshots.js';
@@ -282,5 +283,6 @@ export async function buildApiServer(
   registerMiscRoutes(app, deps);
   registerQuotaRoutes(app, deps);
   registerMessageRoutes(app, deps);
+  registerQosSpecsRoutes(app, deps);
   return app;
 }

@@ -1,4 +1,4 @@
-import type { Generated, Insertable, Selectable, Updateable } from 'kysely';
+import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
 
 // Column types are chosen so one query text works on both engines: timestamps are
 // ISO-8601 strings with microseconds (they sort as text), booleans are 0/1 integers,
@@ -77,6 +77,8 @@ export interface VolumeTypesTable {
   description: string | null;
   is_public: number;
   created_at: string;
+  /** The QoS specs the type's volumes get, if any. */
+  qos_specs_id: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export interface KeyValueTable {
@@ -94,6 +96,22 @@ export interface VolumeTypeExtraSpecsTable {
   volume_type_id: string;
   key: string;
   value: string;
+}
+
+export interface QosSpecsTable {
+  id: string;
+  name: string;
+  /** front-end, back-end or both. */
+  consumer: string;
+  created_at: string;
+  updated_at: string | null;
+}
+
+export interface QosSpecsKeysTable {
+  qos_specs_id: string;
+  key: string;
+  /** Cinder lets a key be set to null. */
+  value: string | null;
 }
 
 export interface ServicesTable {
@@ -209,6 +227,8 @@ export interface Database {
   volume_type_projects: VolumeTypeProjectsTable;
   volume_type_encryption: VolumeTypeEncryptionTable;
   default_volume_types: DefaultVolumeTypesTable;
+  qos_specs: QosSpecsTable;
+  qos_specs_keys: QosSpecsKeysTable;
 }
 
 export type VolumeRow = Selectable<VolumesTable>;

@@ -24,6 +24,8 @@ export interface VolumeRpc {
   releaseAttachment(volumeId: string, attachmentId: string): Promise<void>;
   adoptLegacyConnection(volumeId: string, attachmentId: string, hostName: string | null): Promise<Connector | null>;
   revokeAll(volumeId: string): Promise<void>;
+  /** The volume's type or size changed: its export takes the QoS limits they give now. */
+  refreshLimits(volumeId: string): Promise<void>;
 }
 
 /** Every call of VolumeRpc, for what handles them generically (a transport, metrics). */
@@ -40,6 +42,7 @@ export const VOLUME_RPC_CALLS = [
   'releaseAttachment',
   'adoptLegacyConnection',
   'revokeAll',
+  'refreshLimits',
 ] as const satisfies ReadonlyArray<keyof VolumeRpc>;
 
 export type VolumeRpcCall = (typeof VOLUME_RPC_CALLS)[number];

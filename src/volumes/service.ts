@@ -9,6 +9,8 @@ import type {
   ListQuery,
   MessageRecord,
   PoolRecord,
+  QosAssociation,
+  QosSpecsRecord,
   RequestContext,
   ResetStatusRequest,
   ServiceRecord,
@@ -80,6 +82,20 @@ export interface BlockStorage extends TypeManagement {
   /** create: POST of a set of specs; update: PUT of one. */
   setExtraSpecs(ctx: RequestContext, typeId: string, specs: Record<string, string>, how: 'create' | 'update'): Promise<Record<string, string>>;
   deleteExtraSpec(ctx: RequestContext, typeId: string, key: string): Promise<void>;
+
+  // QoS specs (administrators only)
+  /** `specs` may carry the consumer; the rest are the keys. */
+  createQosSpecs(ctx: RequestContext, name: string, specs: Record<string, unknown>): Promise<QosSpecsRecord>;
+  listQosSpecs(ctx: RequestContext, query: ListQuery): Promise<QosSpecsRecord[]>;
+  getQosSpecs(ctx: RequestContext, id: string): Promise<QosSpecsRecord>;
+  setQosKeys(ctx: RequestContext, id: string, specs: Record<string, string | null>): Promise<void>;
+  deleteQosKeys(ctx: RequestContext, id: string, keys: string[]): Promise<void>;
+  /** force: the types using the specs lose them; without it such specs are refused. */
+  deleteQosSpecs(ctx: RequestContext, id: string, force: boolean): Promise<void>;
+  getQosAssociations(ctx: RequestContext, id: string): Promise<QosAssociation[]>;
+  associateQosSpecs(ctx: RequestContext, id: string, typeId: string | undefined): Promise<void>;
+  disassociateQosSpecs(ctx: RequestContext, id: string, typeId: string | undefined): Promise<void>;
+  disassociateAllQosSpecs(ctx: RequestContext, id: string): Promise<void>;
 
   // snapshots
   createSnapshot(ctx: RequestContext, req: CreateSnapshotRequest): Promise<SnapshotRecord>;

@@ -165,6 +165,23 @@ export interface VolumeTypeRecord {
   description: string | null;
   isPublic: boolean;
   extraSpecs: Record<string, string>;
+  /** The QoS specs associated with the type, if any. */
+  qosSpecsId: string | null;
+}
+
+export interface QosSpecsRecord {
+  id: string;
+  name: string;
+  consumer: string;
+  /** Cinder lets a key be set to null. */
+  specs: Record<string, string | null>;
+  createdAt: Date;
+}
+
+export interface QosAssociation {
+  associationType: 'volume_type';
+  id: string;
+  name: string;
 }
 
 export interface SortKey {

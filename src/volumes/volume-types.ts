@@ -61,7 +61,7 @@ export class VolumeTypes extends WorkflowPart {
     return Object.fromEntries(Object.entries(specs).filter(([key]) => USER_VISIBLE_EXTRA_SPECS.includes(key)));
   }
 
-  private async typeRecord(row: { id: string; name: string; description: string | null; is_public: number }): Promise<VolumeTypeRecord> {
+  private async typeRecord(row: { id: string; name: string; description: string | null; is_public: number; qos_specs_id: string | null }): Promise<VolumeTypeRecord> {
     const specs = await this.db.selectFrom('volume_type_extra_specs').selectAll().where('volume_type_id', '=', row.id).execute();
     return {
       id: row.id,
@@ -69,6 +69,7 @@ export class VolumeTypes extends WorkflowPart {
       description: row.description,
       isPublic: row.is_public === 1,
       extraSpecs: Object.fromEntries(specs.map((s) => [s.key, s.value])),
+      qosSpecsId: row.qos_specs_id,
     };
   }
 

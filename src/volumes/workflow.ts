@@ -22,6 +22,7 @@ import { UserMessages } from './messages.js';
 import type { BlockStorage } from './service.js';
 import { ServicesAdmin } from './services-admin.js';
 import { QuotaSets } from './quota-sets.js';
+import { QosSpecs } from './qos-specs.js';
 import { Snapshots } from './snapshots.js';
 import type {
   AttachmentRecord,
@@ -34,6 +35,8 @@ import type {
   ListQuery,
   MessageRecord,
   PoolRecord,
+  QosAssociation,
+  QosSpecsRecord,
   RequestContext,
   ResetStatusRequest,
   ServiceRecord,
@@ -71,6 +74,7 @@ export class Workflow implements BlockStorage {
   private readonly encryption: TypeEncryption;
   private readonly defaultTypes: DefaultTypes;
   private readonly retype: Retype;
+  private readonly qos: QosSpecs;
 
   constructor(
     private readonly db: Kysely<Database>,
@@ -97,6 +101,7 @@ export class Workflow implements BlockStorage {
     this.encryption = new TypeEncryption(core, this.types);
     this.defaultTypes = new DefaultTypes(core, this.types);
     this.retype = new Retype(core, this.types, this.encryption);
+    this.qos = new QosSpecs(core);
   }
 
   start(): Promise<void> {
@@ -343,6 +348,48 @@ export class Workflow implements BlockStorage {
 
   retypeVolume(ctx: RequestContext, volumeId: string, req: RetypeRequest): Promise<void> {
     return this.retype.retypeVolume(ctx, volumeId, req);
+  }
+
+  // ---------------------------------------------------------------- QoS specs
+
+  createQosSpecs(ctx: RequestContext, name: string, specs: Record<string, unknown>): Promise<QosSpecsRecord> {
+    return this.qos.createQosSpecs(ctx, name, specs);
+  }
+
+  listQosSpecs(ctx: RequestContext, query: ListQuery): Promise<QosSpecsRecord[]> {
+    return this.qos.listQosSpecs(ctx, query);
+  }
+
+  getQosSpecs(ctx: RequestContext, id: string): Promise<QosSpecsRecord> {
+    return this.qos.getQosSpecs(ctx, id);
+  }
+
+  setQosKeys(ctx: RequestContext, id: string, specs: Record<string, string | null>): Promise<void> {
+    return this.qos.setQosKeys(ctx, id, specs);
+  }
+
+  deleteQosKeys(ctx: RequestContext, id: string, keys: string[]): Promise<void> {
+    return this.qos.deleteQosKeys(ctx, id, keys);
+  }
+
+  deleteQosSpecs(ctx: RequestContext, id: string, force: boolean): Promise<void> {
+    return this.qos.deleteQosSpecs(ctx, id, force);
+  }
+
+  getQosAssociations(ctx: RequestContext, id: string): Promise<QosAssociation[]> {
+    return this.qos.getQosAssociations(ctx, id);
+  }
+
+  associateQosSpecs(ctx: RequestContext, id: string, typeId: string | undefined): Promise<void> {
+    return this.qos.associateQosSpecs(ctx, id, typeId);
+  }
+
+  disassociateQosSpecs(ctx: RequestContext, id: string, typeId: string | undefined): Promise<void> {
+    return this.qos.disassociateQosSpecs(ctx, id, typeId);
+  }
+
+  disassociateAllQosSpecs(ctx: RequestContext, id: string): Promise<void> {
+    return this.qos.disassociateAllQosSpecs(ctx, id);
   }
 
   // ---------------------------------------------------------------- services

@@ -18,8 +18,7 @@ export function volumeTypeView(type: VolumeTypeRecord, shows: TypeViewShows) {
     is_public: type.isPublic,
     description: type.description,
     extra_specs: type.extraSpecs,
-    // QoS specs are not implemented, so no type has any.
-    ...(shows.qosSpecsId ? { qos_specs_id: null } : {}),
+    ...(shows.qosSpecsId ? { qos_specs_id: type.qosSpecsId } : {}),
     ...(shows.access ? { 'os-volume-type-access:is_public': type.isPublic } : {}),
   };
 }

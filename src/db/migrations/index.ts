@@ -5,6 +5,7 @@ import { snapshots } from './0003_snapshots.js';
 import { quotas } from './0004_quotas.js';
 import { capabilities } from './0005_capabilities.js';
 import { typeAccess } from './0006_type_access.js';
+import { qosSpecs } from './0010_qos_specs.js';
 
 // Migrations are compiled into the service rather than read from a folder at run time,
 // so an installed package cannot run with a migration set different from its code.
@@ -16,6 +17,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0004_quotas': quotas,
   '0005_capabilities': capabilities,
   '0006_type_access': typeAccess,
+  '0010_qos_specs': qosSpecs,
 };
 
 export const migrationProvider: MigrationProvider = {

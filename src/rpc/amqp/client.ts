@@ -96,6 +96,9 @@ export class AmqpVolumeRpc implements VolumeRpc {
   revokeAll(volumeId: string) {
     return this.call<void>('revokeAll', [volumeId]);
   }
+  refreshLimits(volumeId: string) {
+    return this.call<void>('refreshLimits', [volumeId]);
+  }
 
   private async call<T>(method: VolumeRpcCall, args: [volumeId: string, ...rest: unknown[]]): Promise<T> {
     const host = await this.hostOf(args[0]);

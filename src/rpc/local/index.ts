@@ -47,4 +47,7 @@ export class LocalVolumeRpc implements VolumeRpc {
   revokeAll(volumeId: string) {
     return this.manager.revokeAll(volumeId);
   }
+  refreshLimits(volumeId: string) {
+    return this.manager.refreshLimits(volumeId);
+  }
 }

@@ -2,18 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { UNLIMITED_QUOTAS } from '../helpers/env.js';
 import { action, assertEmpty, assertFault, createVolume, forEachDatabase, serviceOn } from './support.js';
-import type { TestService } from '../helpers/service.js';
-
-async function waitForSnapshot(s: TestService, id: string, statuses: string[]): Promise<any> {
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    const res = await s.request('GET', `snapshots/${id}`);
-    if (res.status === 404 && statuses.includes('deleted')) return null;
-    if (res.status === 200 && statuses.includes(res.body.snapshot.status)) return res.body.snapshot;
-    if (Date.now() > deadline) throw new Error(`snapshot ${id}: ${res.status} ${res.text}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
+import { waitForSnapshot } from './snapshot-support.js';
 
 forEachDatabase('snapshots API', (db) => {
   test('create, show, list, detail, update, delete; fields by microversion', async (t) => {

@@ -3,17 +3,30 @@ import { planSnapshotList, type QueryParams } from '../query.js';
 import * as schemas from '../schemas/snapshots.js';
 import { toBool } from '../validation.js';
 import { snapshotView } from '../views/snapshots.js';
-import { bodyObject, contextOf, optionalString, sendEmpty, sendJson, shown, validate, versionOf, type Params, type RouteDeps } from './common.js';
+import { bodyObject, contextOf, nextLinks, optionalString, sendEmpty, sendJson, shown, urlsOf, validate, versionOf, type Params, type RouteDeps } from './common.js';
+import { registerSnapshotActionRoutes } from './snapshot-actions.js';
+import { registerSnapshotMetadataRoutes } from './snapshot-metadata.js';
 
 const API = { api: true } as const;
 
-export function registerSnapshotRoutes(app: FastifyInstance, { storage, policy }: RouteDeps): void {
+export function registerSnapshotRoutes(app: FastifyInstance, deps: RouteDeps): void {
+  const { storage, policy, config } = deps;
   // The progress and project attributes, where the view has them and the policy shows them.
-  const extended = (req: FastifyRequest, wanted: boolean) => wanted && shown(req, policy, 'volume_extension:extended_snapshot_attributes');
+  const extended = (req: FastifyRequest) => shown(req, policy, 'volume_extension:extended_snapshot_attributes');
   async function list(req: FastifyRequest, detail: boolean) {
-    const snapshots = await storage.listSnapshots(contextOf(req), planSnapshotList(req.query as QueryParams, contextOf(req)));
+    const ctx = contextOf(req);
     const version = versionOf(req);
-    return { snapshots: snapshots.map((s) => snapshotView(s, version, extended(req, detail))) };
+    const plan = planSnapshotList(req.query as QueryParams, ctx, version);
+    const { snapshots, count } = plan.matchesNothing ? { snapshots: [], count: 0 } : await storage.listSnapshots(ctx, plan.query);
+    // Cinder's summary list is the bare view: no extended attributes and none of the microversions' fields.
+    const body: Record<string, unknown> = {
+      snapshots: snapshots.map((s) => (detail ? snapshotView(s, version, extended(req)) : snapshotView(s, null, false))),
+    };
+    const path = detail ? 'snapshots/detail' : 'snapshots';
+    const links = nextLinks(req, urlsOf(req, config), path, snapshots, plan.query.limit, plan.withCount ? count : undefined);
+    if (links) body.snapshots_links = links;
+    if (plan.withCount) body.count = count;
+    return body;
   }
 
   app.get('/v3/snapshots', { config: API }, async (req, reply) => sendJson(reply, 200, await list(req, false)));
@@ -23,7 +36,7 @@ export function registerSnapshotRoutes(app: FastifyInstance, { storage, policy }
     validate(req, schemas.createSnapshot, req.body);
     const s = bodyObject(bodyObject(req.body).snapshot);
     const created = await storage.createSnapshot(contextOf(req), {
-      volumeId: String(s.volume_id),
+      volumeId: optionalString(s.volume_id),
       // The display_* spellings are the v1 names of the same fields; the new names win.
       name: optionalString(s.name ?? s.display_name),
       description: optionalString(s.description ?? s.display_description),
@@ -36,7 +49,7 @@ export function registerSnapshotRoutes(app: FastifyInstance, { storage, policy }
 
   app.get<Params<'id'>>('/v3/snapshots/:id', { config: API }, async (req, reply) => {
     const snapshot = await storage.getSnapshot(contextOf(req), req.params.id);
-    return sendJson(reply, 200, { snapshot: snapshotView(snapshot, versionOf(req), extended(req, true)) });
+    return sendJson(reply, 200, { snapshot: snapshotView(snapshot, versionOf(req), extended(req)) });
   });
 
   app.put<Params<'id'>>('/v3/snapshots/:id', { config: API }, async (req, reply) => {
@@ -51,6 +64,10 @@ export function registerSnapshotRoutes(app: FastifyInstance, { storage, policy }
 
   app.delete<Params<'id'>>('/v3/snapshots/:id', { config: API }, async (req, reply) => {
     await storage.deleteSnapshot(contextOf(req), req.params.id);
-    return sendEmpty(reply, 202);
+    // Cinder's delete answers with a bare webob response.
+    return sendEmpty(reply, 202, 'text/html; charset=UTF-8');
   });
+
+  registerSnapshotActionRoutes(app, deps);
+  registerSnapshotMetadataRoutes(app, deps);
 }

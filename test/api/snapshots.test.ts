@@ -74,6 +74,15 @@ forEachDatabase('snapshots API', (db) => {
     assert.equal((await action(s, volume.id, { 'os-unreserve': {} })).status, 202);
     const missing = '5f0c7a1e-95c4-4a3c-a1b0-3e9c7c0f2d11';
     assertFault(await s.request('POST', 'snapshots', { body: { snapshot: { volume_id: missing } } }), 404, 'itemNotFound', `Volume ${missing} could not be found.`);
+    // Cinder's schema lets a null volume_id through, to a volume nobody has.
+    assertFault(await s.request('POST', 'snapshots', { body: { snapshot: { volume_id: null, display_name: 'x' } } }), 404, 'itemNotFound', 'Volume None could not be found.');
+    assertFault(
+      await s.request('POST', 'snapshots', { body: { snapshot: { volume_id: 7 } } }),
+      400,
+      'badRequest',
+      'Invalid input for field/attribute volume_id. Value: 7. 7 is not valid under any of the given schemas',
+    );
+    assertFault(await s.request('POST', 'snapshots', { body: { snapshot: { name: 'x' } } }), 400, 'badRequest', "Invalid input for field/attribute snapshot. Value: {'name': 'x'}. 'volume_id' is a required property");
 
     const snapshot = (await s.request('POST', 'snapshots', { body: { snapshot: { volume_id: volume.id } } })).body.snapshot;
     await waitForSnapshot(s, snapshot.id, ['available']);

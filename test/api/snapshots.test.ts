@@ -71,6 +71,19 @@ forEachDatabase('snapshots API', (db) => {
       'badRequest',
       `Invalid volume: Volume ${volume.id} status must be available, in-use, but current status is: attaching.`,
     );
+    assertFault(
+      await s.request('POST', 'snapshots', { body: { snapshot: { volume_id: volume.id } }, version: '3.66' }),
+      400,
+      'badRequest',
+      // From 3.66 an in-use volume needs no force.
+      `Invalid volume: Volume ${volume.id} status must be available, in-use, but current status is: attaching.`,
+    );
+    assertFault(
+      await s.request('POST', 'snapshots', { body: { snapshot: { volume_id: volume.id, force: false } }, version: '3.66' }),
+      400,
+      'badRequest',
+      "Since microversion 3.66 the 'force' flag is invalid for this request.  For backward compatability, however, when the 'force' flag is passed with a value evaluating to True, it is silently ignored.",
+    );
     assert.equal((await action(s, volume.id, { 'os-unreserve': {} })).status, 202);
     const missing = '5f0c7a1e-95c4-4a3c-a1b0-3e9c7c0f2d11';
     assertFault(await s.request('POST', 'snapshots', { body: { snapshot: { volume_id: missing } } }), 404, 'itemNotFound', `Volume ${missing} could not be found.`);

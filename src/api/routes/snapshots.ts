@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { ApiFault } from '../faults.js';
 import { planSnapshotList, type QueryParams } from '../query.js';
 import * as schemas from '../schemas/snapshots.js';
 import { toBool } from '../validation.js';
@@ -8,6 +9,10 @@ import { registerSnapshotActionRoutes } from './snapshot-actions.js';
 import { registerSnapshotMetadataRoutes } from './snapshot-metadata.js';
 
 const API = { api: true } as const;
+
+const SNAPSHOT_IN_USE_FLAG_MESSAGE =
+  "Since microversion 3.66 the 'force' flag is invalid for this request.  For backward compatability, however, " +
+  "when the 'force' flag is passed with a value evaluating to True, it is silently ignored.";
 
 export function registerSnapshotRoutes(app: FastifyInstance, deps: RouteDeps): void {
   const { storage, policy, config } = deps;
@@ -34,13 +39,23 @@ export function registerSnapshotRoutes(app: FastifyInstance, deps: RouteDeps): v
 
   app.post('/v3/snapshots', { config: API }, async (req, reply) => {
     validate(req, schemas.createSnapshot, req.body);
+    const ctx = contextOf(req);
     const s = bodyObject(bodyObject(req.body).snapshot);
-    const created = await storage.createSnapshot(contextOf(req), {
-      volumeId: optionalString(s.volume_id),
+    const volumeId = optionalString(s.volume_id);
+    const force = s.force === undefined || s.force === null ? null : toBool(s.force);
+    // From 3.66 an in-use volume may be snapshotted without force, and force false is refused
+    // (after the volume is found, as Cinder looks it up first).
+    const inUseAllowed = versionOf(req).atLeast('3.66');
+    if (inUseAllowed && force === false) {
+      await storage.getVolume(ctx, volumeId ?? 'None');
+      throw new ApiFault(400, SNAPSHOT_IN_USE_FLAG_MESSAGE);
+    }
+    const created = await storage.createSnapshot(ctx, {
+      volumeId,
       // The display_* spellings are the v1 names of the same fields; the new names win.
       name: optionalString(s.name ?? s.display_name),
       description: optionalString(s.description ?? s.display_description),
-      force: s.force === undefined ? false : toBool(s.force),
+      force: inUseAllowed || force === true,
       ...(s.metadata ? { metadata: s.metadata as Record<string, string> } : {}),
     });
     // Cinder's extended attributes extend show and detail only, not create or update.

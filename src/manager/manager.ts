@@ -159,6 +159,10 @@ export class VolumeManager {
     return this.locks.run(volumeId, () => this.driver.createVolumeFromSnapshot(volumeId, snapshotId, sizeGiB));
   }
 
+  revertToSnapshot(volumeId: string, snapshotId: string): Promise<void> {
+    return this.locks.run(volumeId, () => this.driver.revertToSnapshot(volumeId, snapshotId));
+  }
+
   deleteVolume(volumeId: string): Promise<void> {
     return this.locks.run(volumeId, async () => {
       await this.db.deleteFrom('volume_connections').where('volume_id', '=', volumeId).execute();

@@ -17,6 +17,8 @@ export interface VolumeRpc {
   /** `volumeId` is the snapshot's volume: it names the storage host that keeps the snapshot. */
   deleteSnapshot(volumeId: string, snapshotId: string): Promise<void>;
   createVolumeFromSnapshot(volumeId: string, snapshotId: string, sizeGiB: number): Promise<void>;
+  /** The volume's blocks become the snapshot's again. */
+  revertToSnapshot(volumeId: string, snapshotId: string): Promise<void>;
   deleteVolume(volumeId: string): Promise<void>;
   extendVolume(volumeId: string, newSizeGiB: number): Promise<void>;
   initializeConnection(volumeId: string, connector: Connector, opts: ConnectOptions): Promise<ConnectionInfo>;
@@ -35,6 +37,7 @@ export const VOLUME_RPC_CALLS = [
   'createSnapshot',
   'deleteSnapshot',
   'createVolumeFromSnapshot',
+  'revertToSnapshot',
   'deleteVolume',
   'extendVolume',
   'initializeConnection',

@@ -14,7 +14,6 @@ import type {
   RequestContext,
   ResetStatusRequest,
   ServiceRecord,
-  SnapshotListQuery,
   SnapshotRecord,
   UpdateVolumeRequest,
   VolumeRecord,
@@ -100,9 +99,21 @@ export interface BlockStorage extends TypeManagement {
   // snapshots
   createSnapshot(ctx: RequestContext, req: CreateSnapshotRequest): Promise<SnapshotRecord>;
   getSnapshot(ctx: RequestContext, id: string): Promise<SnapshotRecord>;
-  listSnapshots(ctx: RequestContext, query: SnapshotListQuery): Promise<SnapshotRecord[]>;
+  /** count: every match, before marker, offset and limit. */
+  listSnapshots(ctx: RequestContext, query: ListQuery): Promise<{ snapshots: SnapshotRecord[]; count: number }>;
   updateSnapshot(ctx: RequestContext, id: string, patch: { name?: string | null; description?: string | null }): Promise<SnapshotRecord>;
-  deleteSnapshot(ctx: RequestContext, id: string): Promise<void>;
+  /** force: the os-force_delete action, from any status, under its own rule as well as the delete's. */
+  deleteSnapshot(ctx: RequestContext, id: string, opts?: { force: boolean }): Promise<void>;
+  /** os-reset_status: an administrator sets any snapshot status. */
+  resetSnapshotStatus(ctx: RequestContext, id: string, status: string): Promise<void>;
+  /** os-update_snapshot_status: a creating or deleting snapshot reports where it is (progress like "80%"). */
+  updateSnapshotStatus(ctx: RequestContext, id: string, req: { status: string; progress?: string }): Promise<void>;
+  getSnapshotMetadata(ctx: RequestContext, id: string): Promise<Record<string, string>>;
+  /** merge: POST and PUT of one key (adds or changes keys); replace: PUT of the whole set. Values are checked here, as Cinder does. */
+  setSnapshotMetadata(ctx: RequestContext, id: string, metadata: Record<string, unknown>, how: 'merge' | 'replace'): Promise<Record<string, string>>;
+  deleteSnapshotMetadataKey(ctx: RequestContext, id: string, key: string): Promise<void>;
+  /** The revert action (3.40): the volume's data becomes its latest snapshot's again; snapshotId must name that one. */
+  revertToSnapshot(ctx: RequestContext, volumeId: string, snapshotId: string | null): Promise<void>;
 
   // quotas: a project's limits by resource name (volumes, gigabytes, volumes_<type>, ...)
   getQuotaSet(ctx: RequestContext, projectId: string, withUsage: boolean): Promise<Record<string, number | QuotaUsage>>;

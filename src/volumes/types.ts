@@ -139,7 +139,8 @@ export interface SnapshotRecord {
 }
 
 export interface CreateSnapshotRequest {
-  volumeId: string;
+  /** null: the caller sent none, which Cinder's schema lets through to a 404 for volume None. */
+  volumeId: string | null;
   name?: string | null;
   description?: string | null;
   /** Allows a snapshot of an in-use volume. */
@@ -208,14 +209,6 @@ export interface CreateVolumeRequest {
   availabilityZone?: string | null;
   snapshotId?: string | null;
   sourceVolid?: string | null;
-}
-
-export interface SnapshotListQuery {
-  allTenants: boolean;
-  /** Exact matches on status, volume_id and name. */
-  filters: { status?: string; volumeId?: string; name?: string };
-  limit?: number;
-  marker?: string;
 }
 
 export interface UpdateVolumeRequest {

@@ -23,7 +23,10 @@ import type { BlockStorage } from './service.js';
 import { ServicesAdmin } from './services-admin.js';
 import { QuotaSets } from './quota-sets.js';
 import { QosSpecs } from './qos-specs.js';
+import { SnapshotActions } from './snapshot-actions.js';
+import { SnapshotMetadata } from './snapshot-metadata.js';
 import { Snapshots } from './snapshots.js';
+import { VolumeRevert } from './volume-revert.js';
 import type {
   AttachmentRecord,
   ConnectionInfo,
@@ -40,7 +43,6 @@ import type {
   RequestContext,
   ResetStatusRequest,
   ServiceRecord,
-  SnapshotListQuery,
   SnapshotRecord,
   UpdateVolumeRequest,
   VolumeRecord,
@@ -66,6 +68,9 @@ export class Workflow implements BlockStorage {
   private readonly legacy: LegacyActions;
   private readonly attachments: AttachmentsApi;
   private readonly snapshots: Snapshots;
+  private readonly snapshotActions: SnapshotActions;
+  private readonly snapshotMetadata: SnapshotMetadata;
+  private readonly revert: VolumeRevert;
   private readonly types: VolumeTypes;
   private readonly services: ServicesAdmin;
   private readonly quotas: QuotaSets;
@@ -94,6 +99,9 @@ export class Workflow implements BlockStorage {
     this.legacy = new LegacyActions(core, steps);
     this.attachments = new AttachmentsApi(core, steps);
     this.snapshots = new Snapshots(core);
+    this.snapshotActions = new SnapshotActions(core);
+    this.snapshotMetadata = new SnapshotMetadata(core);
+    this.revert = new VolumeRevert(core);
     this.services = new ServicesAdmin(core);
     this.quotas = new QuotaSets(core);
     this.messages = new UserMessages(core);
@@ -114,8 +122,10 @@ export class Workflow implements BlockStorage {
   }
 
   /** Start-up: finishes or fails the steps a previous run on this storage host left half done. */
-  resumeInterrupted(volumeHost: string): Promise<{ resumed: number }> {
-    return this.machine.resumeInterrupted(volumeHost);
+  async resumeInterrupted(volumeHost: string): Promise<{ resumed: number }> {
+    const steps = await this.machine.resumeInterrupted(volumeHost);
+    const reverts = await this.revert.resumeInterrupted(volumeHost);
+    return { resumed: steps.resumed + reverts.resumed };
   }
 
   /** How many volumes are in each status, and live attachments in each attach_status, over all projects. */
@@ -247,7 +257,7 @@ export class Workflow implements BlockStorage {
     return this.snapshots.getSnapshot(ctx, id);
   }
 
-  listSnapshots(ctx: RequestContext, query: SnapshotListQuery): Promise<SnapshotRecord[]> {
+  listSnapshots(ctx: RequestContext, query: ListQuery): Promise<{ snapshots: SnapshotRecord[]; count: number }> {
     return this.snapshots.listSnapshots(ctx, query);
   }
 
@@ -255,8 +265,32 @@ export class Workflow implements BlockStorage {
     return this.snapshots.updateSnapshot(ctx, id, patch);
   }
 
-  deleteSnapshot(ctx: RequestContext, id: string): Promise<void> {
-    return this.snapshots.deleteSnapshot(ctx, id);
+  deleteSnapshot(ctx: RequestContext, id: string, opts?: { force: boolean }): Promise<void> {
+    return this.snapshots.deleteSnapshot(ctx, id, opts);
+  }
+
+  resetSnapshotStatus(ctx: RequestContext, id: string, status: string): Promise<void> {
+    return this.snapshotActions.resetSnapshotStatus(ctx, id, status);
+  }
+
+  updateSnapshotStatus(ctx: RequestContext, id: string, req: { status: string; progress?: string }): Promise<void> {
+    return this.snapshotActions.updateSnapshotStatus(ctx, id, req);
+  }
+
+  getSnapshotMetadata(ctx: RequestContext, id: string): Promise<Record<string, string>> {
+    return this.snapshotMetadata.getSnapshotMetadata(ctx, id);
+  }
+
+  setSnapshotMetadata(ctx: RequestContext, id: string, metadata: Record<string, unknown>, how: 'merge' | 'replace'): Promise<Record<string, string>> {
+    return this.snapshotMetadata.setSnapshotMetadata(ctx, id, metadata, how);
+  }
+
+  deleteSnapshotMetadataKey(ctx: RequestContext, id: string, key: string): Promise<void> {
+    return this.snapshotMetadata.deleteSnapshotMetadataKey(ctx, id, key);
+  }
+
+  revertToSnapshot(ctx: RequestContext, volumeId: string, snapshotId: string | null): Promise<void> {
+    return this.revert.revertToSnapshot(ctx, volumeId, snapshotId);
   }
 
   // ---------------------------------------------------------------- volume types

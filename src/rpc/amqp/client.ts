@@ -75,6 +75,9 @@ export class AmqpVolumeRpc implements VolumeRpc {
   createVolumeFromSnapshot(volumeId: string, snapshotId: string, sizeGiB: number) {
     return this.call<void>('createVolumeFromSnapshot', [volumeId, snapshotId, sizeGiB]);
   }
+  revertToSnapshot(volumeId: string, snapshotId: string) {
+    return this.call<void>('revertToSnapshot', [volumeId, snapshotId]);
+  }
   deleteVolume(volumeId: string) {
     return this.call<void>('deleteVolume', [volumeId]);
   }

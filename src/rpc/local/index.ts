@@ -24,6 +24,9 @@ export class LocalVolumeRpc implements VolumeRpc {
   createVolumeFromSnapshot(volumeId: string, snapshotId: string, sizeGiB: number) {
     return this.manager.createVolumeFromSnapshot(volumeId, snapshotId, sizeGiB);
   }
+  revertToSnapshot(volumeId: string, snapshotId: string) {
+    return this.manager.revertToSnapshot(volumeId, snapshotId);
+  }
   deleteVolume(volumeId: string) {
     return this.manager.deleteVolume(volumeId);
   }

@@ -13,6 +13,7 @@ import { registerAttachmentRoutes } from './routes/attachments.js';
 import type { RequestState, RouteDeps } from './routes/common.js';
 import { registerMessageRoutes } from './routes/messages.js';
 import { registerMiscRoutes } from './routes/misc.js';
+import { registerOperatorRoutes } from './routes/operators.js';
 import { registerQuotaRoutes } from './routes/quotas.js';
 import { registerTypeRoutes } from './routes/types.js';
 import { registerVersionRoutes } from './routes/versions.js';
@@ -281,5 +282,6 @@ export async function buildApiServer(
   registerMiscRoutes(app, deps);
   registerQuotaRoutes(app, deps);
   registerMessageRoutes(app, deps);
+  registerOperatorRoutes(app, deps);
   return app;
 }

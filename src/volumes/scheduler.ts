@@ -4,6 +4,7 @@
 import { sql, type Kysely } from 'kysely';
 import { formatTimestamp, type Database } from '../db/schema.js';
 import { backendPasses, capacityWeight, type CapacityVerdict, type PoolCapacity } from './capacity.js';
+import { capabilitiesPass } from './capabilities-filter.js';
 
 export interface PlacementRequest {
   zone: string;
@@ -11,6 +12,8 @@ export interface PlacementRequest {
   size: number;
   /** False when the volume type asks for thick provisioning. */
   thin: boolean;
+  /** The volume type's extra specs, which the backend's reported capabilities must satisfy. */
+  extraSpecs: Record<string, string>;
 }
 
 /** One storage host as the scheduler judged it: what it reported, and why it could or could not take the volume. */
@@ -77,7 +80,13 @@ function withPlacedSince(reported: Reported, allocated: number): PoolCapacity {
   };
 }
 
-/** The capacity filter over every candidate, then the capacity weigher over those that pass; ties go to the first by name. */
+/** Cinder's default filters in their order: the capacity filter, then the capabilities filter. */
+function judge(reported: Reported, capacity: PoolCapacity, req: PlacementRequest): CapacityVerdict {
+  const room = backendPasses(capacity, req.size, req.thin);
+  return room.passes ? capabilitiesPass(reported as unknown as Record<string, unknown>, req.extraSpecs) : room;
+}
+
+/** The filters over every candidate, then the capacity weigher over those that pass; ties go to the first by name. */
 async function choose(db: Kysely<Database>, services: ServiceRow[], req: PlacementRequest): Promise<Placement> {
   const candidates = services.map((s) => ({ host: poolHostOf(s.host), reported: parseCapacity(s.capabilities) }));
   const allocated = await allocatedNow(db, candidates.map((c) => c.host));
@@ -85,7 +94,7 @@ async function choose(db: Kysely<Database>, services: ServiceRow[], req: Placeme
   const judged: HostJudgement[] = [];
   for (const { host, reported } of candidates) {
     const capacity = reported && withPlacedSince(reported, allocated.get(host) ?? 0);
-    const verdict = capacity ? backendPasses(capacity, req.size, req.thin) : { passes: false, reason: 'no capacity reported' };
+    const verdict = !reported || !capacity ? { passes: false, reason: 'no capacity reported' } : judge(reported, capacity, req);
     judged.push({ host, capacity, ...verdict });
     if (!verdict.passes || !capacity) continue;
     const weight = capacityWeight(capacity, req.thin);

@@ -19,6 +19,7 @@ import type {
   VolumeTypeRecord,
   QuotaUsage,
 } from './types.js';
+import type { BackendCapabilities, HostRecord, HostUsage } from './hosts-admin.js';
 
 /**
  * Everything the API layer may ask of the storage service. Methods throw
@@ -103,6 +104,14 @@ export interface BlockStorage {
   setServiceDisabled(ctx: RequestContext, req: { host: string; binary: string; disabled: boolean; reason?: string }): Promise<void>;
   /** The pools new volumes may go to, with the capacity each last reported (administrators only). */
   getPools(ctx: RequestContext, filters: { name?: string }): Promise<PoolRecord[]>;
+
+  // hosts and backends (administrators only)
+  /** The enabled services (os-hosts), in `zone` when given. */
+  listHosts(ctx: RequestContext, zone: string | undefined): Promise<HostRecord[]>;
+  /** What is on a storage host, in total and by project. */
+  showHost(ctx: RequestContext, host: string): Promise<HostUsage[]>;
+  /** What a backend reported it can do. */
+  getCapabilities(ctx: RequestContext, host: string): Promise<BackendCapabilities>;
 
   // user messages
   /** Filters are the wire names of MESSAGE_FILTERS. */

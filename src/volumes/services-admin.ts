@@ -5,7 +5,7 @@
 import { errors } from '../errors.js';
 import { formatTimestamp } from '../db/schema.js';
 import { WorkflowPart } from './core.js';
-import { listServices } from './inventory.js';
+import { hostFilter, listServices } from './inventory.js';
 import { poolHostOf } from './scheduler.js';
 import type { PoolRecord, RequestContext, ServiceRecord } from './types.js';
 
@@ -19,8 +19,10 @@ export class ServicesAdmin extends WorkflowPart {
     this.authorize(ctx, 'volume_extension:services:update');
     const set: { disabled: number; disabled_reason?: string } = { disabled: req.disabled ? 1 : 0 };
     if (req.reason !== undefined) set.disabled_reason = req.reason;
-    const result = await this.db.updateTable('services').set(set).where('host', '=', req.host).where('binary', '=', req.binary).executeTakeFirst();
-    if (Number(result.numUpdatedRows) === 0) throw errors.notFound(`Service ${req.binary} could not be found on host ${req.host}.`);
+    // Cinder's get_by_args: the name matches as os-services' host filter does, and the first service found is the one changed.
+    const service = await this.db.selectFrom('services').select('host').where(hostFilter('host', req.host)).where('binary', '=', req.binary).orderBy('host').executeTakeFirst();
+    const result = service && (await this.db.updateTable('services').set(set).where('host', '=', service.host).where('binary', '=', req.binary).executeTakeFirst());
+    if (!result || Number(result.numUpdatedRows) === 0) throw errors.notFound(`Service ${req.binary} could not be found on host ${req.host}.`);
   }
 
   /**

@@ -62,7 +62,7 @@ export class VolumeLifecycle extends WorkflowPart {
     const id = randomUUID();
     // A clone is made where its source's blocks are.
     const thin = type.extraSpecs['provisioning:type'] !== 'thick';
-    const placement = source ? null : await this.options.scheduler.place({ zone, size: req.size, thin });
+    const placement = source ? null : await this.options.scheduler.place({ zone, size: req.size, thin, extraSpecs: type.extraSpecs });
     const host = source ? source.host : placement!.host;
     const sourceVolid = snapshot ? null : (source?.id ?? null);
     const snapshotId = snapshot?.id ?? null;

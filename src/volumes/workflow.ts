@@ -21,6 +21,7 @@ import { VolumeMachine } from './machine.js';
 import { UserMessages } from './messages.js';
 import type { BlockStorage } from './service.js';
 import { ServicesAdmin } from './services-admin.js';
+import { HostsAdmin, type BackendCapabilities, type HostRecord, type HostUsage } from './hosts-admin.js';
 import { QuotaSets } from './quota-sets.js';
 import { Snapshots } from './snapshots.js';
 import type {
@@ -60,6 +61,7 @@ export class Workflow implements BlockStorage {
   private readonly snapshots: Snapshots;
   private readonly types: VolumeTypes;
   private readonly services: ServicesAdmin;
+  private readonly hosts: HostsAdmin;
   private readonly quotas: QuotaSets;
   private readonly messages: UserMessages;
 
@@ -82,6 +84,7 @@ export class Workflow implements BlockStorage {
     this.attachments = new AttachmentsApi(core, steps);
     this.snapshots = new Snapshots(core);
     this.services = new ServicesAdmin(core);
+    this.hosts = new HostsAdmin(core);
     this.quotas = new QuotaSets(core);
     this.messages = new UserMessages(core);
   }
@@ -282,6 +285,20 @@ export class Workflow implements BlockStorage {
 
   setServiceDisabled(ctx: RequestContext, req: { host: string; binary: string; disabled: boolean; reason?: string }): Promise<void> {
     return this.services.setServiceDisabled(ctx, req);
+  }
+
+  // ---------------------------------------------------------------- hosts and backends
+
+  listHosts(ctx: RequestContext, zone: string | undefined): Promise<HostRecord[]> {
+    return this.hosts.listHosts(ctx, zone);
+  }
+
+  showHost(ctx: RequestContext, host: string): Promise<HostUsage[]> {
+    return this.hosts.showHost(ctx, host);
+  }
+
+  getCapabilities(ctx: RequestContext, host: string): Promise<BackendCapabilities> {
+    return this.hosts.getCapabilities(ctx, host);
   }
 
   // ---------------------------------------------------------------- quotas

@@ -65,6 +65,8 @@ const CLASS_OF: Record<EnforcedRule, keyof typeof ALLOWED | 'base'> = {
   'volume_extension:services:index': 'admin',
   'volume_extension:services:update': 'admin',
   'scheduler_extension:scheduler_stats:get_pools': 'admin',
+  'volume_extension:hosts': 'admin',
+  'volume_extension:capabilities': 'admin',
   'limits_extension:used_limits': 'reader',
   'volume_extension:type_create': 'admin',
   'volume_extension:type_delete': 'admin',

@@ -46,6 +46,7 @@ export async function listServices(
       disabledReason: row.disabled_reason,
       up: Math.abs(now - updatedAt.getTime()) <= downTimeMs,
       updatedAt,
+      frozen: row.frozen === 1,
     };
   });
 }

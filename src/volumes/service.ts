@@ -102,6 +102,9 @@ export interface BlockStorage {
   listServices(ctx: RequestContext, filters: { host?: string; binary?: string }): Promise<ServiceRecord[]>;
   /** A disabled storage host gets no new volumes; the ones it has are served as before. */
   setServiceDisabled(ctx: RequestContext, req: { host: string; binary: string; disabled: boolean; reason?: string }): Promise<void>;
+  /** Freezes the storage host a name matches: out of scheduling, and nothing on it deleted or snapshotted. */
+  freezeHost(ctx: RequestContext, host: string): Promise<void>;
+  thawHost(ctx: RequestContext, host: string): Promise<void>;
   /** The pools new volumes may go to, with the capacity each last reported (administrators only). */
   getPools(ctx: RequestContext, filters: { name?: string }): Promise<PoolRecord[]>;
 

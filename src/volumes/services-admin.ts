@@ -26,6 +26,42 @@ export class ServicesAdmin extends WorkflowPart {
   }
 
   /**
+   * Cinder's freeze_host: the storage host the name matches stops taking new volumes
+   * (disabled, for the reason "frozen") and refuses deletes and snapshots until thawed.
+   */
+  async freezeHost(ctx: RequestContext, host: string): Promise<void> {
+    this.authorize(ctx, 'volume_extension:services:update');
+    this.authorize(ctx, 'volume:freeze_host');
+    await this.changeFrozen(host, true, { disabled: 1, disabled_reason: 'frozen' });
+  }
+
+  /** Cinder's thaw_host: the storage host is back in scheduling, and its volumes may change again. */
+  async thawHost(ctx: RequestContext, host: string): Promise<void> {
+    this.authorize(ctx, 'volume_extension:services:update');
+    this.authorize(ctx, 'volume:thaw_host');
+    await this.changeFrozen(host, false, { disabled: 0, disabled_reason: '' });
+  }
+
+  /** Cinder's _replication_db_change for `frozen`: one storage host, changed only from the other state. */
+  private async changeFrozen(host: string, frozen: boolean, set: { disabled: number; disabled_reason: string }): Promise<void> {
+    const services = await this.db.selectFrom('services').select('host').where(hostFilter('host', host)).where('binary', '=', 'cinder-volume').execute();
+    if (services.length === 0) throw errors.invalidInput(`No service found with host=${host}`);
+    const target = services[0]!.host;
+    if (services.some((service) => service.host !== target)) throw errors.badRequest('Services from different clusters found.');
+    const changed = await this.db
+      .updateTable('services')
+      .set({ ...set, frozen: frozen ? 1 : 0 })
+      .where('host', '=', target)
+      .where('binary', '=', 'cinder-volume')
+      .where('frozen', '=', frozen ? 0 : 1)
+      .executeTakeFirst();
+    if (Number(changed.numUpdatedRows) === 0) {
+      const expected = frozen ? 'False' : 'True';
+      throw errors.invalidInput(`No service could be changed: frozen in ['${target}'] must be ${expected} to failover.`);
+    }
+  }
+
+  /**
    * Cinder's get_pools: the pools the scheduler may place volumes in, which are those of
    * the enabled storage hosts that are up and have said what they hold.
    */

@@ -9,6 +9,7 @@ import { nowTimestamp, parseTimestamp } from '../db/schema.js';
 import { inTransaction } from '../db/prepared.js';
 import { errors } from '../errors.js';
 import { targetOf, WorkflowPart } from './core.js';
+import { assertNotFrozen } from './frozen.js';
 import { paginate } from './listing.js';
 import { snapshotUsage } from './quota-resources.js';
 import { loadLimits, returnUsage, takeUsage, typeNameOf } from './quota-usage.js';
@@ -54,6 +55,7 @@ export class Snapshots extends WorkflowPart {
   async createSnapshot(ctx: RequestContext, req: CreateSnapshotRequest): Promise<SnapshotRecord> {
     const volume = await this.load.volumeRow(ctx, req.volumeId);
     this.authorize(ctx, 'volume:create_snapshot', targetOf(volume));
+    await assertNotFrozen(this.db, volume.id);
     if (volume.status === 'maintenance') throw errors.invalidVolume('The snapshot cannot be created when the volume is in maintenance mode.');
     if (volume.status === 'error') throw errors.invalidVolume('The snapshot cannot be created when the volume is in error status.');
     const valid = req.force ? ['available', 'in-use'] : ['available'];
@@ -138,6 +140,7 @@ export class Snapshots extends WorkflowPart {
   async deleteSnapshot(ctx: RequestContext, id: string): Promise<void> {
     const snapshot = await this.load.snapshotRow(ctx, id);
     this.authorize(ctx, 'volume:delete_snapshot', targetOf(snapshot));
+    await assertNotFrozen(this.db, snapshot.volume_id);
     const moved = await this.db
       .updateTable('snapshots')
       .set({ status: 'deleting', updated_at: nowTimestamp() })

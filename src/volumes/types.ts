@@ -157,6 +157,8 @@ export interface ServiceRecord {
   /** Its last heartbeat is recent enough (service_down_time). */
   up: boolean;
   updatedAt: Date;
+  /** Frozen by an administrator: nothing on it is deleted, no snapshot taken. */
+  frozen: boolean;
 }
 
 export interface VolumeTypeRecord {

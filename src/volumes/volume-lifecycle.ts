@@ -9,6 +9,7 @@ import { DEFAULT_VOLUME_TYPE } from '../db/migrations/0001_initial.js';
 import { inTransaction } from '../db/prepared.js';
 import { errors } from '../errors.js';
 import { targetOf, WorkflowPart, type WorkflowCore } from './core.js';
+import { assertNotFrozen } from './frozen.js';
 import { Q } from './queries.js';
 import { DELETABLE_SNAPSHOT } from './snapshots.js';
 import { deleteRejected, transition, type VolumeEvent } from './states.js';
@@ -125,6 +126,7 @@ export class VolumeLifecycle extends WorkflowPart {
   async deleteVolume(ctx: RequestContext, id: string, opts: { force: boolean; cascade: boolean; adminAction?: boolean }): Promise<void> {
     if (opts.adminAction) await this.authorizeOnVolume(ctx, 'volume_extension:volume_admin_actions:force_delete', id);
     await this.authorizeOnVolume(ctx, opts.force ? 'volume:force_delete' : 'volume:delete', id);
+    await assertNotFrozen(this.db, id);
     // The transition first, then the snapshots: the transition's row lock makes a snapshot
     // being taken (which locks the same row) commit before they are read, or find the
     // volume deleting. A volume with snapshots goes only with them (cascade), and only

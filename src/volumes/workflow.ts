@@ -287,6 +287,14 @@ export class Workflow implements BlockStorage {
     return this.services.setServiceDisabled(ctx, req);
   }
 
+  freezeHost(ctx: RequestContext, host: string): Promise<void> {
+    return this.services.freezeHost(ctx, host);
+  }
+
+  thawHost(ctx: RequestContext, host: string): Promise<void> {
+    return this.services.thawHost(ctx, host);
+  }
+
   // ---------------------------------------------------------------- hosts and backends
 
   listHosts(ctx: RequestContext, zone: string | undefined): Promise<HostRecord[]> {

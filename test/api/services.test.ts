@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { openDatabase } from '../../src/db/index.js';
 import { nowTimestamp } from '../../src/db/schema.js';
-import { assertFault, forEachDatabase, serviceOn } from './support.js';
+import { assertTempestSchema, requireTempestSchemas } from '../helpers/tempest-schema.js';
+import { assertEmpty, assertFault, createVolume, forEachDatabase, serviceOn } from './support.js';
 
 const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -127,5 +128,57 @@ forEachDatabase('os-services updates', (db) => {
       'badRequest',
       'Invalid input received: disabled_reason has a minimum character requirement of 1.',
     );
+  });
+});
+
+forEachDatabase('freezing a storage host', (db) => {
+  test('freeze: out of scheduling, no deletes or snapshots there; thaw undoes it; the refusals are Cinder\'s', async (t) => {
+    const s = await serviceOn(t, db().name);
+    const host = `${s.config.host}@file`;
+    const volume = await createVolume(s);
+    const listed = async () => (await s.request('GET', 'os-services?binary=cinder-volume')).body.services[0];
+
+    const frozen = await s.request('PUT', 'os-services/freeze', { body: { host } });
+    assertEmpty(frozen, 200);
+    if (requireTempestSchemas(t)) await assertTempestSchema(frozen, 'services.freeze_host');
+    const service = await listed();
+    assert.deepEqual([service.frozen, service.status, service.disabled_reason], [true, 'disabled', 'frozen']);
+
+    const refusal = 'Invalid input received: Modification operations are not allowed on frozen storage backends.';
+    assertFault(await s.request('DELETE', `volumes/${volume.id}`), 400, 'badRequest', refusal);
+    assertFault(await s.request('POST', 'snapshots', { body: { snapshot: { volume_id: volume.id } } }), 400, 'badRequest', refusal);
+    // Served as before.
+    assert.equal((await s.request('GET', `volumes/${volume.id}`)).body.volume.status, 'available');
+    assertFault(
+      await s.request('PUT', 'os-services/freeze', { body: { host } }),
+      400,
+      'badRequest',
+      `Invalid input received: No service could be changed: frozen in ['${host}'] must be False to failover.`,
+    );
+
+    // By the bare host name, as os-services matches it.
+    const thawed = await s.request('PUT', 'os-services/thaw', { body: { host: s.config.host } });
+    assertEmpty(thawed, 200);
+    if (requireTempestSchemas(t)) await assertTempestSchema(thawed, 'services.thaw_host');
+    const back = await listed();
+    assert.deepEqual([back.frozen, back.status, back.disabled_reason], [false, 'enabled', '']);
+    assertFault(
+      await s.request('PUT', 'os-services/thaw', { body: { host } }),
+      400,
+      'badRequest',
+      `Invalid input received: No service could be changed: frozen in ['${host}'] must be True to failover.`,
+    );
+    assertEmpty(await s.request('DELETE', `volumes/${volume.id}`), 202);
+
+    assertFault(await s.request('PUT', 'os-services/freeze', { body: { host: 'invalid_host' } }), 400, 'badRequest', 'Invalid input received: No service found with host=invalid_host');
+    assertFault(await s.request('PUT', 'os-services/freeze', { body: {} }), 400, 'badRequest', 'Invalid input received: Host field is missing.');
+    assertFault(
+      await s.request('PUT', 'os-services/thaw', { body: { host, cluster: 'c1' }, version: '3.26' }),
+      400,
+      'badRequest',
+      'Invalid input received: One and only one of cluster and host must be set.',
+    );
+    assertFault(await s.request('PUT', 'os-services/thaw', { body: { cluster: 'c1' }, version: '3.26' }), 400, 'badRequest', 'Invalid input received: No service found with cluster=c1');
+    assertFault(await s.request('PUT', 'os-services/freeze', { body: { host, binary: 'cinder-volume' } }), 400, 'badRequest');
   });
 });

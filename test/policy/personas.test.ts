@@ -67,6 +67,8 @@ const CLASS_OF: Record<EnforcedRule, keyof typeof ALLOWED | 'base'> = {
   'scheduler_extension:scheduler_stats:get_pools': 'admin',
   'volume_extension:hosts': 'admin',
   'volume_extension:capabilities': 'admin',
+  'volume:freeze_host': 'admin',
+  'volume:thaw_host': 'admin',
   'limits_extension:used_limits': 'reader',
   'volume_extension:type_create': 'admin',
   'volume_extension:type_delete': 'admin',

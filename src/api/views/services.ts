@@ -16,6 +16,6 @@ export function serviceView(service: ServiceRecord, version: ApiVersion) {
     ...(version.atLeast('3.7') ? { cluster: null } : {}),
     // os-extended-services, which Cinder always loads.
     disabled_reason: service.disabledReason,
-    ...(volume ? { replication_status: 'disabled', active_backend_id: null, frozen: false } : {}),
+    ...(volume ? { replication_status: 'disabled', active_backend_id: null, frozen: service.frozen } : {}),
   };
 }

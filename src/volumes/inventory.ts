@@ -26,6 +26,16 @@ export function hostFilter(column: string, value: string, level?: 'pool' | 'back
   return sql<SqlBool>`(${sql.join(conditions, sql` or `)})`;
 }
 
+/** A backend that does not say otherwise is up. */
+function backendStateOf(capabilities: string): string {
+  try {
+    const reported = (JSON.parse(capabilities) as { backend_state?: unknown }).backend_state;
+    return typeof reported === 'string' ? reported : 'up';
+  } catch {
+    return 'up';
+  }
+}
+
 /** Services by binary and host; up while the last heartbeat is no older than `downTimeMs`. */
 export async function listServices(
   db: Kysely<Database>,
@@ -38,15 +48,18 @@ export async function listServices(
   const now = Date.now();
   return (await query.execute()).map((row) => {
     const updatedAt = parseTimestamp(row.updated_at)!;
+    const up = Math.abs(now - updatedAt.getTime()) <= downTimeMs;
+    const scheduled = up && row.disabled === 0 && row.frozen === 0 && row.capabilities !== null;
     return {
       binary: row.binary,
       host: row.host,
       zone: row.availability_zone,
       disabled: row.disabled === 1,
       disabledReason: row.disabled_reason,
-      up: Math.abs(now - updatedAt.getTime()) <= downTimeMs,
+      up,
       updatedAt,
       frozen: row.frozen === 1,
+      backendState: scheduled ? backendStateOf(row.capabilities!) : null,
     };
   });
 }

@@ -159,6 +159,11 @@ export interface ServiceRecord {
   updatedAt: Date;
   /** Frozen by an administrator: nothing on it is deleted, no snapshot taken. */
   frozen: boolean;
+  /**
+   * What the scheduler holds of the backend's state: its report's, while the service is up,
+   * enabled, not frozen and has reported; otherwise the scheduler knows nothing of it.
+   */
+  backendState: string | null;
 }
 
 export interface VolumeTypeRecord {

@@ -80,6 +80,10 @@ forEachDatabase('os-services', (db) => {
     const v349 = await at('3.49');
     assert.equal(v349.cluster, null);
     assert.equal(v349.backend_state, 'up');
+    // Cinder's comes from the scheduler, which keeps nothing of a backend it does not place volumes on.
+    await s.request('PUT', 'os-services/disable', { body: { host, binary: 'cinder-volume' } });
+    assert.equal((await at('3.49')).backend_state, null);
+    assert.ok(!('backend_state' in (await s.request('GET', 'os-services?binary=cinder-scheduler', { version: '3.49' })).body.services[0]));
   });
 });
 

@@ -115,9 +115,9 @@ export function thisHost(db: Kysely<Database>, serviceHost: string): VolumeSched
 
 /**
  * Cinder's filter scheduler, with the filters that mean something here: the storage
- * hosts whose heartbeat is recent, that are enabled and in the zone, and that have room
- * for the volume (CapacityFilter); of those, the one with the most free capacity
- * (CapacityWeigher). None: a null host, and the create ends in error, as Cinder's "No
+ * hosts whose heartbeat is recent, that are enabled, not frozen and in the zone, that have
+ * room for the volume (CapacityFilter) and report what its type asks for
+ * (CapabilitiesFilter); of those, the one with the most free capacity (CapacityWeigher). None: a null host, and the create ends in error, as Cinder's "No
  * valid backend was found" does.
  */
 export function liveHostScheduler(db: Kysely<Database>, downTimeMs: number): VolumeScheduler {
@@ -128,6 +128,7 @@ export function liveHostScheduler(db: Kysely<Database>, downTimeMs: number): Vol
         .select(['host', 'capabilities'])
         .where('binary', '=', 'cinder-volume')
         .where('disabled', '=', 0)
+        .where('frozen', '=', 0)
         .where('availability_zone', '=', req.zone)
         .where('updated_at', '>=', formatTimestamp(Date.now() - downTimeMs))
         .orderBy('host')

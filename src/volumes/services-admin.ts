@@ -63,7 +63,7 @@ export class ServicesAdmin extends WorkflowPart {
 
   /**
    * Cinder's get_pools: the pools the scheduler may place volumes in, which are those of
-   * the enabled storage hosts that are up and have said what they hold.
+   * the enabled, unfrozen storage hosts that are up and have said what they hold.
    */
   async getPools(ctx: RequestContext, filters: { name?: string }): Promise<PoolRecord[]> {
     this.authorize(ctx, 'scheduler_extension:scheduler_stats:get_pools');
@@ -72,6 +72,7 @@ export class ServicesAdmin extends WorkflowPart {
       .select(['host', 'capabilities'])
       .where('binary', '=', 'cinder-volume')
       .where('disabled', '=', 0)
+      .where('frozen', '=', 0)
       .where('updated_at', '>=', formatTimestamp(Date.now() - this.options.serviceDownTimeMs))
       .where('capabilities', 'is not', null)
       .orderBy('host')

@@ -160,12 +160,18 @@ forEachDatabase('freezing a storage host', (db) => {
       `Invalid input received: No service could be changed: frozen in ['${host}'] must be False to failover.`,
     );
 
+    // Enabling it again does not thaw it: the scheduler still leaves it out.
+    assert.equal((await s.request('PUT', 'os-services/enable', { body: { host, binary: 'cinder-volume' } })).status, 200);
+    assert.deepEqual((await s.request('GET', 'scheduler-stats/get_pools')).body, { pools: [] });
+    assert.equal((await listed()).frozen, true);
+
     // By the bare host name, as os-services matches it.
     const thawed = await s.request('PUT', 'os-services/thaw', { body: { host: s.config.host } });
     assertEmpty(thawed, 200);
     if (requireTempestSchemas(t)) await assertTempestSchema(thawed, 'services.thaw_host');
     const back = await listed();
     assert.deepEqual([back.frozen, back.status, back.disabled_reason], [false, 'enabled', '']);
+    assert.equal((await s.request('GET', 'scheduler-stats/get_pools')).body.pools.length, 1);
     assertFault(
       await s.request('PUT', 'os-services/thaw', { body: { host } }),
       400,

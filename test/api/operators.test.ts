@@ -46,7 +46,8 @@ forEachDatabase('os-hosts', (db) => {
     if (requireTempestSchemas(t)) await assertTempestSchema(res, 'hosts.list_hosts');
 
     await addService(s, { binary: 'cinder-volume', host: 'far@file', zone: 'elsewhere', ageMs: 120_000 });
-    const far = await s.request('GET', 'os-hosts?zone=elsewhere');
+    // Repeated, the last one counts, as webob reads it.
+    const far = await s.request('GET', 'os-hosts?zone=nova&zone=elsewhere');
     assert.deepEqual(far.body.hosts.map((h: any) => [h.host_name, h['service-status']]), [['far@file', 'unavailable']]);
 
     // A disabled service is not listed at all.
@@ -167,6 +168,11 @@ forEachDatabase('operator routes in the shape of tempest schemas', (db) => {
     await assertTempestSchema(await s.request('PUT', `os-quota-sets/${s.projectId}`, { body: { quota_set: { volumes: 20 } } }), 'quotas.update_quota_set');
     await assertTempestSchema(await s.request('DELETE', `os-quota-sets/${s.projectId}`), 'quotas.delete_quota_set');
     await assertTempestSchema(await s.request('PUT', 'os-quota-class-sets/default', { body: { quota_class_set: { volumes: 12 } } }), 'quota_classes.update_quota_classes');
+    await assertTempestSchema(await s.request('GET', 'os-quota-class-sets/default'), 'quota_classes.show_quota_classes');
+    // Cinder's enable answers without disabled_reason, which tempest's schema requires; Cinder is followed.
+    const enabled = await s.request('PUT', 'os-services/enable', { body: { host, binary: 'cinder-volume' } });
+    await assertTempestSchema(enabled, 'services.disable_service');
+    await assert.rejects(assertTempestSchema(enabled, 'services.enable_service'), /'disabled_reason' is a required property/);
     await assertTempestSchema(await s.request('GET', 'limits'), 'limits.show_limits');
     await assertTempestSchema(await s.request('GET', '/'), 'versions.list_versions');
     await assertTempestSchema(await s.request('GET', '/v3/'), 'versions.volume_api_version_details');

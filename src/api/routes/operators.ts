@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { errors } from '../../errors.js';
-import type { QueryParams } from '../query.js';
+import { single, type QueryParams } from '../query.js';
 import { findExtension, listExtensions } from '../views/extensions.js';
 import { capabilitiesView, hostUsageView, hostView } from '../views/hosts.js';
 import { contextOf, sendJson, type Params, type RouteDeps } from './common.js';
@@ -18,8 +18,7 @@ export function registerOperatorRoutes(app: FastifyInstance, { storage }: RouteD
   });
 
   app.get('/v3/os-hosts', { config: API }, async (req, reply) => {
-    const zone = (req.query as QueryParams).zone;
-    const hosts = await storage.listHosts(contextOf(req), typeof zone === 'string' ? zone : undefined);
+    const hosts = await storage.listHosts(contextOf(req), single(req.query as QueryParams, 'zone'));
     return sendJson(reply, 200, { hosts: hosts.map(hostView) });
   });
 

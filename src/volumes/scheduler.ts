@@ -40,7 +40,8 @@ export function poolHostOf(serviceHost: string): string {
 }
 
 type ServiceRow = { host: string; capabilities: string | null };
-type Reported = PoolCapacity & { allocated_capacity_gb?: number };
+/** A heartbeat's report: the capacity the filter and weigher read, and whatever else the backend says of itself. */
+type Reported = PoolCapacity & { allocated_capacity_gb?: number } & Record<string, unknown>;
 
 function parseCapacity(text: string | null): Reported | null {
   if (text === null) return null;
@@ -83,7 +84,7 @@ function withPlacedSince(reported: Reported, allocated: number): PoolCapacity {
 /** Cinder's default filters in their order: the capacity filter, then the capabilities filter. */
 function judge(reported: Reported, capacity: PoolCapacity, req: PlacementRequest): CapacityVerdict {
   const room = backendPasses(capacity, req.size, req.thin);
-  return room.passes ? capabilitiesPass(reported as unknown as Record<string, unknown>, req.extraSpecs) : room;
+  return room.passes ? capabilitiesPass(reported, req.extraSpecs) : room;
 }
 
 /** The filters over every candidate, then the capacity weigher over those that pass; ties go to the first by name. */
@@ -94,7 +95,7 @@ async function choose(db: Kysely<Database>, services: ServiceRow[], req: Placeme
   const judged: HostJudgement[] = [];
   for (const { host, reported } of candidates) {
     const capacity = reported && withPlacedSince(reported, allocated.get(host) ?? 0);
-    const verdict = !reported || !capacity ? { passes: false, reason: 'no capacity reported' } : judge(reported, capacity, req);
+    const verdict = reported && capacity ? judge(reported, capacity, req) : { passes: false, reason: 'no capacity reported' };
     judged.push({ host, capacity, ...verdict });
     if (!verdict.passes || !capacity) continue;
     const weight = capacityWeight(capacity, req.thin);
@@ -117,8 +118,9 @@ export function thisHost(db: Kysely<Database>, serviceHost: string): VolumeSched
  * Cinder's filter scheduler, with the filters that mean something here: the storage
  * hosts whose heartbeat is recent, that are enabled, not frozen and in the zone, that have
  * room for the volume (CapacityFilter) and report what its type asks for
- * (CapabilitiesFilter); of those, the one with the most free capacity (CapacityWeigher). None: a null host, and the create ends in error, as Cinder's "No
- * valid backend was found" does.
+ * (CapabilitiesFilter); of those, the one with the most free capacity (CapacityWeigher).
+ * None: a null host, and the create ends in error, as Cinder's "No valid backend was
+ * found" does.
  */
 export function liveHostScheduler(db: Kysely<Database>, downTimeMs: number): VolumeScheduler {
   return {

@@ -10,6 +10,12 @@ import { parseBoolParam } from './validation.js';
 
 export type QueryParams = Record<string, string | string[] | undefined>;
 
+/** A query parameter as one string (the last, if repeated, as webob's req.GET reads it). */
+export function single(query: QueryParams, name: string): string | undefined {
+  const value = query[name];
+  return Array.isArray(value) ? value[value.length - 1] : value;
+}
+
 /** Cinder's osapi_max_limit: the page size when none is asked for, and the cap. */
 export const MAX_LIMIT = 1000;
 

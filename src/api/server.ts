@@ -13,6 +13,7 @@ import { registerAttachmentRoutes } from './routes/attachments.js';
 import type { RequestState, RouteDeps } from './routes/common.js';
 import { registerMessageRoutes } from './routes/messages.js';
 import { registerMiscRoutes } from './routes/misc.js';
+import { registerOperatorRoutes } from './routes/operators.js';
 import { registerQuotaRoutes } from './routes/quotas.js';
 import { registerQosSpecsRoutes } from './routes/qos-specs.js';
 import { registerTypeRoutes } from './routes/types.js';
@@ -284,5 +285,6 @@ export async function buildApiServer(
   registerQuotaRoutes(app, deps);
   registerMessageRoutes(app, deps);
   registerQosSpecsRoutes(app, deps);
+  registerOperatorRoutes(app, deps);
   return app;
 }

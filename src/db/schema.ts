@@ -125,6 +125,8 @@ export interface ServicesTable {
   updated_at: string;
   /** JSON: the backend's capacity and features as of the last heartbeat; null when it could not be read. */
   capabilities: string | null;
+  /** 1 while frozen: nothing on the host is deleted and no snapshot is taken. */
+  frozen: Generated<number>;
 }
 
 /** Cinder's user messages: what went wrong with a request after it was accepted, for its project to read. */

@@ -21,6 +21,7 @@ import type {
   QuotaUsage,
 } from './types.js';
 import type { TypeManagement } from './type-management.js';
+import type { BackendCapabilities, HostRecord, HostUsage } from './hosts-admin.js';
 
 /**
  * Everything the API layer may ask of the storage service. Methods throw
@@ -130,8 +131,19 @@ export interface BlockStorage extends TypeManagement {
   listServices(ctx: RequestContext, filters: { host?: string; binary?: string }): Promise<ServiceRecord[]>;
   /** A disabled storage host gets no new volumes; the ones it has are served as before. */
   setServiceDisabled(ctx: RequestContext, req: { host: string; binary: string; disabled: boolean; reason?: string }): Promise<void>;
+  /** Freezes the storage host a name matches: out of scheduling, and nothing on it deleted or snapshotted. */
+  freezeHost(ctx: RequestContext, host: string): Promise<void>;
+  thawHost(ctx: RequestContext, host: string): Promise<void>;
   /** The pools new volumes may go to, with the capacity each last reported (administrators only). */
   getPools(ctx: RequestContext, filters: { name?: string }): Promise<PoolRecord[]>;
+
+  // hosts and backends (administrators only)
+  /** The enabled services (os-hosts), in `zone` when given. */
+  listHosts(ctx: RequestContext, zone: string | undefined): Promise<HostRecord[]>;
+  /** What is on a storage host, in total and by project. */
+  showHost(ctx: RequestContext, host: string): Promise<HostUsage[]>;
+  /** What a backend reported it can do. */
+  getCapabilities(ctx: RequestContext, host: string): Promise<BackendCapabilities>;
 
   // user messages
   /** Filters are the wire names of MESSAGE_FILTERS. */

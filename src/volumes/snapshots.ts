@@ -10,6 +10,7 @@ import { nowTimestamp, parseTimestamp } from '../db/schema.js';
 import { inTransaction } from '../db/prepared.js';
 import { errors } from '../errors.js';
 import { targetOf, WorkflowPart } from './core.js';
+import { assertNotFrozen } from './frozen.js';
 import { compileSnapshotFilters, conditionsExpression, paginate, SNAPSHOT_VOLUME_COLUMNS, snapshotSort } from './listing.js';
 import { snapshotUsage } from './quota-resources.js';
 import { loadLimits, returnUsage, takeUsage, typeNameOf } from './quota-usage.js';
@@ -61,6 +62,7 @@ export class Snapshots extends WorkflowPart {
     if (req.volumeId === null) throw errors.volumeNotFound('None');
     const volume = await this.load.volumeRow(ctx, req.volumeId);
     this.authorize(ctx, 'volume:create_snapshot', targetOf(volume));
+    await assertNotFrozen(this.db, volume.id);
     if (volume.status === 'maintenance') throw errors.invalidVolume('The snapshot cannot be created when the volume is in maintenance mode.');
     if (volume.status === 'error') throw errors.invalidVolume('The snapshot cannot be created when the volume is in error status.');
     const valid = req.force ? ['available', 'in-use'] : ['available'];
@@ -156,6 +158,7 @@ export class Snapshots extends WorkflowPart {
     const snapshot = await this.load.snapshotRow(ctx, id);
     if (opts.force) this.authorize(ctx, 'volume_extension:snapshot_admin_actions:force_delete', targetOf(snapshot));
     this.authorize(ctx, 'volume:delete_snapshot', targetOf(snapshot));
+    await assertNotFrozen(this.db, snapshot.volume_id);
     let move = this.db.updateTable('snapshots').set({ status: 'deleting', updated_at: nowTimestamp() }).where('id', '=', id);
     if (!opts.force) move = move.where('status', 'in', DELETABLE_SNAPSHOT);
     const moved = await move.executeTakeFirst();

@@ -158,6 +158,13 @@ export interface ServiceRecord {
   /** Its last heartbeat is recent enough (service_down_time). */
   up: boolean;
   updatedAt: Date;
+  /** Frozen by an administrator: nothing on it is deleted, no snapshot taken. */
+  frozen: boolean;
+  /**
+   * What the scheduler holds of the backend's state: its report's, while the service is up,
+   * enabled, not frozen and has reported; otherwise the scheduler knows nothing of it.
+   */
+  backendState: string | null;
 }
 
 export interface VolumeTypeRecord {

@@ -8,6 +8,7 @@ import { nowTimestamp, UNTOUCHED_VOLUME_COLUMNS } from '../db/schema.js';
 import { inTransaction } from '../db/prepared.js';
 import { errors } from '../errors.js';
 import { targetOf, WorkflowPart, type WorkflowCore } from './core.js';
+import { assertNotFrozen } from './frozen.js';
 import { Q } from './queries.js';
 import { DELETABLE_SNAPSHOT } from './snapshots.js';
 import { deleteRejected, transition, type VolumeEvent } from './states.js';
@@ -62,7 +63,7 @@ export class VolumeLifecycle extends WorkflowPart {
     const id = randomUUID();
     // A clone is made where its source's blocks are.
     const thin = type.extraSpecs['provisioning:type'] !== 'thick';
-    const placement = source ? null : await this.options.scheduler.place({ zone, size: req.size, thin });
+    const placement = source ? null : await this.options.scheduler.place({ zone, size: req.size, thin, extraSpecs: type.extraSpecs });
     const host = source ? source.host : placement!.host;
     const sourceVolid = snapshot ? null : (source?.id ?? null);
     const snapshotId = snapshot?.id ?? null;
@@ -126,6 +127,7 @@ export class VolumeLifecycle extends WorkflowPart {
   async deleteVolume(ctx: RequestContext, id: string, opts: { force: boolean; cascade: boolean; adminAction?: boolean }): Promise<void> {
     if (opts.adminAction) await this.authorizeOnVolume(ctx, 'volume_extension:volume_admin_actions:force_delete', id);
     await this.authorizeOnVolume(ctx, opts.force ? 'volume:force_delete' : 'volume:delete', id);
+    await assertNotFrozen(this.db, id);
     // The transition first, then the snapshots: the transition's row lock makes a snapshot
     // being taken (which locks the same row) commit before they are read, or find the
     // volume deleting. A volume with snapshots goes only with them (cascade), and only

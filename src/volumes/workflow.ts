@@ -21,6 +21,7 @@ import { VolumeMachine } from './machine.js';
 import { UserMessages } from './messages.js';
 import type { BlockStorage } from './service.js';
 import { ServicesAdmin } from './services-admin.js';
+import { HostsAdmin, type BackendCapabilities, type HostRecord, type HostUsage } from './hosts-admin.js';
 import { QuotaSets } from './quota-sets.js';
 import { QosSpecs } from './qos-specs.js';
 import { SnapshotActions } from './snapshot-actions.js';
@@ -73,6 +74,7 @@ export class Workflow implements BlockStorage {
   private readonly revert: VolumeRevert;
   private readonly types: VolumeTypes;
   private readonly services: ServicesAdmin;
+  private readonly hosts: HostsAdmin;
   private readonly quotas: QuotaSets;
   private readonly messages: UserMessages;
   private readonly typeAccess: TypeAccess;
@@ -103,6 +105,7 @@ export class Workflow implements BlockStorage {
     this.snapshotMetadata = new SnapshotMetadata(core);
     this.revert = new VolumeRevert(core);
     this.services = new ServicesAdmin(core);
+    this.hosts = new HostsAdmin(core);
     this.quotas = new QuotaSets(core);
     this.messages = new UserMessages(core);
     this.typeAccess = new TypeAccess(core, this.types);
@@ -434,6 +437,28 @@ export class Workflow implements BlockStorage {
 
   setServiceDisabled(ctx: RequestContext, req: { host: string; binary: string; disabled: boolean; reason?: string }): Promise<void> {
     return this.services.setServiceDisabled(ctx, req);
+  }
+
+  freezeHost(ctx: RequestContext, host: string): Promise<void> {
+    return this.services.freezeHost(ctx, host);
+  }
+
+  thawHost(ctx: RequestContext, host: string): Promise<void> {
+    return this.services.thawHost(ctx, host);
+  }
+
+  // ---------------------------------------------------------------- hosts and backends
+
+  listHosts(ctx: RequestContext, zone: string | undefined): Promise<HostRecord[]> {
+    return this.hosts.listHosts(ctx, zone);
+  }
+
+  showHost(ctx: RequestContext, host: string): Promise<HostUsage[]> {
+    return this.hosts.showHost(ctx, host);
+  }
+
+  getCapabilities(ctx: RequestContext, host: string): Promise<BackendCapabilities> {
+    return this.hosts.getCapabilities(ctx, host);
   }
 
   // ---------------------------------------------------------------- quotas

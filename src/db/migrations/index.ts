@@ -6,6 +6,7 @@ import { quotas } from './0004_quotas.js';
 import { capabilities } from './0005_capabilities.js';
 import { typeAccess } from './0006_type_access.js';
 import { qosSpecs } from './0010_qos_specs.js';
+import { frozenServices } from './0012_frozen_services.js';
 
 // Migrations are compiled into the service rather than read from a folder at run time,
 // so an installed package cannot run with a migration set different from its code.
@@ -18,6 +19,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0005_capabilities': capabilities,
   '0006_type_access': typeAccess,
   '0010_qos_specs': qosSpecs,
+  '0012_frozen_services': frozenServices,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -1,6 +1,7 @@
 import type { ListQuery, RequestContext, SnapshotListQuery, SortKey } from '../volumes/types.js';
 import { USER_ATTACHMENT_FILTERS, USER_VOLUME_FILTERS } from '../volumes/listing.js';
 import { MESSAGE_FILTERS } from '../volumes/messages.js';
+import type { TransferListQuery } from '../volumes/transfers.js';
 import { ApiFault } from './faults.js';
 import type { ApiVersion } from './microversion.js';
 import { parseBoolParam } from './validation.js';
@@ -209,4 +210,31 @@ export function serviceFilters(params: QueryParams): { host?: string; binary?: s
   if (host !== undefined) filters.host = host;
   if (binary !== undefined) filters.binary = binary;
   return filters;
+}
+
+/**
+ * Transfer lists: every parameter but all_tenants is a filter on a column (name meaning
+ * display_name), oldest first; `paged` (/volume-transfers from 3.59) takes limit, marker,
+ * offset and sort first, newest first by default.
+ */
+export function planTransferList(params: QueryParams, ctx: RequestContext, paged: boolean): TransferListQuery {
+  const rest = flatten(params);
+  // Cinder reads the option leniently here: anything it cannot read as true is false.
+  const allTenants = ctx.isAdmin && ['1', 't', 'true', 'on', 'y', 'yes'].includes((rest.get('all_tenants') ?? '').toLowerCase());
+  rest.delete('all_tenants');
+  let query: TransferListQuery = {
+    allTenants,
+    filters: {},
+    sort: [
+      { key: 'created_at', dir: 'asc' },
+      { key: 'id', dir: 'asc' },
+    ],
+    limit: MAX_LIMIT,
+  };
+  if (paged) {
+    const { filters: _none, ...base } = baseQuery(rest, allTenants);
+    query = { ...base, filters: {} };
+  }
+  for (const [key, value] of rest) query.filters[key === 'name' ? 'display_name' : key] = value;
+  return query;
 }

@@ -17,6 +17,7 @@ import { registerQuotaRoutes } from './routes/quotas.js';
 import { registerTypeRoutes } from './routes/types.js';
 import { registerVersionRoutes } from './routes/versions.js';
 import { registerSnapshotRoutes } from './routes/snapshots.js';
+import { registerTransferRoutes } from './routes/transfers.js';
 import { registerVolumeActionRoutes } from './routes/volume-actions.js';
 import { registerVolumeRoutes } from './routes/volumes.js';
 import { isUuidLike, validationFault, type SchemaError } from './validation.js';
@@ -281,5 +282,6 @@ export async function buildApiServer(
   registerMiscRoutes(app, deps);
   registerQuotaRoutes(app, deps);
   registerMessageRoutes(app, deps);
+  registerTransferRoutes(app, deps);
   return app;
 }

@@ -19,6 +19,7 @@ import type {
   VolumeTypeRecord,
   QuotaUsage,
 } from './types.js';
+import type { CreatedTransfer, TransferListQuery, TransferRecord } from './transfers.js';
 
 /**
  * Everything the API layer may ask of the storage service. Methods throw
@@ -103,6 +104,15 @@ export interface BlockStorage {
   setServiceDisabled(ctx: RequestContext, req: { host: string; binary: string; disabled: boolean; reason?: string }): Promise<void>;
   /** The pools new volumes may go to, with the capacity each last reported (administrators only). */
   getPools(ctx: RequestContext, filters: { name?: string }): Promise<PoolRecord[]>;
+
+  // volume transfers
+  createTransfer(ctx: RequestContext, req: { volumeId: string; name: string | null; noSnapshots: boolean }): Promise<CreatedTransfer>;
+  getTransfer(ctx: RequestContext, id: string): Promise<TransferRecord>;
+  listTransfers(ctx: RequestContext, query: TransferListQuery): Promise<TransferRecord[]>;
+  /** The offer goes; the volume is available to its project again. */
+  deleteTransfer(ctx: RequestContext, id: string): Promise<void>;
+  /** The volume (and its snapshots unless the offer left them out) moves to the caller's project. */
+  acceptTransfer(ctx: RequestContext, id: string, authKey: string): Promise<TransferRecord>;
 
   // user messages
   /** Filters are the wire names of MESSAGE_FILTERS. */

@@ -23,6 +23,7 @@ import type { BlockStorage } from './service.js';
 import { ServicesAdmin } from './services-admin.js';
 import { QuotaSets } from './quota-sets.js';
 import { Snapshots } from './snapshots.js';
+import { Transfers, type CreatedTransfer, type TransferListQuery, type TransferRecord } from './transfers.js';
 import type {
   AttachmentRecord,
   ConnectionInfo,
@@ -62,6 +63,7 @@ export class Workflow implements BlockStorage {
   private readonly services: ServicesAdmin;
   private readonly quotas: QuotaSets;
   private readonly messages: UserMessages;
+  private readonly transfers: Transfers;
 
   constructor(
     private readonly db: Kysely<Database>,
@@ -84,6 +86,7 @@ export class Workflow implements BlockStorage {
     this.services = new ServicesAdmin(core);
     this.quotas = new QuotaSets(core);
     this.messages = new UserMessages(core);
+    this.transfers = new Transfers(core);
   }
 
   start(): Promise<void> {
@@ -318,6 +321,28 @@ export class Workflow implements BlockStorage {
 
   getPools(ctx: RequestContext, filters: { name?: string }): Promise<PoolRecord[]> {
     return this.services.getPools(ctx, filters);
+  }
+
+  // ---------------------------------------------------------------- volume transfers
+
+  createTransfer(ctx: RequestContext, req: { volumeId: string; name: string | null; noSnapshots: boolean }): Promise<CreatedTransfer> {
+    return this.transfers.createTransfer(ctx, req);
+  }
+
+  getTransfer(ctx: RequestContext, id: string): Promise<TransferRecord> {
+    return this.transfers.getTransfer(ctx, id);
+  }
+
+  listTransfers(ctx: RequestContext, query: TransferListQuery): Promise<TransferRecord[]> {
+    return this.transfers.listTransfers(ctx, query);
+  }
+
+  deleteTransfer(ctx: RequestContext, id: string): Promise<void> {
+    return this.transfers.deleteTransfer(ctx, id);
+  }
+
+  acceptTransfer(ctx: RequestContext, id: string, authKey: string): Promise<TransferRecord> {
+    return this.transfers.acceptTransfer(ctx, id, authKey);
   }
 
   // ---------------------------------------------------------------- user messages

@@ -2,6 +2,7 @@ import type { ListQuery, RequestContext, SnapshotListQuery, SortKey } from '../v
 import { USER_ATTACHMENT_FILTERS, USER_VOLUME_FILTERS } from '../volumes/listing.js';
 import { MESSAGE_FILTERS } from '../volumes/messages.js';
 import type { TransferListQuery } from '../volumes/transfers.js';
+import type { ManageableQuery } from '../volumes/manage.js';
 import { ApiFault } from './faults.js';
 import type { ApiVersion } from './microversion.js';
 import { parseBoolParam } from './validation.js';
@@ -237,4 +238,29 @@ export function planTransferList(params: QueryParams, ctx: RequestContext, paged
   }
   for (const [key, value] of rest) query.filters[key === 'name' ? 'display_name' : key] = value;
   return query;
+}
+
+/**
+ * Manageable volume and snapshot lists: the host (or from 3.17 a cluster, which this
+ * service never has) is required; limit, offset, a JSON reference as marker, and sort on
+ * reference or size, by reference descending unless asked.
+ */
+export function planManageableList(params: QueryParams, version: ApiVersion): ManageableQuery {
+  const rest = flatten(params);
+  const host = hostOrCluster(rest.get('host'), rest.get('cluster'), version.atLeast('3.17'));
+  if (!rest.has('sort') && !rest.has('sort_key')) rest.set('sort_key', 'reference');
+  const { limit, offset, marker, sort } = baseQuery(rest, false);
+  return { host, limit: limit ?? MAX_LIMIT, offset: offset ?? 0, sort, ...(marker !== undefined ? { marker } : {}) };
+}
+
+/** Cinder's common.get_cluster_host, for a service without clusters: the host, or why there is none. */
+export function hostOrCluster(host: unknown, cluster: unknown, clustersAllowed: boolean): string {
+  const given = (v: unknown) => v !== undefined && v !== null && v !== '';
+  if (!clustersAllowed) {
+    if (!given(host)) throw new ApiFault(400, 'Host field is missing.');
+    return String(host);
+  }
+  if (given(host) === given(cluster)) throw new ApiFault(400, 'One and only one of cluster and host must be set.');
+  if (given(cluster)) throw new ApiFault(400, `Cluster '${String(cluster)}' not found`);
+  return String(host);
 }

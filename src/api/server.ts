@@ -18,6 +18,7 @@ import { registerTypeRoutes } from './routes/types.js';
 import { registerVersionRoutes } from './routes/versions.js';
 import { registerSnapshotRoutes } from './routes/snapshots.js';
 import { registerTransferRoutes } from './routes/transfers.js';
+import { registerManageRoutes } from './routes/manage.js';
 import { registerVolumeActionRoutes } from './routes/volume-actions.js';
 import { registerVolumeRoutes } from './routes/volumes.js';
 import { isUuidLike, validationFault, type SchemaError } from './validation.js';
@@ -283,5 +284,6 @@ export async function buildApiServer(
   registerQuotaRoutes(app, deps);
   registerMessageRoutes(app, deps);
   registerTransferRoutes(app, deps);
+  registerManageRoutes(app, deps);
   return app;
 }

@@ -33,7 +33,30 @@ export async function deleteSnapshotRow(db: Kysely<Database>, id: string): Promi
   });
 }
 
-function snapshotRecord(row: SnapshotRow): SnapshotRecord {
+/** A new snapshot's row, `creating`, counting its volume's size as Cinder does. */
+export function newSnapshotRow(
+  ctx: RequestContext,
+  id: string,
+  volume: { id: string; size: number },
+  req: { name?: string | null; description?: string | null; metadata?: Record<string, string> | null },
+): SnapshotRow {
+  return {
+    id,
+    volume_id: volume.id,
+    project_id: ctx.projectId,
+    user_id: ctx.userId,
+    status: 'creating',
+    progress: '0%',
+    volume_size: volume.size,
+    display_name: req.name ?? null,
+    display_description: req.description ?? null,
+    metadata: JSON.stringify(req.metadata ?? {}),
+    created_at: nowTimestamp(),
+    updated_at: null,
+  };
+}
+
+export function snapshotRecord(row: SnapshotRow): SnapshotRecord {
   return {
     id: row.id,
     volumeId: row.volume_id,
@@ -78,22 +101,7 @@ export class Snapshots extends WorkflowPart {
         throw refused(now.status);
       }
       await takeUsage(trx, ctx.projectId, usage, limits);
-      await trx
-        .insertInto('snapshots')
-        .values({
-          id,
-          volume_id: volume.id,
-          project_id: ctx.projectId,
-          user_id: ctx.userId,
-          status: 'creating',
-          progress: '0%',
-          volume_size: volume.size,
-          display_name: req.name ?? null,
-          display_description: req.description ?? null,
-          metadata: JSON.stringify(req.metadata ?? {}),
-          created_at: nowTimestamp(),
-        })
-        .execute();
+      await trx.insertInto('snapshots').values(newSnapshotRow(ctx, id, volume, req)).execute();
     });
     this.machine.track(
       'create_snapshot',

@@ -24,6 +24,7 @@ import { ServicesAdmin } from './services-admin.js';
 import { QuotaSets } from './quota-sets.js';
 import { Snapshots } from './snapshots.js';
 import { Transfers, type CreatedTransfer, type TransferListQuery, type TransferRecord } from './transfers.js';
+import { ManageExisting, type BackendKind, type ManageableEntry, type ManageableQuery, type ManageSnapshotRequest, type ManageVolumeRequest } from './manage.js';
 import type {
   AttachmentRecord,
   ConnectionInfo,
@@ -64,6 +65,7 @@ export class Workflow implements BlockStorage {
   private readonly quotas: QuotaSets;
   private readonly messages: UserMessages;
   private readonly transfers: Transfers;
+  private readonly manage: ManageExisting;
 
   constructor(
     private readonly db: Kysely<Database>,
@@ -87,6 +89,7 @@ export class Workflow implements BlockStorage {
     this.quotas = new QuotaSets(core);
     this.messages = new UserMessages(core);
     this.transfers = new Transfers(core);
+    this.manage = new ManageExisting(core, this.types);
   }
 
   start(): Promise<void> {
@@ -343,6 +346,28 @@ export class Workflow implements BlockStorage {
 
   acceptTransfer(ctx: RequestContext, id: string, authKey: string): Promise<TransferRecord> {
     return this.transfers.acceptTransfer(ctx, id, authKey);
+  }
+
+  // ---------------------------------------------------------------- manage existing
+
+  listManageable(ctx: RequestContext, kind: BackendKind, query: ManageableQuery): Promise<ManageableEntry[]> {
+    return this.manage.listManageable(ctx, kind, query);
+  }
+
+  manageVolume(ctx: RequestContext, req: ManageVolumeRequest): Promise<VolumeRecord> {
+    return this.manage.manageVolume(ctx, req);
+  }
+
+  unmanageVolume(ctx: RequestContext, id: string): Promise<void> {
+    return this.manage.unmanageVolume(ctx, id);
+  }
+
+  manageSnapshot(ctx: RequestContext, req: ManageSnapshotRequest): Promise<SnapshotRecord> {
+    return this.manage.manageSnapshot(ctx, req);
+  }
+
+  unmanageSnapshot(ctx: RequestContext, id: string): Promise<void> {
+    return this.manage.unmanageSnapshot(ctx, id);
   }
 
   // ---------------------------------------------------------------- user messages

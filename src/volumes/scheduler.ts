@@ -11,6 +11,8 @@ export interface PlacementRequest {
   size: number;
   /** False when the volume type asks for thick provisioning. */
   thin: boolean;
+  /** The backend the volume type names (volume_backend_name), if it names one. */
+  backendName?: string;
 }
 
 /** One storage host as the scheduler judged it: what it reported, and why it could or could not take the volume. */
@@ -37,7 +39,7 @@ export function poolHostOf(serviceHost: string): string {
 }
 
 type ServiceRow = { host: string; capabilities: string | null };
-type Reported = PoolCapacity & { allocated_capacity_gb?: number };
+type Reported = PoolCapacity & { allocated_capacity_gb?: number; volume_backend_name?: string };
 
 function parseCapacity(text: string | null): Reported | null {
   if (text === null) return null;
@@ -85,7 +87,13 @@ async function choose(db: Kysely<Database>, services: ServiceRow[], req: Placeme
   const judged: HostJudgement[] = [];
   for (const { host, reported } of candidates) {
     const capacity = reported && withPlacedSince(reported, allocated.get(host) ?? 0);
-    const verdict = capacity ? backendPasses(capacity, req.size, req.thin) : { passes: false, reason: 'no capacity reported' };
+    // Cinder's capabilities filter, for the one capability a type names here.
+    const otherBackend = req.backendName !== undefined && reported?.volume_backend_name !== req.backendName;
+    const verdict = otherBackend
+      ? { passes: false, reason: `the volume type asks for backend ${req.backendName}, this is ${reported?.volume_backend_name ?? 'unnamed'}` }
+      : capacity
+        ? backendPasses(capacity, req.size, req.thin)
+        : { passes: false, reason: 'no capacity reported' };
     judged.push({ host, capacity, ...verdict });
     if (!verdict.passes || !capacity) continue;
     const weight = capacityWeight(capacity, req.thin);

@@ -62,7 +62,8 @@ export class VolumeLifecycle extends WorkflowPart {
     const id = randomUUID();
     // A clone is made where its source's blocks are.
     const thin = type.extraSpecs['provisioning:type'] !== 'thick';
-    const placement = source ? null : await this.options.scheduler.place({ zone, size: req.size, thin });
+    const backendName = type.extraSpecs['volume_backend_name'] ?? type.extraSpecs['capabilities:volume_backend_name'];
+    const placement = source ? null : await this.options.scheduler.place({ zone, size: req.size, thin, ...(backendName !== undefined ? { backendName } : {}) });
     const host = source ? source.host : placement!.host;
     const sourceVolid = snapshot ? null : (source?.id ?? null);
     const snapshotId = snapshot?.id ?? null;

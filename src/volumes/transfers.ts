@@ -12,7 +12,7 @@ import { errors } from '../errors.js';
 import { targetOf, WorkflowPart } from './core.js';
 import { paginate } from './listing.js';
 import { snapshotUsage, volumeUsage, type UsageDelta } from './quota-resources.js';
-import { checkVolumeSize, loadLimits, returnUsage, takeUsage, typeNameOf } from './quota-usage.js';
+import { checkVolumeSize, loadLimits, returnUsage, takeUsage, typeNameOf, type Limits } from './quota-usage.js';
 import type { RequestContext, SortKey } from './types.js';
 
 /** Cinder's volume_transfer_salt_length and volume_transfer_key_length. */
@@ -82,7 +82,7 @@ function transferRecord(row: TransferRow): TransferRecord {
 const transferNotFound = (id: string) => errors.notFound(`Transfer ${id} could not be found.`);
 
 /** Moves `delta` of usage from one project to another inside `trx`; the receiving side may refuse with Cinder's 413. */
-async function moveUsage(trx: Kysely<Database>, from: string, to: string, delta: UsageDelta, limits: Awaited<ReturnType<typeof loadLimits>>): Promise<void> {
+async function moveUsage(trx: Kysely<Database>, from: string, to: string, delta: UsageDelta, limits: Limits): Promise<void> {
   await takeUsage(trx, to, delta, limits);
   await returnUsage(trx, from, delta);
 }

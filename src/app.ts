@@ -96,7 +96,7 @@ function metered(metrics: Metrics | null, rpc: VolumeRpc): VolumeRpc {
 
 /** This storage host in os-services: host@backend. */
 function serviceHostOf(config: Config): string {
-  return `${config.host}@${config.volumeDriver}`;
+  return `${config.host}@${config.volumeBackendName || config.volumeDriver}`;
 }
 
 /** os-vol-host-attr:host of the volumes this storage host serves, and the name its RPC queue goes by. */

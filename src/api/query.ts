@@ -1,6 +1,8 @@
 import type { ListQuery, RequestContext, SortKey } from '../volumes/types.js';
 import { USER_ATTACHMENT_FILTERS, USER_SNAPSHOT_FILTERS, USER_VOLUME_FILTERS } from '../volumes/listing.js';
 import { MESSAGE_FILTERS } from '../volumes/messages.js';
+import type { TransferListQuery } from '../volumes/transfers.js';
+import type { ManageableQuery } from '../volumes/manage.js';
 import { ApiFault } from './faults.js';
 import type { ApiVersion } from './microversion.js';
 import { parseBoolParam } from './validation.js';
@@ -255,4 +257,55 @@ export function planQosSpecsList(params: QueryParams): ListQuery {
   const query = baseQuery(rest, false);
   query.filters = Object.fromEntries(rest);
   return query;
+}
+/**
+ * Transfer lists: every parameter but all_tenants is a filter on a column (name meaning
+ * display_name), oldest first; `paged` (/volume-transfers from 3.59) takes limit, marker,
+ * offset and sort first, newest first by default.
+ */
+export function planTransferList(params: QueryParams, ctx: RequestContext, paged: boolean): TransferListQuery {
+  const rest = flatten(params);
+  // Cinder reads the option leniently here: anything it cannot read as true is false.
+  const allTenants = ctx.isAdmin && ['1', 't', 'true', 'on', 'y', 'yes'].includes((rest.get('all_tenants') ?? '').toLowerCase());
+  rest.delete('all_tenants');
+  let query: TransferListQuery = {
+    allTenants,
+    filters: {},
+    sort: [
+      { key: 'created_at', dir: 'asc' },
+      { key: 'id', dir: 'asc' },
+    ],
+    limit: MAX_LIMIT,
+  };
+  if (paged) {
+    const { filters: _none, ...base } = baseQuery(rest, allTenants);
+    query = { ...base, filters: {} };
+  }
+  for (const [key, value] of rest) query.filters[key === 'name' ? 'display_name' : key] = value;
+  return query;
+}
+
+/**
+ * Manageable volume and snapshot lists: the host (or from 3.17 a cluster, which this
+ * service never has) is required; limit, offset, a JSON reference as marker, and sort on
+ * reference or size, by reference descending unless asked.
+ */
+export function planManageableList(params: QueryParams, version: ApiVersion): ManageableQuery {
+  const rest = flatten(params);
+  const host = hostOrCluster(rest.get('host'), rest.get('cluster'), version.atLeast('3.17'));
+  if (!rest.has('sort') && !rest.has('sort_key')) rest.set('sort_key', 'reference');
+  const { limit, offset, marker, sort } = baseQuery(rest, false);
+  return { host, limit: limit ?? MAX_LIMIT, offset: offset ?? 0, sort, ...(marker !== undefined ? { marker } : {}) };
+}
+
+/** Cinder's common.get_cluster_host, for a service without clusters: the host, or why there is none. */
+export function hostOrCluster(host: unknown, cluster: unknown, clustersAllowed: boolean): string {
+  const given = (v: unknown) => v !== undefined && v !== null && v !== '';
+  if (!clustersAllowed) {
+    if (!given(host)) throw new ApiFault(400, 'Host field is missing.');
+    return String(host);
+  }
+  if (given(host) === given(cluster)) throw new ApiFault(400, 'One and only one of cluster and host must be set.');
+  if (given(cluster)) throw new ApiFault(400, `Cluster '${String(cluster)}' not found`);
+  return String(host);
 }

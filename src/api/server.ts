@@ -19,6 +19,8 @@ import { registerQosSpecsRoutes } from './routes/qos-specs.js';
 import { registerTypeRoutes } from './routes/types.js';
 import { registerVersionRoutes } from './routes/versions.js';
 import { registerSnapshotRoutes } from './routes/snapshots.js';
+import { registerTransferRoutes } from './routes/transfers.js';
+import { registerManageRoutes } from './routes/manage.js';
 import { registerVolumeActionRoutes } from './routes/volume-actions.js';
 import { registerVolumeRoutes } from './routes/volumes.js';
 import { isUuidLike, validationFault, type SchemaError } from './validation.js';
@@ -286,5 +288,7 @@ export async function buildApiServer(
   registerMessageRoutes(app, deps);
   registerQosSpecsRoutes(app, deps);
   registerOperatorRoutes(app, deps);
+  registerTransferRoutes(app, deps);
+  registerManageRoutes(app, deps);
   return app;
 }

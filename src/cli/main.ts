@@ -18,6 +18,7 @@ const OPTIONS: Record<string, [flags: string, description: string, kinds: Servic
   reservedPercentage: ['--reserved-percentage <percent>', 'percent of the backend kept free of volumes, default 0 (CINDERBLOCK_RESERVED_PERCENTAGE)', ['serve', 'volume']],
   database: ['--database <url>', 'SQLite file path or postgres:// URL (CINDERBLOCK_DATABASE)', ['serve', 'api', 'volume']],
   rpc: ['--rpc <amqp-url>', 'RabbitMQ between API and volume services, e.g. amqp://guest:guest@127.0.0.1:5672 (CINDERBLOCK_RPC)', ['api', 'volume']],
+  volumeBackendName: ['--volume-backend-name <name>', 'this storage host\'s backend name, which volume types choose with volume_backend_name; default the driver\'s, file (CINDERBLOCK_VOLUME_BACKEND_NAME)', ['serve', 'volume']],
   host: ['--host <name>', 'name of this storage host, default this machine\'s hostname (CINDERBLOCK_HOST)', ['serve', 'volume']],
   metricsListen: ['--metrics-listen <host:port>', 'serve Prometheus metrics at GET /metrics there; off by default (CINDERBLOCK_METRICS_LISTEN)', ['serve', 'api', 'volume']],
   logLevel: ['--log-level <level>', 'pino log level (CINDERBLOCK_LOG_LEVEL)', ['serve', 'api', 'volume']],

@@ -94,7 +94,8 @@ function printBanner(kind: ServiceKind, config: Config): void {
   const endpoint = `http://${config.apiListen}/v3`;
   // Any hex project id works in noauth mode; a fresh one keeps sample commands from colliding.
   const project = randomUUID().replace(/-/g, '');
-  const storage = `${config.host}@${config.volumeDriver}#${config.volumeDriver}`;
+  const backend = config.volumeBackendName || config.volumeDriver;
+  const storage = `${config.host}@${backend}#${backend}`;
   const lines = [`cinderblock ${kind === 'serve' ? '' : `${kind} service `}ready`];
   const keystone = config.authStrategy === 'keystone';
   const auth = keystone ? `keystone: tokens validated by ${config.keystoneUrl}` : 'noauth: X-Auth-Token: <user>:<project>';

@@ -14,6 +14,8 @@ export interface Config {
   targetPortals: string[];
   targetHelper: string;
   volumeDriver: string;
+  /** The backend's name (Cinder's volume_backend_name), the middle of host@backend#pool; empty: the driver's name. */
+  volumeBackendName: string;
   /** How many times its capacity the backend may promise to thin volumes (Cinder's max_over_subscription_ratio). */
   maxOverSubscriptionRatio: number;
   /** Percent of the backend's capacity no volume may be placed in (Cinder's reserved_percentage). */
@@ -92,6 +94,7 @@ export const SETTINGS: Record<Keys, { env: string; file: string }> = {
   targetPortals: { env: 'CINDERBLOCK_TARGET_PORTALS', file: 'target_portals' },
   targetHelper: { env: 'CINDERBLOCK_TARGET_HELPER', file: 'target_helper' },
   volumeDriver: { env: 'CINDERBLOCK_VOLUME_DRIVER', file: 'volume_driver' },
+  volumeBackendName: { env: 'CINDERBLOCK_VOLUME_BACKEND_NAME', file: 'volume_backend_name' },
   maxOverSubscriptionRatio: { env: 'CINDERBLOCK_MAX_OVER_SUBSCRIPTION_RATIO', file: 'max_over_subscription_ratio' },
   reservedPercentage: { env: 'CINDERBLOCK_RESERVED_PERCENTAGE', file: 'reserved_percentage' },
   database: { env: 'CINDERBLOCK_DATABASE', file: 'database' },
@@ -142,6 +145,7 @@ export function defaultConfig(): Config {
     targetPortals: [],
     targetHelper: 'builtin',
     volumeDriver: 'file',
+    volumeBackendName: '',
     // Cinder's defaults.
     maxOverSubscriptionRatio: 20,
     reservedPercentage: 0,

@@ -162,6 +162,19 @@ export interface SnapshotsTable {
   updated_at: string | null;
 }
 
+/** A pending offer of a volume to another project; salt and crypt_hash check the key that accepts it. */
+export interface TransfersTable {
+  id: string;
+  volume_id: string;
+  display_name: string | null;
+  salt: string;
+  crypt_hash: string;
+  /** 1: the volume's snapshots stay with the project that offers it. */
+  no_snapshots: number;
+  source_project_id: string;
+  created_at: string;
+}
+
 /** A limit on one resource: a project's own (quotas) or a quota class's. -1 is no limit. */
 export interface QuotasTable {
   project_id: string;
@@ -231,6 +244,7 @@ export interface Database {
   default_volume_types: DefaultVolumeTypesTable;
   qos_specs: QosSpecsTable;
   qos_specs_keys: QosSpecsKeysTable;
+  transfers: TransfersTable;
 }
 
 export type VolumeRow = Selectable<VolumesTable>;
@@ -259,6 +273,7 @@ export type VolumeTypeRow = Selectable<VolumeTypesTable>;
 export type SnapshotRow = Selectable<SnapshotsTable>;
 export type MessageRow = Selectable<MessagesTable>;
 export type EncryptionRow = Selectable<VolumeTypeEncryptionTable>;
+export type TransferRow = Selectable<TransfersTable>;
 
 let lastMicros = 0;
 // Date and time to the second, formatted once per second rather than at every write.

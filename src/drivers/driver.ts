@@ -28,6 +28,15 @@ export interface VolumeStats {
   storage_protocol: string;
 }
 
+export type BackendKind = 'volume' | 'snapshot';
+
+/** A file, disk or logical volume on the backend, by the name the backend knows it by. */
+export interface BackendObject {
+  name: string;
+  /** Whole GiB, rounded up. */
+  sizeGiB: number;
+}
+
 export interface VolumeDriver {
   readonly name: string;
   /** Prepares the backend (directories, capacity checks). */
@@ -57,6 +66,15 @@ export interface VolumeDriver {
   volumePath(volumeId: string): string;
   /** Whether the volume exists in the backend. */
   hasVolume(volumeId: string): Promise<boolean>;
+  /** The volumes (or snapshots) the backend holds, managed or not, by their backend names. */
+  listBackendObjects(kind: BackendKind): Promise<BackendObject[]>;
+  /** The size of a backend object not yet managed; an error naming the reference if there is none. */
+  sizeOfExisting(kind: BackendKind, sourceName: string): Promise<number>;
+  /**
+   * Takes a backend object under management as the volume (or snapshot) `id`: it is renamed
+   * to the name the driver gives that id, and grown to whole GiB. Its blocks stay as they are.
+   */
+  manageExisting(kind: BackendKind, id: string, sourceName: string): Promise<void>;
   /** The backend's capacity now, read from the storage itself. */
   getVolumeStats(): Promise<VolumeStats>;
 }

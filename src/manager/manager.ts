@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import type { Database } from '../db/schema.js';
 import { nowTimestamp } from '../db/schema.js';
 import { prepared } from '../db/prepared.js';
-import type { VolumeDriver } from '../drivers/driver.js';
+import type { BackendKind, BackendObject, VolumeDriver } from '../drivers/driver.js';
 import { errors } from '../errors.js';
 import type { ChapCredentials, ExportSpec, InitiatorAccess, TargetHelper } from '../targets/target.js';
 import type { ConnectionInfo, Connector } from '../volumes/types.js';
@@ -165,10 +165,34 @@ export class VolumeManager {
 
   deleteVolume(volumeId: string): Promise<void> {
     return this.locks.run(volumeId, async () => {
-      await this.db.deleteFrom('volume_connections').where('volume_id', '=', volumeId).execute();
-      await this.helper.removeExport(volumeId, this.iqnOf(volumeId));
+      await this.withdrawExport(volumeId);
       await this.driver.deleteVolume(volumeId);
     });
+  }
+
+  /** No host reaches the volume any more, nor can a restart give it back to one. */
+  private async withdrawExport(volumeId: string): Promise<void> {
+    await this.db.deleteFrom('volume_connections').where('volume_id', '=', volumeId).execute();
+    await this.helper.removeExport(volumeId, this.iqnOf(volumeId));
+  }
+
+  /** One manager serves one backend: whichever of its hosts the call named, the answer is this backend's. */
+  listBackendObjects(_storageHost: string, kind: BackendKind): Promise<BackendObject[]> {
+    return this.driver.listBackendObjects(kind);
+  }
+
+  sizeOfExisting(_volumeId: string, kind: BackendKind, sourceName: string): Promise<number> {
+    return this.driver.sizeOfExisting(kind, sourceName);
+  }
+
+  /** Under the volume's lock, so a snapshot adopted for it does not race the volume's own steps. */
+  manageExisting(volumeId: string, kind: BackendKind, id: string, sourceName: string): Promise<void> {
+    return this.locks.run(volumeId, () => this.driver.manageExisting(kind, id, sourceName));
+  }
+
+  /** deleteVolume without the delete: the file stays where it is, under the volume's name. */
+  unmanageVolume(volumeId: string): Promise<void> {
+    return this.locks.run(volumeId, () => this.withdrawExport(volumeId));
   }
 
   extendVolume(volumeId: string, newSizeGiB: number): Promise<void> {

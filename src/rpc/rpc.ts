@@ -1,7 +1,8 @@
 import type { ConnectOptions } from '../manager/manager.js';
+import type { BackendKind, BackendObject } from '../drivers/driver.js';
 import type { ConnectionInfo, Connector } from '../volumes/types.js';
 
-export type { ConnectOptions };
+export type { BackendKind, ConnectOptions };
 
 /**
  * What the workflow asks of the storage host. Arguments and results are plain JSON so
@@ -28,6 +29,14 @@ export interface VolumeRpc {
   revokeAll(volumeId: string): Promise<void>;
   /** The volume's type or size changed: its export takes the QoS limits they give now. */
   refreshLimits(volumeId: string): Promise<void>;
+  /** What the backend of `storageHost` (a volume's os-vol-host-attr:host) holds, managed or not. */
+  listBackendObjects(storageHost: string, kind: BackendKind): Promise<BackendObject[]>;
+  /** `volumeId` names the storage host: the volume being managed, or the volume of the snapshot being managed. */
+  sizeOfExisting(volumeId: string, kind: BackendKind, sourceName: string): Promise<number>;
+  /** `id` is the new volume's (then equal to `volumeId`) or the new snapshot's. */
+  manageExisting(volumeId: string, kind: BackendKind, id: string, sourceName: string): Promise<void>;
+  /** The volume's export goes; its blocks stay on the backend, no longer ours. */
+  unmanageVolume(volumeId: string): Promise<void>;
 }
 
 /** Every call of VolumeRpc, for what handles them generically (a transport, metrics). */
@@ -46,6 +55,10 @@ export const VOLUME_RPC_CALLS = [
   'adoptLegacyConnection',
   'revokeAll',
   'refreshLimits',
+  'listBackendObjects',
+  'sizeOfExisting',
+  'manageExisting',
+  'unmanageVolume',
 ] as const satisfies ReadonlyArray<keyof VolumeRpc>;
 
 export type VolumeRpcCall = (typeof VOLUME_RPC_CALLS)[number];

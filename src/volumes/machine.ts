@@ -175,14 +175,14 @@ export class VolumeMachine {
     });
   }
 
-  /** A deleted volume's rows go, and what it counted against its project's quotas comes back, in one commit. */
-  private async forgetVolume(id: string): Promise<void> {
+  /** A deleted (or unmanaged) volume's rows go, and what it counted against its project's quotas comes back, in one commit. */
+  async forgetVolume(id: string, status: 'deleting' | 'unmanaging' = 'deleting'): Promise<void> {
     await inTransaction(this.db, async (trx) => {
       const row = await trx
         .selectFrom('volumes')
         .select(['project_id', 'size', 'extending_to', 'volume_type_id'])
         .where('id', '=', id)
-        .where('status', '=', 'deleting')
+        .where('status', '=', status)
         .executeTakeFirst();
       if (!row) return;
       await trx.deleteFrom('volume_connections').where('volume_id', '=', id).execute();

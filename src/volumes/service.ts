@@ -22,6 +22,8 @@ import type {
 } from './types.js';
 import type { TypeManagement } from './type-management.js';
 import type { BackendCapabilities, HostRecord, HostUsage } from './hosts-admin.js';
+import type { CreatedTransfer, TransferListQuery, TransferRecord } from './transfers.js';
+import type { BackendKind, ManageableEntry, ManageableQuery, ManageSnapshotRequest, ManageVolumeRequest } from './manage.js';
 
 /**
  * Everything the API layer may ask of the storage service. Methods throw
@@ -144,6 +146,24 @@ export interface BlockStorage extends TypeManagement {
   showHost(ctx: RequestContext, host: string): Promise<HostUsage[]>;
   /** What a backend reported it can do. */
   getCapabilities(ctx: RequestContext, host: string): Promise<BackendCapabilities>;
+  // volume transfers
+  createTransfer(ctx: RequestContext, req: { volumeId: string; name: string | null; noSnapshots: boolean }): Promise<CreatedTransfer>;
+  getTransfer(ctx: RequestContext, id: string): Promise<TransferRecord>;
+  listTransfers(ctx: RequestContext, query: TransferListQuery): Promise<TransferRecord[]>;
+  /** The offer goes; the volume is available to its project again. */
+  deleteTransfer(ctx: RequestContext, id: string): Promise<void>;
+  /** The volume (and its snapshots unless the offer left them out) moves to the caller's project. */
+  acceptTransfer(ctx: RequestContext, id: string, authKey: string): Promise<TransferRecord>;
+
+  // managing what a backend already holds (administrators only)
+  /** The backend's volumes or snapshots, each saying whether it is already managed. */
+  listManageable(ctx: RequestContext, kind: BackendKind, query: ManageableQuery): Promise<ManageableEntry[]>;
+  /** A new volume (status managing) over an existing backend object, adopted in the background. */
+  manageVolume(ctx: RequestContext, req: ManageVolumeRequest): Promise<VolumeRecord>;
+  /** As a delete, but the backend object stays. */
+  unmanageVolume(ctx: RequestContext, id: string): Promise<void>;
+  manageSnapshot(ctx: RequestContext, req: ManageSnapshotRequest): Promise<SnapshotRecord>;
+  unmanageSnapshot(ctx: RequestContext, id: string): Promise<void>;
 
   // user messages
   /** Filters are the wire names of MESSAGE_FILTERS. */

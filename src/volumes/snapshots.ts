@@ -40,6 +40,29 @@ export function metadataOf(row: Pick<SnapshotRow, 'metadata'>): Record<string, s
   return JSON.parse(row.metadata) as Record<string, string>;
 }
 
+/** A new snapshot's row, `creating`, counting its volume's size as Cinder does. */
+export function newSnapshotRow(
+  ctx: RequestContext,
+  id: string,
+  volume: { id: string; size: number },
+  req: { name?: string | null; description?: string | null; metadata?: Record<string, string> | null },
+): SnapshotRow {
+  return {
+    id,
+    volume_id: volume.id,
+    project_id: ctx.projectId,
+    user_id: ctx.userId,
+    status: 'creating',
+    progress: '0%',
+    volume_size: volume.size,
+    display_name: req.name ?? null,
+    display_description: req.description ?? null,
+    metadata: JSON.stringify(req.metadata ?? {}),
+    created_at: nowTimestamp(),
+    updated_at: null,
+  };
+}
+
 export function snapshotRecord(row: SnapshotRow): SnapshotRecord {
   return {
     id: row.id,
@@ -87,22 +110,7 @@ export class Snapshots extends WorkflowPart {
         throw refused(now.status);
       }
       await takeUsage(trx, ctx.projectId, usage, limits);
-      await trx
-        .insertInto('snapshots')
-        .values({
-          id,
-          volume_id: volume.id,
-          project_id: ctx.projectId,
-          user_id: ctx.userId,
-          status: 'creating',
-          progress: '0%',
-          volume_size: volume.size,
-          display_name: req.name ?? null,
-          display_description: req.description ?? null,
-          metadata: JSON.stringify(req.metadata ?? {}),
-          created_at: nowTimestamp(),
-        })
-        .execute();
+      await trx.insertInto('snapshots').values(newSnapshotRow(ctx, id, volume, req)).execute();
     });
     this.machine.track(
       'create_snapshot',

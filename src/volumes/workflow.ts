@@ -28,6 +28,8 @@ import { SnapshotActions } from './snapshot-actions.js';
 import { SnapshotMetadata } from './snapshot-metadata.js';
 import { Snapshots } from './snapshots.js';
 import { VolumeRevert } from './volume-revert.js';
+import { Transfers, type CreatedTransfer, type TransferListQuery, type TransferRecord } from './transfers.js';
+import { ManageExisting, type BackendKind, type ManageableEntry, type ManageableQuery, type ManageSnapshotRequest, type ManageVolumeRequest } from './manage.js';
 import type {
   AttachmentRecord,
   ConnectionInfo,
@@ -82,6 +84,8 @@ export class Workflow implements BlockStorage {
   private readonly defaultTypes: DefaultTypes;
   private readonly retype: Retype;
   private readonly qos: QosSpecs;
+  private readonly transfers: Transfers;
+  private readonly manage: ManageExisting;
 
   constructor(
     private readonly db: Kysely<Database>,
@@ -113,6 +117,8 @@ export class Workflow implements BlockStorage {
     this.defaultTypes = new DefaultTypes(core, this.types);
     this.retype = new Retype(core, this.types, this.encryption);
     this.qos = new QosSpecs(core);
+    this.transfers = new Transfers(core);
+    this.manage = new ManageExisting(core, this.types);
   }
 
   start(): Promise<void> {
@@ -495,6 +501,50 @@ export class Workflow implements BlockStorage {
 
   getPools(ctx: RequestContext, filters: { name?: string }): Promise<PoolRecord[]> {
     return this.services.getPools(ctx, filters);
+  }
+
+  // ---------------------------------------------------------------- volume transfers
+
+  createTransfer(ctx: RequestContext, req: { volumeId: string; name: string | null; noSnapshots: boolean }): Promise<CreatedTransfer> {
+    return this.transfers.createTransfer(ctx, req);
+  }
+
+  getTransfer(ctx: RequestContext, id: string): Promise<TransferRecord> {
+    return this.transfers.getTransfer(ctx, id);
+  }
+
+  listTransfers(ctx: RequestContext, query: TransferListQuery): Promise<TransferRecord[]> {
+    return this.transfers.listTransfers(ctx, query);
+  }
+
+  deleteTransfer(ctx: RequestContext, id: string): Promise<void> {
+    return this.transfers.deleteTransfer(ctx, id);
+  }
+
+  acceptTransfer(ctx: RequestContext, id: string, authKey: string): Promise<TransferRecord> {
+    return this.transfers.acceptTransfer(ctx, id, authKey);
+  }
+
+  // ---------------------------------------------------------------- manage existing
+
+  listManageable(ctx: RequestContext, kind: BackendKind, query: ManageableQuery): Promise<ManageableEntry[]> {
+    return this.manage.listManageable(ctx, kind, query);
+  }
+
+  manageVolume(ctx: RequestContext, req: ManageVolumeRequest): Promise<VolumeRecord> {
+    return this.manage.manageVolume(ctx, req);
+  }
+
+  unmanageVolume(ctx: RequestContext, id: string): Promise<void> {
+    return this.manage.unmanageVolume(ctx, id);
+  }
+
+  manageSnapshot(ctx: RequestContext, req: ManageSnapshotRequest): Promise<SnapshotRecord> {
+    return this.manage.manageSnapshot(ctx, req);
+  }
+
+  unmanageSnapshot(ctx: RequestContext, id: string): Promise<void> {
+    return this.manage.unmanageSnapshot(ctx, id);
   }
 
   // ---------------------------------------------------------------- user messages

@@ -111,6 +111,17 @@ forEachDatabase('capacity', (db) => {
     assertEmpty(await s.request('DELETE', `volumes/${thin.id}`), 202);
   });
 
+  test('a volume type naming a backend gets that backend, with or without the capabilities: prefix', async (t) => {
+    const s = await serviceOn(t, db().name, { ...UNLIMITED_QUOTAS, host: 'store', volumeBackendName: 'gold' });
+    for (const [name, key] of [['named', 'volume_backend_name'], ['prefixed', 'capabilities:volume_backend_name']] as const) {
+      assert.equal((await s.request('POST', 'types', { body: { volume_type: { name, extra_specs: { [key]: 'gold' } } } })).status, 200);
+      const volume = await createVolume(s, { volume_type: name });
+      assert.equal((await s.request('GET', `volumes/${volume.id}`)).body.volume['os-vol-host-attr:host'], 'store@gold#gold');
+    }
+    assert.equal((await s.request('POST', 'types', { body: { volume_type: { name: 'silver', extra_specs: { volume_backend_name: 'silver' } } } })).status, 200);
+    await createdInError(s, 1, { volume_type: 'silver' });
+  });
+
   test('get_pools: the pool by name, and with detail the capacity its storage host reports', async (t) => {
     const s = await serviceOn(t, db().name, { ...UNLIMITED_QUOTAS, reportInterval: 0.1, maxOverSubscriptionRatio: 2.5, reservedPercentage: 5 });
     const name = `${s.config.host}@file#file`;

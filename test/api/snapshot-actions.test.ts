@@ -29,10 +29,10 @@ forEachDatabase('snapshot actions', (db) => {
     const missing = '5f0c7a1e-95c4-4a3c-a1b0-3e9c7c0f2d11';
     assertFault(await snapshotAction(s, missing, { 'os-reset_status': { status: 'error' } }), 404, 'itemNotFound', `Snapshot ${missing} could not be found.`);
     assertFault(
-      await snapshotAction(s, snapshot.id, { 'os-unmanage': {} }),
+      await snapshotAction(s, snapshot.id, { 'os-update_progress': {} }),
       400,
       'badRequest',
-      'There is no such action: os-unmanage. Verify the request body and Content-Type header and try again.',
+      'There is no such action: os-update_progress. Verify the request body and Content-Type header and try again.',
     );
   });
 

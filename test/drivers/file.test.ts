@@ -119,3 +119,30 @@ test('a size no file can have is refused in words before anything is made', asyn
     assert.equal(await driver.hasVolume('big'), false, 'nothing is left to pass for the volume');
   }
 });
+
+test('backend objects: listed by name in whole GiB, adopted by renaming, never outside their directory', async (t) => {
+  const dataDir = await tempDir(t);
+  const driver = new FileVolumeDriver(ctx(dataDir));
+  await driver.start();
+  await driver.createVolume('v1', 1);
+  await writeFile(`${dataDir}/volumes/odd`, Buffer.alloc(10));
+  await writeFile(`${dataDir}/volumes/volume-v2.cloning`, Buffer.alloc(10));
+  await writeFile(`${dataDir}/snapshots/snapshot-s1`, Buffer.alloc(10));
+  assert.deepEqual(await driver.listBackendObjects('volume'), [
+    { name: 'odd', sizeGiB: 1 },
+    { name: 'volume-v1', sizeGiB: 1 },
+  ]);
+  assert.deepEqual(await driver.listBackendObjects('snapshot'), [{ name: 'snapshot-s1', sizeGiB: 1 }]);
+  assert.equal(await driver.sizeOfExisting('volume', 'odd'), 1);
+  await assert.rejects(driver.sizeOfExisting('volume', '../snapshots/snapshot-s1'), /no file \.\.\/snapshots\/snapshot-s1 in/);
+  await assert.rejects(driver.sizeOfExisting('snapshot', 'missing'), /no file missing in/);
+
+  await driver.manageExisting('volume', 'v3', 'odd');
+  assert.equal((await stat(driver.volumePath('v3'))).size, GiB, 'grown to whole GiB');
+  await assert.rejects(stat(`${dataDir}/volumes/odd`), { code: 'ENOENT' });
+  await driver.manageExisting('snapshot', 's2', 'snapshot-s1');
+  assert.deepEqual(await driver.listBackendObjects('snapshot'), [{ name: 'snapshot-s2', sizeGiB: 1 }]);
+  // Adopting an object under the name it already has changes nothing.
+  await driver.manageExisting('volume', 'v1', 'volume-v1');
+  assert.equal((await stat(driver.volumePath('v1'))).size, GiB);
+});

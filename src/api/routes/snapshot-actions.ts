@@ -49,6 +49,13 @@ export function registerSnapshotActionRoutes(app: FastifyInstance, { storage }: 
         return sendEmpty(reply, 202);
       },
     },
+    'os-unmanage': {
+      async run(req, reply, id) {
+        await storage.unmanageSnapshot(contextOf(req), id);
+        // Cinder's bare webob.Response, whose type is webob's default.
+        return sendEmpty(reply, 202, 'text/html; charset=UTF-8');
+      },
+    },
   };
 
   app.post<Params<'id'>>('/v3/snapshots/:id/action', { config: { api: true } }, async (req, reply) => {

@@ -154,6 +154,13 @@ export function registerVolumeActionRoutes(app: FastifyInstance, { storage }: Ro
         return sendEmpty(reply, 202);
       },
     },
+    'os-unmanage': {
+      async run(req, reply, id) {
+        await storage.unmanageVolume(contextOf(req), id);
+        // Cinder's bare webob.Response, whose type is webob's default.
+        return sendEmpty(reply, 202, 'text/html; charset=UTF-8');
+      },
+    },
     'os-reimage': {
       minVersion: '3.68',
       async run(req, _reply, id) {

@@ -7,6 +7,7 @@ import { capabilities } from './0005_capabilities.js';
 import { typeAccess } from './0006_type_access.js';
 import { qosSpecs } from './0010_qos_specs.js';
 import { frozenServices } from './0012_frozen_services.js';
+import { transfers } from './0008_transfers.js';
 
 // Migrations are compiled into the service rather than read from a folder at run time,
 // so an installed package cannot run with a migration set different from its code.
@@ -20,6 +21,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0006_type_access': typeAccess,
   '0010_qos_specs': qosSpecs,
   '0012_frozen_services': frozenServices,
+  '0008_transfers': transfers,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -3,7 +3,7 @@ import { constants } from 'node:fs';
 import { copyFile, mkdir, open, readdir, rename, rm, stat, statfs } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import type { VolumeDriver, VolumeDriverContext, VolumeStats } from '../driver.js';
+import type { BackendKind, BackendObject, VolumeDriver, VolumeDriverContext, VolumeStats } from '../driver.js';
 
 const GiB = 1024 ** 3;
 /** Node sets a file's length as a double: past this it refuses with a RangeError rather than a filesystem's EFBIG. */
@@ -52,9 +52,11 @@ async function provisioned(dir: string): Promise<{ bytes: number; files: number 
   return { bytes, files: names.length };
 }
 
+const PARTIAL_SUFFIX = '.cloning';
+
 /** Where a copy is made before it is renamed onto `path`. */
 function partialOf(path: string): string {
-  return `${path}.cloning`;
+  return `${path}${PARTIAL_SUFFIX}`;
 }
 
 /**
@@ -211,6 +213,51 @@ export class FileVolumeDriver implements VolumeDriver {
     } finally {
       await copied.close();
     }
+  }
+
+  async listBackendObjects(kind: BackendKind): Promise<BackendObject[]> {
+    const dir = this.dirOf(kind);
+    const objects: BackendObject[] = [];
+    for (const name of (await readdir(dir)).sort()) {
+      // A copy still being made is not an object yet.
+      if (name.endsWith(PARTIAL_SUFFIX)) continue;
+      const bytes = await sizeOf(join(dir, name));
+      if (bytes !== null) objects.push({ name, sizeGiB: Math.ceil(bytes / GiB) });
+    }
+    return objects;
+  }
+
+  async sizeOfExisting(kind: BackendKind, sourceName: string): Promise<number> {
+    const bytes = await sizeOf(this.existingPath(kind, sourceName));
+    if (bytes === null) throw new Error(`no file ${sourceName} in ${this.dirOf(kind)}`);
+    // An empty file would make a volume of 0 GiB, which no volume can be.
+    return Math.max(1, Math.ceil(bytes / GiB));
+  }
+
+  async manageExisting(kind: BackendKind, id: string, sourceName: string): Promise<void> {
+    const target = kind === 'volume' ? this.volumePath(id) : this.snapshotPath(id);
+    const size = await this.sizeOfExisting(kind, sourceName);
+    const from = this.existingPath(kind, sourceName);
+    if (from !== target) await rename(from, target);
+    const handle = await open(target, 'r+');
+    try {
+      if ((await handle.stat()).size < size * GiB) await growTo(handle, size * GiB, this.dirOf(kind));
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+  }
+
+  private dirOf(kind: BackendKind): string {
+    return kind === 'volume' ? this.dir : this.snapshotDir;
+  }
+
+  /** A file directly in the kind's directory: a name that reaches elsewhere is no such file. */
+  private existingPath(kind: BackendKind, sourceName: string): string {
+    if (sourceName === '' || sourceName.includes('/') || sourceName === '.' || sourceName === '..' || sourceName.includes('\0')) {
+      throw new Error(`no file ${sourceName} in ${this.dirOf(kind)}`);
+    }
+    return join(this.dirOf(kind), sourceName);
   }
 
   private currentSize(volumeId: string): Promise<number | null> {

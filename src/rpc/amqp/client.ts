@@ -3,7 +3,8 @@ import amqp from 'amqplib';
 import type { Logger } from 'pino';
 import { redactUrlPassword } from '../../observability/redact.js';
 import type { ConnectionInfo, Connector } from '../../volumes/types.js';
-import type { ConnectOptions, VolumeRpc, VolumeRpcCall } from '../rpc.js';
+import type { BackendObject } from '../../drivers/driver.js';
+import type { BackendKind, ConnectOptions, VolumeRpc, VolumeRpcCall } from '../rpc.js';
 import { connectBus } from './connection.js';
 import { decodeError, queueFor, type Reply, type Request } from './wire.js';
 
@@ -102,10 +103,27 @@ export class AmqpVolumeRpc implements VolumeRpc {
   refreshLimits(volumeId: string) {
     return this.call<void>('refreshLimits', [volumeId]);
   }
+  listBackendObjects(storageHost: string, kind: BackendKind) {
+    return this.send<BackendObject[]>(storageHost, 'listBackendObjects', [storageHost, kind]);
+  }
+  sizeOfExisting(volumeId: string, kind: BackendKind, sourceName: string) {
+    return this.call<number>('sizeOfExisting', [volumeId, kind, sourceName]);
+  }
+  manageExisting(volumeId: string, kind: BackendKind, id: string, sourceName: string) {
+    return this.call<void>('manageExisting', [volumeId, kind, id, sourceName]);
+  }
+  unmanageVolume(volumeId: string) {
+    return this.call<void>('unmanageVolume', [volumeId]);
+  }
 
+  /** A call about a volume goes to the storage host serving it. */
   private async call<T>(method: VolumeRpcCall, args: [volumeId: string, ...rest: unknown[]]): Promise<T> {
     const host = await this.hostOf(args[0]);
     if (!host) throw new Error(`volume ${args[0]} has no storage host: none was up in its zone when it was created`);
+    return this.send<T>(host, method, args);
+  }
+
+  private async send<T>(host: string, method: VolumeRpcCall, args: unknown[]): Promise<T> {
     const channel = this.channel;
     if (!channel) throw new Error(`the message bus at ${redactUrlPassword(this.url)} is not connected`);
     const correlationId = randomUUID();

@@ -1,5 +1,5 @@
 import type { VolumeManager } from '../../manager/manager.js';
-import type { VolumeRpc } from '../rpc.js';
+import type { BackendKind, VolumeRpc } from '../rpc.js';
 
 /**
  * The embedded mode: the manager runs in this process. Arguments are copied as a wire
@@ -52,5 +52,17 @@ export class LocalVolumeRpc implements VolumeRpc {
   }
   refreshLimits(volumeId: string) {
     return this.manager.refreshLimits(volumeId);
+  }
+  listBackendObjects(storageHost: string, kind: BackendKind) {
+    return this.manager.listBackendObjects(storageHost, kind);
+  }
+  sizeOfExisting(volumeId: string, kind: BackendKind, sourceName: string) {
+    return this.manager.sizeOfExisting(volumeId, kind, sourceName);
+  }
+  manageExisting(volumeId: string, kind: BackendKind, id: string, sourceName: string) {
+    return this.manager.manageExisting(volumeId, kind, id, sourceName);
+  }
+  unmanageVolume(volumeId: string) {
+    return this.manager.unmanageVolume(volumeId);
   }
 }

@@ -14,6 +14,10 @@ export interface Config {
   targetPortals: string[];
   targetHelper: string;
   volumeDriver: string;
+  /** Where backups go (Cinder's backup_driver): posix, a directory. */
+  backupDriver: string;
+  /** The posix store's directory (Cinder's backup_posix_path); empty: `backups` under the data dir. */
+  backupPosixPath: string;
   /** How many times its capacity the backend may promise to thin volumes (Cinder's max_over_subscription_ratio). */
   maxOverSubscriptionRatio: number;
   /** Percent of the backend's capacity no volume may be placed in (Cinder's reserved_percentage). */
@@ -92,6 +96,8 @@ export const SETTINGS: Record<Keys, { env: string; file: string }> = {
   targetPortals: { env: 'CINDERBLOCK_TARGET_PORTALS', file: 'target_portals' },
   targetHelper: { env: 'CINDERBLOCK_TARGET_HELPER', file: 'target_helper' },
   volumeDriver: { env: 'CINDERBLOCK_VOLUME_DRIVER', file: 'volume_driver' },
+  backupDriver: { env: 'CINDERBLOCK_BACKUP_DRIVER', file: 'backup_driver' },
+  backupPosixPath: { env: 'CINDERBLOCK_BACKUP_POSIX_PATH', file: 'backup_posix_path' },
   maxOverSubscriptionRatio: { env: 'CINDERBLOCK_MAX_OVER_SUBSCRIPTION_RATIO', file: 'max_over_subscription_ratio' },
   reservedPercentage: { env: 'CINDERBLOCK_RESERVED_PERCENTAGE', file: 'reserved_percentage' },
   database: { env: 'CINDERBLOCK_DATABASE', file: 'database' },
@@ -142,6 +148,8 @@ export function defaultConfig(): Config {
     targetPortals: [],
     targetHelper: 'builtin',
     volumeDriver: 'file',
+    backupDriver: 'posix',
+    backupPosixPath: '',
     // Cinder's defaults.
     maxOverSubscriptionRatio: 20,
     reservedPercentage: 0,

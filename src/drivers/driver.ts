@@ -50,6 +50,8 @@ export interface VolumeDriver {
   createVolumeFromSnapshot(volumeId: string, snapshotId: string, sizeGiB: number): Promise<void>;
   /** The path the target exports (a regular file for the file driver). */
   volumePath(volumeId: string): string;
+  /** Where a snapshot's blocks are, for what reads them as a file (a backup of the snapshot). */
+  snapshotPath(snapshotId: string): string;
   /** Whether the volume exists in the backend. */
   hasVolume(volumeId: string): Promise<boolean>;
   /** The backend's capacity now, read from the storage itself. */

@@ -19,6 +19,7 @@ import type {
   VolumeTypeRecord,
   QuotaUsage,
 } from './types.js';
+import type { BackupExport, BackupRecord, CreateBackupRequest, RestoreRecord, UpdateBackupRequest } from './backup-types.js';
 
 /**
  * Everything the API layer may ask of the storage service. Methods throw
@@ -85,6 +86,19 @@ export interface BlockStorage {
   listSnapshots(ctx: RequestContext, query: SnapshotListQuery): Promise<SnapshotRecord[]>;
   updateSnapshot(ctx: RequestContext, id: string, patch: { name?: string | null; description?: string | null }): Promise<SnapshotRecord>;
   deleteSnapshot(ctx: RequestContext, id: string): Promise<void>;
+
+  // backups
+  createBackup(ctx: RequestContext, req: CreateBackupRequest): Promise<BackupRecord>;
+  getBackup(ctx: RequestContext, id: string): Promise<BackupRecord>;
+  listBackups(ctx: RequestContext, query: ListQuery): Promise<{ backups: BackupRecord[]; count: number }>;
+  updateBackup(ctx: RequestContext, id: string, patch: UpdateBackupRequest): Promise<BackupRecord>;
+  /** force: the os-force_delete action. */
+  deleteBackup(ctx: RequestContext, id: string, opts: { force: boolean }): Promise<void>;
+  /** Into volumeId, or a new volume (named `name`) when none is given. */
+  restoreBackup(ctx: RequestContext, id: string, req: { volumeId?: string | null; name?: string | null }): Promise<RestoreRecord>;
+  exportBackupRecord(ctx: RequestContext, id: string): Promise<BackupExport>;
+  importBackupRecord(ctx: RequestContext, req: BackupExport): Promise<BackupRecord>;
+  resetBackupStatus(ctx: RequestContext, id: string, status: string): Promise<void>;
 
   // quotas: a project's limits by resource name (volumes, gigabytes, volumes_<type>, ...)
   getQuotaSet(ctx: RequestContext, projectId: string, withUsage: boolean): Promise<Record<string, number | QuotaUsage>>;

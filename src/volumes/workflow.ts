@@ -12,6 +12,8 @@ import type { Database } from '../db/schema.js';
 import type { KeyedLocks } from '../db/keyed-lock.js';
 import type { VolumeRpc } from '../rpc/rpc.js';
 import { AttachmentSteps } from './attachment-steps.js';
+import type { BackupExport, BackupRecord, CreateBackupRequest, RestoreRecord, UpdateBackupRequest } from './backup-types.js';
+import { Backups } from './backups.js';
 import { AttachmentsApi } from './attachments-api.js';
 import type { WorkflowCore, WorkflowOptions } from './core.js';
 import { countStatuses, type StatusCounts } from './inventory.js';
@@ -58,6 +60,7 @@ export class Workflow implements BlockStorage {
   private readonly legacy: LegacyActions;
   private readonly attachments: AttachmentsApi;
   private readonly snapshots: Snapshots;
+  private readonly backups: Backups;
   private readonly types: VolumeTypes;
   private readonly services: ServicesAdmin;
   private readonly quotas: QuotaSets;
@@ -81,6 +84,7 @@ export class Workflow implements BlockStorage {
     this.legacy = new LegacyActions(core, steps);
     this.attachments = new AttachmentsApi(core, steps);
     this.snapshots = new Snapshots(core);
+    this.backups = new Backups(core, this.lifecycle);
     this.services = new ServicesAdmin(core);
     this.quotas = new QuotaSets(core);
     this.messages = new UserMessages(core);
@@ -239,6 +243,44 @@ export class Workflow implements BlockStorage {
 
   deleteSnapshot(ctx: RequestContext, id: string): Promise<void> {
     return this.snapshots.deleteSnapshot(ctx, id);
+  }
+
+  // ---------------------------------------------------------------- backups
+
+  createBackup(ctx: RequestContext, req: CreateBackupRequest): Promise<BackupRecord> {
+    return this.backups.createBackup(ctx, req);
+  }
+
+  getBackup(ctx: RequestContext, id: string): Promise<BackupRecord> {
+    return this.backups.getBackup(ctx, id);
+  }
+
+  listBackups(ctx: RequestContext, query: ListQuery): Promise<{ backups: BackupRecord[]; count: number }> {
+    return this.backups.listBackups(ctx, query);
+  }
+
+  updateBackup(ctx: RequestContext, id: string, patch: UpdateBackupRequest): Promise<BackupRecord> {
+    return this.backups.updateBackup(ctx, id, patch);
+  }
+
+  deleteBackup(ctx: RequestContext, id: string, opts: { force: boolean }): Promise<void> {
+    return this.backups.deleteBackup(ctx, id, opts);
+  }
+
+  restoreBackup(ctx: RequestContext, id: string, req: { volumeId?: string | null; name?: string | null }): Promise<RestoreRecord> {
+    return this.backups.restoreBackup(ctx, id, req);
+  }
+
+  exportBackupRecord(ctx: RequestContext, id: string): Promise<BackupExport> {
+    return this.backups.exportBackupRecord(ctx, id);
+  }
+
+  importBackupRecord(ctx: RequestContext, req: BackupExport): Promise<BackupRecord> {
+    return this.backups.importBackupRecord(ctx, req);
+  }
+
+  resetBackupStatus(ctx: RequestContext, id: string, status: string): Promise<void> {
+    return this.backups.resetBackupStatus(ctx, id, status);
   }
 
   // ---------------------------------------------------------------- volume types

@@ -3,12 +3,10 @@ import { dirname, join } from 'node:path';
 import type { BackupDriver, BackupLocation, BackupManifest, BackupStoreContext } from './driver.js';
 import { registerBackupDriver } from './registry.js';
 
-/** Each name a path component, never a way out of the store. */
+/** Any container name as one directory name, never a way out of the store ('/' and a leading '.' escaped). */
 function safe(component: string): string {
-  if (!/^[A-Za-z0-9_.-]+$/.test(component) || component === '.' || component === '..') {
-    throw new Error(`"${component}" cannot name a directory in the backup store`);
-  }
-  return component;
+  if (component === '') throw new Error('an empty name cannot name a directory in the backup store');
+  return encodeURIComponent(component).replace(/^\./, '%2E');
 }
 
 /** Writes beside the target and renames onto it, so a file that exists is whole. */

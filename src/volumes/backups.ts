@@ -252,6 +252,16 @@ export class Backups extends WorkflowPart {
       this.logger.error({ backupId: id, err: failReason(err) }, 'backup failed');
       outcome = { status: 'error', fail_reason: failReason(err) };
     }
+    await this.settleCopyOut(id, volumeId, snapshotId, outcome);
+  }
+
+  /** The backup gets its outcome and its source the status it had, in one commit. */
+  private async settleCopyOut(
+    id: string,
+    volumeId: string,
+    snapshotId: string | null,
+    outcome: { status: string; object_count?: number; service?: string; fail_reason?: string },
+  ): Promise<void> {
     await inTransaction(this.db, async (trx) => {
       const now = nowTimestamp();
       await trx.updateTable('backups').set({ ...outcome, updated_at: now }).where('id', '=', id).where('status', '=', 'creating').execute();
@@ -420,6 +430,11 @@ export class Backups extends WorkflowPart {
       this.logger.error({ backupId: backup.id, volumeId, err: failReason(err) }, 'restore failed');
       restored = false;
     }
+    await this.settleCopyIn(backup, volumeId, restored);
+  }
+
+  /** The backup is available again and the volume holds it (with its metadata) or is marked as not, in one commit. */
+  private async settleCopyIn(backup: BackupRow, volumeId: string, restored: boolean): Promise<void> {
     const meta = JSON.parse(backup.volume_meta) as VolumeMeta;
     await inTransaction(this.db, async (trx) => {
       const now = nowTimestamp();
@@ -511,6 +526,10 @@ export class Backups extends WorkflowPart {
       if (existing) throw errors.invalidBackup('Backup already exists in database.');
       await takeBackupUsage(trx, ctx.projectId, size, limits);
       await trx.insertInto('backups').values(row).execute();
+      // An imported incremental needs its parent as much as the original does.
+      if (row.parent_id) {
+        await trx.updateTable('backups').set({ num_dependent_backups: sql`num_dependent_backups + 1` }).where('id', '=', row.parent_id).execute();
+      }
     });
     this.machine.track('import_backup', id, this.verifyImported(row));
     return this.getBackup(ctx, id);
@@ -528,6 +547,29 @@ export class Backups extends WorkflowPart {
       ? { status: 'available', fail_reason: null }
       : { status: 'error', fail_reason: `Import record failed, cannot find backup service to perform the import. Request service ${row.service}.`.slice(0, FAIL_REASON_LENGTH) };
     await this.db.updateTable('backups').set({ ...outcome, updated_at: nowTimestamp() }).where('id', '=', row.id).where('status', '=', 'creating').execute();
+  }
+
+  /**
+   * Start-up on a storage host, as Cinder's backup manager does: a backup of one of its
+   * volumes left creating is in error (its source back to what it was), a restore left
+   * running leaves the backup available and the volume in error_restoring, and a delete
+   * is done again.
+   */
+  async resumeInterrupted(volumeHost: string): Promise<{ resumed: number }> {
+    const rows = await this.db
+      .selectFrom('backups as b')
+      .innerJoin('volumes as v', 'v.id', 'b.volume_id')
+      .selectAll('b')
+      .where('v.host', '=', volumeHost)
+      .where('b.status', 'in', ['creating', 'restoring', 'deleting'])
+      .execute();
+    const interrupted = 'the service stopped before the backup finished';
+    for (const row of rows) {
+      if (row.status === 'deleting') this.machine.track('delete_backup', row.id, this.removeData(row));
+      else if (row.status === 'creating') await this.settleCopyOut(row.id, row.volume_id, row.snapshot_id, { status: 'error', fail_reason: interrupted });
+      else await this.settleCopyIn(row, row.restore_volume_id ?? '', false);
+    }
+    return { resumed: rows.length };
   }
 
   async resetBackupStatus(ctx: RequestContext, id: string, status: string): Promise<void> {

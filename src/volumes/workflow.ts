@@ -100,8 +100,10 @@ export class Workflow implements BlockStorage {
   }
 
   /** Start-up: finishes or fails the steps a previous run on this storage host left half done. */
-  resumeInterrupted(volumeHost: string): Promise<{ resumed: number }> {
-    return this.machine.resumeInterrupted(volumeHost);
+  async resumeInterrupted(volumeHost: string): Promise<{ resumed: number }> {
+    const volumes = await this.machine.resumeInterrupted(volumeHost);
+    const backups = await this.backups.resumeInterrupted(volumeHost);
+    return { resumed: volumes.resumed + backups.resumed };
   }
 
   /** How many volumes are in each status, and live attachments in each attach_status, over all projects. */

@@ -14,7 +14,9 @@ import { registerBackupRoutes } from './routes/backups.js';
 import type { RequestState, RouteDeps } from './routes/common.js';
 import { registerMessageRoutes } from './routes/messages.js';
 import { registerMiscRoutes } from './routes/misc.js';
+import { registerOperatorRoutes } from './routes/operators.js';
 import { registerQuotaRoutes } from './routes/quotas.js';
+import { registerQosSpecsRoutes } from './routes/qos-specs.js';
 import { registerTypeRoutes } from './routes/types.js';
 import { registerVersionRoutes } from './routes/versions.js';
 import { registerSnapshotRoutes } from './routes/snapshots.js';
@@ -161,8 +163,9 @@ export async function buildApiServer(
         verbose: true,
         strict: false,
         allowUnionTypes: true,
-        formats: { uuid: (value: string) => isUuidLike(value) },
       },
+      // After ajv-formats, whose strict uuid would otherwise win: Cinder takes dashless ids too.
+      onCreate: (ajv: { addFormat(name: string, check: (value: string) => boolean): unknown }) => ajv.addFormat('uuid', isUuidLike),
     },
   }) as unknown as FastifyInstance;
 
@@ -283,5 +286,7 @@ export async function buildApiServer(
   registerMiscRoutes(app, deps);
   registerQuotaRoutes(app, deps);
   registerMessageRoutes(app, deps);
+  registerQosSpecsRoutes(app, deps);
+  registerOperatorRoutes(app, deps);
   return app;
 }

@@ -19,6 +19,8 @@ export interface VolumeRpc {
   /** `volumeId` is the snapshot's volume: it names the storage host that keeps the snapshot. */
   deleteSnapshot(volumeId: string, snapshotId: string): Promise<void>;
   createVolumeFromSnapshot(volumeId: string, snapshotId: string, sizeGiB: number): Promise<void>;
+  /** The volume's blocks become the snapshot's again. */
+  revertToSnapshot(volumeId: string, snapshotId: string): Promise<void>;
   deleteVolume(volumeId: string): Promise<void>;
   extendVolume(volumeId: string, newSizeGiB: number): Promise<void>;
   initializeConnection(volumeId: string, connector: Connector, opts: ConnectOptions): Promise<ConnectionInfo>;
@@ -34,6 +36,8 @@ export interface VolumeRpc {
   deleteBackup(volumeId: string, at: BackupLocation): Promise<void>;
   /** Whether a backup's data is whole in the store of the host serving `volumeId`, and that store is `service`. */
   hasBackup(volumeId: string, service: string, at: BackupLocation): Promise<boolean>;
+  /** The volume's type or size changed: its export takes the QoS limits they give now. */
+  refreshLimits(volumeId: string): Promise<void>;
 }
 
 /** Every call of VolumeRpc, for what handles them generically (a transport, metrics). */
@@ -43,6 +47,7 @@ export const VOLUME_RPC_CALLS = [
   'createSnapshot',
   'deleteSnapshot',
   'createVolumeFromSnapshot',
+  'revertToSnapshot',
   'deleteVolume',
   'extendVolume',
   'initializeConnection',
@@ -54,6 +59,7 @@ export const VOLUME_RPC_CALLS = [
   'restoreBackup',
   'deleteBackup',
   'hasBackup',
+  'refreshLimits',
 ] as const satisfies ReadonlyArray<keyof VolumeRpc>;
 
 export type VolumeRpcCall = (typeof VOLUME_RPC_CALLS)[number];

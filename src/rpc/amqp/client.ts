@@ -77,6 +77,9 @@ export class AmqpVolumeRpc implements VolumeRpc {
   createVolumeFromSnapshot(volumeId: string, snapshotId: string, sizeGiB: number) {
     return this.call<void>('createVolumeFromSnapshot', [volumeId, snapshotId, sizeGiB]);
   }
+  revertToSnapshot(volumeId: string, snapshotId: string) {
+    return this.call<void>('revertToSnapshot', [volumeId, snapshotId]);
+  }
   deleteVolume(volumeId: string) {
     return this.call<void>('deleteVolume', [volumeId]);
   }
@@ -109,6 +112,9 @@ export class AmqpVolumeRpc implements VolumeRpc {
   }
   hasBackup(volumeId: string, service: string, at: BackupLocation) {
     return this.call<boolean>('hasBackup', [volumeId, service, at]);
+  }
+  refreshLimits(volumeId: string) {
+    return this.call<void>('refreshLimits', [volumeId]);
   }
 
   private async call<T>(method: VolumeRpcCall, args: [volumeId: string, ...rest: unknown[]]): Promise<T> {

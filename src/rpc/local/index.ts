@@ -24,6 +24,9 @@ export class LocalVolumeRpc implements VolumeRpc {
   createVolumeFromSnapshot(volumeId: string, snapshotId: string, sizeGiB: number) {
     return this.manager.createVolumeFromSnapshot(volumeId, snapshotId, sizeGiB);
   }
+  revertToSnapshot(volumeId: string, snapshotId: string) {
+    return this.manager.revertToSnapshot(volumeId, snapshotId);
+  }
   deleteVolume(volumeId: string) {
     return this.manager.deleteVolume(volumeId);
   }
@@ -62,5 +65,8 @@ export class LocalVolumeRpc implements VolumeRpc {
   hasBackup(...args: Parameters<VolumeRpc['hasBackup']>) {
     const [volumeId, service, at] = structuredClone(args);
     return this.manager.hasBackup(volumeId, service, at);
+  }
+  refreshLimits(volumeId: string) {
+    return this.manager.refreshLimits(volumeId);
   }
 }

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { assertTempestSchema, requireTempestSchemas } from '../helpers/tempest-schema.js';
 import type { TestService } from '../helpers/service.js';
+import { createSnapshot } from './snapshot-support.js';
 import { action, assertEmpty, assertFault, createVolume, forEachDatabase, serviceOn, SERVER_ID } from './support.js';
 
 const MiB = 1024 * 1024;
@@ -219,9 +220,7 @@ forEachDatabase('backups API', (db) => {
     const s = await serviceOn(t, db().name);
     const volume = await createVolume(s);
     await writeVolume(s, volume.id, 0, Buffer.alloc(4096, 7));
-    const snap = await s.request('POST', 'snapshots', { body: { snapshot: { volume_id: volume.id } } });
-    const snapshotId = snap.body.snapshot.id;
-    for (let i = 0; i < 400 && (await s.request('GET', `snapshots/${snapshotId}`)).body.snapshot.status !== 'available'; i++) await new Promise((r) => setTimeout(r, 25));
+    const snapshotId = (await createSnapshot(s, volume.id)).id;
     await writeVolume(s, volume.id, 0, Buffer.alloc(4096, 9));
 
     const ofSnapshot = await createBackup(s, { volume_id: volume.id, snapshot_id: snapshotId });

@@ -12,11 +12,14 @@ import { lockDataDir } from './data-dir-lock.js';
 import { dialectOf, openDatabase, type DatabaseHandle } from './db/index.js';
 import { KeyedLock, type KeyedLocks } from './db/keyed-lock.js';
 import { AdvisoryLocks } from './db/postgres/advisory-lock.js';
+import './backups/all.js';
+import { createBackupDriver } from './backups/registry.js';
 import './drivers/all.js';
 import { createVolumeDriver } from './drivers/registry.js';
 import { KeystoneAuthenticator } from './identity/authenticator.js';
 import { KeystoneClient } from './identity/keystone-client.js';
 import { reportCapabilities } from './manager/capabilities.js';
+import { BackupCopier } from './manager/backups.js';
 import { startHeartbeat } from './manager/heartbeat.js';
 import { VolumeManager } from './manager/manager.js';
 import type { Logger } from './observability/log.js';
@@ -177,6 +180,8 @@ async function startStorageHost(config: Config, logger: Logger, metrics: Metrics
       reservedPercentage: config.reservedPercentage,
     });
     await driver.start();
+    const backupStore = createBackupDriver(config.backupDriver, { dataDir: config.dataDir, path: config.backupPosixPath });
+    await backupStore.start();
     helper = createTargetHelper(config.targetHelper, {
       dataDir: config.dataDir,
       iscsiListen: config.iscsiListen,
@@ -190,7 +195,12 @@ async function startStorageHost(config: Config, logger: Logger, metrics: Metrics
       database.db,
       driver,
       helper,
-      { targetPrefix: config.targetPrefix, volumeHost: volumeHostOf(config), syncCommitted: database.syncCommitted },
+      {
+        targetPrefix: config.targetPrefix,
+        volumeHost: volumeHostOf(config),
+        syncCommitted: database.syncCommitted,
+        backups: new BackupCopier(backupStore),
+      },
       logger.child({ component: 'manager' }),
     );
     const service = { binary: 'cinder-volume', host: serviceHostOf(config), zone: config.availabilityZone };

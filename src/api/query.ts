@@ -251,6 +251,21 @@ export function serviceFilters(params: QueryParams): { host?: string; binary?: s
   return filters;
 }
 
+/** Backup lists: Cinder's general list parameters; every other parameter is a filter, which the workflow narrows for non-administrators. */
+export function planBackupList(params: QueryParams, ctx: RequestContext, version: ApiVersion): ListPlan {
+  const rest = flatten(params);
+  const allTenants = ctx.isAdmin && rest.has('all_tenants') && rest.get('all_tenants') !== '0';
+  rest.delete('all_tenants');
+  const query = baseQuery(rest, allTenants);
+  // Before 3.37 `name` names no column of the backups table.
+  if (!version.atLeast('3.37') && query.sort.some((s) => s.key === 'name')) throw new ApiFault(400, 'Invalid input received: Invalid sort key name');
+  let withCount = false;
+  if (version.atLeast('3.45') && rest.has('with_count')) withCount = parseBoolParam('with_count', rest.get('with_count')!);
+  rest.delete('with_count');
+  for (const [key, raw] of rest) query.filters[key] = raw;
+  return { matchesNothing: false, query, withCount };
+}
+
 /** QoS specs: limit, marker, offset and sort; every other parameter is a filter, as Cinder leaves them for administrators. */
 export function planQosSpecsList(params: QueryParams): ListQuery {
   const rest = flatten(params);

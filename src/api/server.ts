@@ -10,6 +10,7 @@ import { handshakeHeaders, type Authentication } from './auth.js';
 import { ApiFault, faultBody, GENERIC_500_MESSAGE, MALFORMED_REQUEST_MESSAGE, NOT_FOUND_MESSAGE } from './faults.js';
 import { HEADER, negotiate } from './microversion.js';
 import { registerAttachmentRoutes } from './routes/attachments.js';
+import { registerBackupRoutes } from './routes/backups.js';
 import type { RequestState, RouteDeps } from './routes/common.js';
 import { registerMessageRoutes } from './routes/messages.js';
 import { registerMiscRoutes } from './routes/misc.js';
@@ -282,6 +283,7 @@ export async function buildApiServer(
   registerVolumeActionRoutes(app, deps);
   registerAttachmentRoutes(app, deps);
   registerSnapshotRoutes(app, deps);
+  registerBackupRoutes(app, deps);
   registerTypeRoutes(app, deps);
   registerMiscRoutes(app, deps);
   registerQuotaRoutes(app, deps);

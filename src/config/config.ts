@@ -16,6 +16,10 @@ export interface Config {
   volumeDriver: string;
   /** The backend's name (Cinder's volume_backend_name), the middle of host@backend#pool; empty: the driver's name. */
   volumeBackendName: string;
+  /** Where backups go (Cinder's backup_driver): posix, a directory. */
+  backupDriver: string;
+  /** The posix store's directory (Cinder's backup_posix_path); empty: `backups` under the data dir. */
+  backupPosixPath: string;
   /** How many times its capacity the backend may promise to thin volumes (Cinder's max_over_subscription_ratio). */
   maxOverSubscriptionRatio: number;
   /** Percent of the backend's capacity no volume may be placed in (Cinder's reserved_percentage). */
@@ -95,6 +99,8 @@ export const SETTINGS: Record<Keys, { env: string; file: string }> = {
   targetHelper: { env: 'CINDERBLOCK_TARGET_HELPER', file: 'target_helper' },
   volumeDriver: { env: 'CINDERBLOCK_VOLUME_DRIVER', file: 'volume_driver' },
   volumeBackendName: { env: 'CINDERBLOCK_VOLUME_BACKEND_NAME', file: 'volume_backend_name' },
+  backupDriver: { env: 'CINDERBLOCK_BACKUP_DRIVER', file: 'backup_driver' },
+  backupPosixPath: { env: 'CINDERBLOCK_BACKUP_POSIX_PATH', file: 'backup_posix_path' },
   maxOverSubscriptionRatio: { env: 'CINDERBLOCK_MAX_OVER_SUBSCRIPTION_RATIO', file: 'max_over_subscription_ratio' },
   reservedPercentage: { env: 'CINDERBLOCK_RESERVED_PERCENTAGE', file: 'reserved_percentage' },
   database: { env: 'CINDERBLOCK_DATABASE', file: 'database' },
@@ -146,6 +152,8 @@ export function defaultConfig(): Config {
     targetHelper: 'builtin',
     volumeDriver: 'file',
     volumeBackendName: '',
+    backupDriver: 'posix',
+    backupPosixPath: '',
     // Cinder's defaults.
     maxOverSubscriptionRatio: 20,
     reservedPercentage: 0,

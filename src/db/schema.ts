@@ -175,6 +175,36 @@ export interface TransfersTable {
   created_at: string;
 }
 
+export interface BackupsTable {
+  id: string;
+  volume_id: string;
+  snapshot_id: string | null;
+  project_id: string;
+  user_id: string;
+  status: string;
+  fail_reason: string | null;
+  display_name: string | null;
+  display_description: string | null;
+  availability_zone: string | null;
+  container: string | null;
+  /** The store that holds it (Cinder's backup service name). */
+  service: string | null;
+  /** The prefix naming its objects in the store. */
+  service_metadata: string | null;
+  size: number;
+  object_count: number;
+  parent_id: string | null;
+  num_dependent_backups: number;
+  restore_volume_id: string | null;
+  /** JSON object of string values. */
+  metadata: string;
+  /** JSON: the volume's metadata and bootable flag when it was backed up. */
+  volume_meta: string;
+  data_timestamp: string | null;
+  created_at: string;
+  updated_at: string | null;
+}
+
 /** A limit on one resource: a project's own (quotas) or a quota class's. -1 is no limit. */
 export interface QuotasTable {
   project_id: string;
@@ -235,6 +265,7 @@ export interface Database {
   service_state: KeyValueTable;
   services: ServicesTable;
   snapshots: SnapshotsTable;
+  backups: BackupsTable;
   quotas: QuotasTable;
   quota_classes: QuotaClassesTable;
   quota_usages: QuotaUsagesTable;
@@ -271,6 +302,7 @@ export type AttachmentRow = Selectable<VolumeAttachmentTable>;
 export type ConnectionRow = Selectable<VolumeConnectionsTable>;
 export type VolumeTypeRow = Selectable<VolumeTypesTable>;
 export type SnapshotRow = Selectable<SnapshotsTable>;
+export type BackupRow = Selectable<BackupsTable>;
 export type MessageRow = Selectable<MessagesTable>;
 export type EncryptionRow = Selectable<VolumeTypeEncryptionTable>;
 export type TransferRow = Selectable<TransfersTable>;

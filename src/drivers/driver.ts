@@ -64,6 +64,8 @@ export interface VolumeDriver {
   revertToSnapshot(volumeId: string, snapshotId: string): Promise<void>;
   /** The path the target exports (a regular file for the file driver). */
   volumePath(volumeId: string): string;
+  /** Where a snapshot's blocks are, for what reads them as a file (a backup of the snapshot). */
+  snapshotPath(snapshotId: string): string;
   /** Whether the volume exists in the backend. */
   hasVolume(volumeId: string): Promise<boolean>;
   /** The volumes (or snapshots) the backend holds, managed or not, by their backend names. */

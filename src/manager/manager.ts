@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { Database } from '../db/schema.js';
 import { nowTimestamp } from '../db/schema.js';
 import { prepared } from '../db/prepared.js';
+import type { BackupLocation } from '../backups/driver.js';
 import type { BackendKind, BackendObject, VolumeDriver } from '../drivers/driver.js';
 import { errors } from '../errors.js';
 import type { ChapCredentials, ExportSpec, InitiatorAccess, TargetHelper } from '../targets/target.js';
@@ -10,6 +11,7 @@ import type { ConnectionInfo, Connector } from '../volumes/types.js';
 import { formatProviderAuth, generateChap, parseProviderAuth } from './chap.js';
 import { KeyedLock } from '../db/keyed-lock.js';
 import { formatProviderLocation, parseProviderLocation } from './provider-location.js';
+import type { BackupCopier, BackupRequest, BackupResult } from './backups.js';
 import { backEndLimits, frontEndSpecs, qosOfVolume, type VolumeQos } from './qos.js';
 
 export interface ManagerOptions {
@@ -22,6 +24,8 @@ export interface ManagerOptions {
    * again, so they must outlive a power loss of this host, which ordinary commits may not.
    */
   syncCommitted?: () => Promise<void>;
+  /** The backup store this host copies volumes into; without one, backup calls fail. */
+  backups?: BackupCopier;
 }
 
 // The queries every connect and disconnect runs, compiled once (see prepared()).
@@ -157,6 +161,34 @@ export class VolumeManager {
 
   createVolumeFromSnapshot(volumeId: string, snapshotId: string, sizeGiB: number): Promise<void> {
     return this.locks.run(volumeId, () => this.driver.createVolumeFromSnapshot(volumeId, snapshotId, sizeGiB));
+  }
+
+  /**
+   * The volume's lock is not taken, as for a clone: the volume (backing-up) or snapshot
+   * cannot go meanwhile, and an attached volume is copied as it is.
+   */
+  backupVolume(volumeId: string, snapshotId: string | null, req: BackupRequest): Promise<BackupResult> {
+    const source = snapshotId ? this.driver.snapshotPath(snapshotId) : this.driver.volumePath(volumeId);
+    return this.backupStore().backup(source, req);
+  }
+
+  /** `chain`: the backup and its ancestors, newest first. */
+  restoreBackup(volumeId: string, chain: BackupLocation[]): Promise<void> {
+    return this.locks.run(volumeId, () => this.backupStore().restore(this.driver.volumePath(volumeId), chain));
+  }
+
+  /** `volumeId` is the backup's volume, which names the host whose store holds it. */
+  deleteBackup(_volumeId: string, at: BackupLocation): Promise<void> {
+    return this.backupStore().delete(at);
+  }
+
+  hasBackup(_volumeId: string, service: string, at: BackupLocation): Promise<boolean> {
+    return this.backupStore().has(service, at);
+  }
+
+  private backupStore(): BackupCopier {
+    if (!this.options.backups) throw new Error('this storage host has no backup store');
+    return this.options.backups;
   }
 
   revertToSnapshot(volumeId: string, snapshotId: string): Promise<void> {

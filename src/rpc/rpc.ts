@@ -1,3 +1,5 @@
+import type { BackupLocation } from '../backups/driver.js';
+import type { BackupRequest, BackupResult } from '../manager/backups.js';
 import type { ConnectOptions } from '../manager/manager.js';
 import type { BackendKind, BackendObject } from '../drivers/driver.js';
 import type { ConnectionInfo, Connector } from '../volumes/types.js';
@@ -27,6 +29,14 @@ export interface VolumeRpc {
   releaseAttachment(volumeId: string, attachmentId: string): Promise<void>;
   adoptLegacyConnection(volumeId: string, attachmentId: string, hostName: string | null): Promise<Connector | null>;
   revokeAll(volumeId: string): Promise<void>;
+  /** Copies the volume, or its snapshot `snapshotId`, into the backup store. */
+  backupVolume(volumeId: string, snapshotId: string | null, req: BackupRequest): Promise<BackupResult>;
+  /** Writes a backup (its chain: it and its ancestors, newest first) back into the volume. */
+  restoreBackup(volumeId: string, chain: BackupLocation[]): Promise<void>;
+  /** `volumeId` is the backup's volume: it names the storage host whose store holds the backup. */
+  deleteBackup(volumeId: string, at: BackupLocation): Promise<void>;
+  /** Whether a backup's data is whole in the store of the host serving `volumeId`, and that store is `service`. */
+  hasBackup(volumeId: string, service: string, at: BackupLocation): Promise<boolean>;
   /** The volume's type or size changed: its export takes the QoS limits they give now. */
   refreshLimits(volumeId: string): Promise<void>;
   /** What the backend of `storageHost` (a volume's os-vol-host-attr:host) holds, managed or not. */
@@ -54,6 +64,10 @@ export const VOLUME_RPC_CALLS = [
   'releaseAttachment',
   'adoptLegacyConnection',
   'revokeAll',
+  'backupVolume',
+  'restoreBackup',
+  'deleteBackup',
+  'hasBackup',
   'refreshLimits',
   'listBackendObjects',
   'sizeOfExisting',

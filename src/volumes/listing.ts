@@ -230,7 +230,7 @@ export function conditionsExpression<DB, TB extends keyof DB>(
   );
 }
 
-function sortColumns<C extends string>(sort: SortKey[], columns: Record<string, C>): Array<{ column: C; dir: 'asc' | 'desc' }> {
+export function sortColumns<C extends string>(sort: SortKey[], columns: Record<string, C>): Array<{ column: C; dir: 'asc' | 'desc' }> {
   const keys = sort.length > 0 ? sort : [{ key: 'created_at', dir: 'desc' as const }];
   const out = keys.map((s) => {
     const column = columns[s.key];

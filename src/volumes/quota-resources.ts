@@ -39,3 +39,8 @@ export function snapshotUsage(size: number, typeName: string): UsageDelta {
 export function extendUsage(increase: number, typeName: string): UsageDelta {
   return { gigabytes: increase, [`gigabytes_${typeName}`]: increase };
 }
+
+/** A backup counts its volume's size against backup_gigabytes. */
+export function backupUsage(size: number): UsageDelta {
+  return { backups: 1, backup_gigabytes: size };
+}

@@ -86,6 +86,12 @@ export async function returnUsage(trx: Kysely<Database>, projectId: string, delt
 
 /** Cinder's QuotaError for the resource that would pass its limit. */
 function overQuota(resource: string, requested: number, quota: number, consumed: number): CinderError {
+  if (resource === 'backups') return errors.overLimit(`Maximum number of backups allowed (${quota}) exceeded`);
+  if (resource === 'backup_gigabytes') {
+    return errors.overLimit(
+      `Requested backup exceeds allowed Backup gigabytes quota. Requested ${requested}G, quota is ${quota}G and ${consumed}G has been consumed.`,
+    );
+  }
   if (resource.startsWith('gigabytes')) {
     return errors.overLimit(
       `Requested volume or snapshot exceeds allowed ${resource} quota. Requested ${requested}G, quota is ${quota}G and ${consumed}G has been consumed.`,

@@ -20,6 +20,7 @@ import type {
   VolumeTypeRecord,
   QuotaUsage,
 } from './types.js';
+import type { BackupExport, BackupRecord, CreateBackupRequest, RestoreRecord, UpdateBackupRequest } from './backup-types.js';
 import type { TypeManagement } from './type-management.js';
 import type { BackendCapabilities, HostRecord, HostUsage } from './hosts-admin.js';
 import type { CreatedTransfer, TransferListQuery, TransferRecord } from './transfers.js';
@@ -117,6 +118,19 @@ export interface BlockStorage extends TypeManagement {
   deleteSnapshotMetadataKey(ctx: RequestContext, id: string, key: string): Promise<void>;
   /** The revert action (3.40): the volume's data becomes its latest snapshot's again; snapshotId must name that one. */
   revertToSnapshot(ctx: RequestContext, volumeId: string, snapshotId: string | null): Promise<void>;
+
+  // backups
+  createBackup(ctx: RequestContext, req: CreateBackupRequest): Promise<BackupRecord>;
+  getBackup(ctx: RequestContext, id: string): Promise<BackupRecord>;
+  listBackups(ctx: RequestContext, query: ListQuery): Promise<{ backups: BackupRecord[]; count: number }>;
+  updateBackup(ctx: RequestContext, id: string, patch: UpdateBackupRequest): Promise<BackupRecord>;
+  /** force: the os-force_delete action. */
+  deleteBackup(ctx: RequestContext, id: string, opts: { force: boolean }): Promise<void>;
+  /** Into volumeId, or a new volume (named `name`) when none is given. */
+  restoreBackup(ctx: RequestContext, id: string, req: { volumeId?: string | null; name?: string | null }): Promise<RestoreRecord>;
+  exportBackupRecord(ctx: RequestContext, id: string): Promise<BackupExport>;
+  importBackupRecord(ctx: RequestContext, req: BackupExport): Promise<BackupRecord>;
+  resetBackupStatus(ctx: RequestContext, id: string, status: string): Promise<void>;
 
   // quotas: a project's limits by resource name (volumes, gigabytes, volumes_<type>, ...)
   getQuotaSet(ctx: RequestContext, projectId: string, withUsage: boolean): Promise<Record<string, number | QuotaUsage>>;

@@ -12,6 +12,8 @@ import type { Database } from '../db/schema.js';
 import type { KeyedLocks } from '../db/keyed-lock.js';
 import type { VolumeRpc } from '../rpc/rpc.js';
 import { AttachmentSteps } from './attachment-steps.js';
+import type { BackupExport, BackupRecord, CreateBackupRequest, RestoreRecord, UpdateBackupRequest } from './backup-types.js';
+import { Backups } from './backups.js';
 import { AttachmentsApi } from './attachments-api.js';
 import type { WorkflowCore, WorkflowOptions } from './core.js';
 import { countStatuses, type StatusCounts } from './inventory.js';
@@ -71,6 +73,7 @@ export class Workflow implements BlockStorage {
   private readonly legacy: LegacyActions;
   private readonly attachments: AttachmentsApi;
   private readonly snapshots: Snapshots;
+  private readonly backups: Backups;
   private readonly snapshotActions: SnapshotActions;
   private readonly snapshotMetadata: SnapshotMetadata;
   private readonly revert: VolumeRevert;
@@ -105,6 +108,7 @@ export class Workflow implements BlockStorage {
     this.legacy = new LegacyActions(core, steps);
     this.attachments = new AttachmentsApi(core, steps);
     this.snapshots = new Snapshots(core);
+    this.backups = new Backups(core, this.lifecycle);
     this.snapshotActions = new SnapshotActions(core);
     this.snapshotMetadata = new SnapshotMetadata(core);
     this.revert = new VolumeRevert(core);
@@ -134,7 +138,8 @@ export class Workflow implements BlockStorage {
   async resumeInterrupted(volumeHost: string): Promise<{ resumed: number }> {
     const steps = await this.machine.resumeInterrupted(volumeHost);
     const reverts = await this.revert.resumeInterrupted(volumeHost);
-    return { resumed: steps.resumed + reverts.resumed };
+    const backups = await this.backups.resumeInterrupted(volumeHost);
+    return { resumed: steps.resumed + reverts.resumed + backups.resumed };
   }
 
   /** How many volumes are in each status, and live attachments in each attach_status, over all projects. */
@@ -300,6 +305,44 @@ export class Workflow implements BlockStorage {
 
   revertToSnapshot(ctx: RequestContext, volumeId: string, snapshotId: string | null): Promise<void> {
     return this.revert.revertToSnapshot(ctx, volumeId, snapshotId);
+  }
+
+  // ---------------------------------------------------------------- backups
+
+  createBackup(ctx: RequestContext, req: CreateBackupRequest): Promise<BackupRecord> {
+    return this.backups.createBackup(ctx, req);
+  }
+
+  getBackup(ctx: RequestContext, id: string): Promise<BackupRecord> {
+    return this.backups.getBackup(ctx, id);
+  }
+
+  listBackups(ctx: RequestContext, query: ListQuery): Promise<{ backups: BackupRecord[]; count: number }> {
+    return this.backups.listBackups(ctx, query);
+  }
+
+  updateBackup(ctx: RequestContext, id: string, patch: UpdateBackupRequest): Promise<BackupRecord> {
+    return this.backups.updateBackup(ctx, id, patch);
+  }
+
+  deleteBackup(ctx: RequestContext, id: string, opts: { force: boolean }): Promise<void> {
+    return this.backups.deleteBackup(ctx, id, opts);
+  }
+
+  restoreBackup(ctx: RequestContext, id: string, req: { volumeId?: string | null; name?: string | null }): Promise<RestoreRecord> {
+    return this.backups.restoreBackup(ctx, id, req);
+  }
+
+  exportBackupRecord(ctx: RequestContext, id: string): Promise<BackupExport> {
+    return this.backups.exportBackupRecord(ctx, id);
+  }
+
+  importBackupRecord(ctx: RequestContext, req: BackupExport): Promise<BackupRecord> {
+    return this.backups.importBackupRecord(ctx, req);
+  }
+
+  resetBackupStatus(ctx: RequestContext, id: string, status: string): Promise<void> {
+    return this.backups.resetBackupStatus(ctx, id, status);
   }
 
   // ---------------------------------------------------------------- volume types

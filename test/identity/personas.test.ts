@@ -84,6 +84,13 @@ test('personas: reader, member, admin and another project, with Keystone tokens'
   const snap = await alice('POST', 'snapshots', { snapshot: { volume_id: volumeId, name: 's' } });
   assert.equal(snap.status, 202, JSON.stringify(snap.body));
   const snapshotId = snap.body.snapshot.id as string;
+  const backup = await alice('POST', 'backups', { backup: { volume_id: davesVolume } });
+  assert.equal(backup.status, 404, "another project's volume cannot be backed up");
+  const alicesBackup = await alice('POST', 'backups', { backup: { volume_id: volumeId, name: 'b' } });
+  assert.equal(alicesBackup.status, 202, JSON.stringify(alicesBackup.body));
+  const backupId = alicesBackup.body.backup.id as string;
+  for (let i = 0; i < 400 && (await alice('GET', `backups/${backupId}`)).body.backup.status !== 'available'; i++) await new Promise((r) => setTimeout(r, 25));
+  await waitFor(alice, volumeId, 'available');
 
   await t.test('a project member sees its own volume with the tenant attribute, not the admin-only ones', async () => {
     assert.equal(volume['os-vol-tenant-attr:tenant_id'], demo);
@@ -111,6 +118,14 @@ test('personas: reader, member, admin and another project, with Keystone tokens'
     refused(await bob('POST', 'snapshots', { snapshot: { volume_id: volumeId } }), 'volume:create_snapshot');
     refused(await bob('PUT', `snapshots/${snapshotId}`, { snapshot: { name: 'x' } }), 'volume:update_snapshot');
     refused(await bob('DELETE', `snapshots/${snapshotId}`), 'volume:delete_snapshot');
+    const readable = await bob('GET', `backups/${backupId}`, undefined, { version: '3.56' });
+    assert.equal(readable.status, 200);
+    assert.ok(!('os-backup-project-attr:project_id' in readable.body.backup) && !('user_id' in readable.body.backup), 'the owner attributes are for administrators');
+    assert.deepEqual((await bob('GET', 'backups')).body.backups.map((b: any) => b.id), [backupId]);
+    refused(await bob('POST', 'backups', { backup: { volume_id: volumeId } }), 'backup:create');
+    refused(await bob('PUT', `backups/${backupId}`, { backup: { name: 'x' } }, { version: '3.9' }), 'backup:update');
+    refused(await bob('DELETE', `backups/${backupId}`), 'backup:delete');
+    refused(await bob('POST', `backups/${backupId}/restore`, { restore: { volume_id: volumeId } }), 'backup:restore');
   });
 
   await t.test('a member acts in its project but not as an administrator', async () => {
@@ -122,6 +137,11 @@ test('personas: reader, member, admin and another project, with Keystone tokens'
     refused(await alice('DELETE', `volumes/${volumeId}?force=true`, undefined, { version: '3.23' }), 'volume:force_delete');
     refused(await alice('POST', 'types', { volume_type: { name: `t-${randomUUID().slice(0, 8)}` } }), 'volume_extension:type_create');
     refused(await alice('GET', 'os-services'), 'volume_extension:services:index');
+    refused(await alice('GET', `backups/${backupId}/export_record`), 'backup:export-import');
+    refused(await alice('POST', 'backups/import_record', { 'backup-record': { backup_service: 'x', backup_url: 'eyJpZCI6ICJ4In0=' } }), 'backup:backup-import');
+    refused(await alice('POST', `backups/${backupId}/action`, { 'os-reset_status': { status: 'error' } }), 'volume_extension:backup_admin_actions:reset_status');
+    refused(await alice('POST', `backups/${backupId}/action`, { 'os-force_delete': {} }), 'volume_extension:backup_admin_actions:force_delete');
+    assert.equal((await alice('PUT', `backups/${backupId}`, { backup: { description: 'mine' } }, { version: '3.9' })).status, 200);
     // all_tenants is ignored for non-administrators: the list stays in the caller's project.
     const listed = (await alice('GET', 'volumes?all_tenants=1')).body.volumes.map((v: any) => v.id);
     assert.deepEqual(listed, [volumeId]);
@@ -135,6 +155,10 @@ test('personas: reader, member, admin and another project, with Keystone tokens'
     missing(await dave('GET', `volumes/${volumeId}/metadata`), /could not be found/);
     missing(await dave('POST', 'attachments', { attachment: { volume_uuid: volumeId } }, { version: '3.27' }), /could not be found/);
     missing(await dave('GET', `snapshots/${snapshotId}`), /^Snapshot .* could not be found\.$/);
+    missing(await dave('GET', `backups/${backupId}`), /^Backup .* could not be found\.$/);
+    missing(await dave('DELETE', `backups/${backupId}`), /could not be found/);
+    missing(await dave('POST', `backups/${backupId}/restore`, { restore: { volume_id: davesVolume } }), /could not be found/);
+    assert.deepEqual((await dave('GET', 'backups?all_tenants=1')).body.backups, []);
     missing(await dave('POST', 'snapshots', { snapshot: { volume_id: volumeId } }), /could not be found/);
     missing(await dave('POST', 'volumes', { volume: { size: 1, source_volid: volumeId } }), /could not be found/);
     assert.deepEqual((await dave('GET', 'volumes?all_tenants=1')).body.volumes.map((v: any) => v.id), [davesVolume]);
@@ -142,6 +166,9 @@ test('personas: reader, member, admin and another project, with Keystone tokens'
 
   await t.test('an administrator sees every project and the admin-only attributes, and acts on them', async () => {
     const everything = (await carol('GET', 'volumes/detail?all_tenants=1')).body.volumes;
+    const owned = (await carol('GET', `backups/${backupId}`, undefined, { version: '3.56' })).body.backup;
+    assert.deepEqual([owned['os-backup-project-attr:project_id'], owned.user_id], [demo, ks.users.alice.id]);
+    assert.equal((await carol('GET', `backups/${backupId}/export_record`)).status, 200);
     assert.deepEqual(new Set(everything.map((v: any) => v.id)), new Set([volumeId, davesVolume]));
     const shown = (await carol('GET', `volumes/${davesVolume}`)).body.volume;
     assert.match(shown['os-vol-host-attr:host'], /@file#file$/);

@@ -1,7 +1,9 @@
 // OpenStack's own API test suite, tempest.api.volume from Debian's tempest, run against the
-// service through a real Keystone with dynamic credentials: tempest makes its own projects and
-// users, as it does against a cloud. Every test's result is committed in tempest-expected.json
-// (a skip or an exclusion with its reason); the run must give exactly those results.
+// service as a cloud runs it: an API service and two storage backends (volume services named
+// a and b, each with its own data and iSCSI portal) on PostgreSQL and RabbitMQ, behind a real
+// Keystone with dynamic credentials, so tempest makes its own projects and users. Every test's
+// result is committed in tempest-expected.json (a skip or an exclusion with its reason); the run
+// must give exactly those results.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -9,14 +11,18 @@ import { mkdir, open, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { requireTool, UNLIMITED_QUOTA_ENV } from '../helpers/env.js';
+import { randomBytes } from 'node:crypto';
+import { createTestDatabase } from '../helpers/databases.js';
+import { freePort, RABBITMQ_URL, requireTool, UNLIMITED_QUOTA_ENV } from '../helpers/env.js';
 import { startKeystone } from '../helpers/keystone.js';
-import { run, scratchDir, startServeProcess } from '../helpers/process.js';
+import { CLI_PATH, describe as describeOutput, run, scratchDir, spawnServe, type ServeProcess } from '../helpers/process.js';
 
 const TEMPEST_TREE = '/usr/lib/python3/dist-packages/tempest';
 const RESULTS_SCRIPT = fileURLToPath(new URL('../../../test/interop/py/tempest_results.py', import.meta.url));
 const EXPECTED_FILE = fileURLToPath(new URL('../../../test/interop/tempest-expected.json', import.meta.url));
 const SUITE = '^tempest\\.api\\.volume\\.';
+const BACKENDS = ['a', 'b'] as const;
+const READY_TIMEOUT_MS = 60_000;
 const RUN_TIMEOUT_MS = 25 * 60_000;
 /**
  * TEMPEST_UPDATE_EXPECTED=1 runs every test, excluded ones too, and rewrites tempest-expected.json
@@ -104,8 +110,15 @@ max_microversion = 3.70
 build_timeout = 300
 vendor_name = Cinderblock
 storage_protocol = iSCSI
+backend_names = ${BACKENDS.join(',')}
+# The file driver names its files volume-<id> and snapshot-<id>, and adopts files by name.
+manage_volume_ref = source-name,volume-%s
+manage_snapshot_ref = source-name,snapshot-%s
 [volume-feature-enabled]
-backup = false
+multi_backend = true
+manage_volume = true
+manage_snapshot = true
+backup = true
 `;
 }
 
@@ -119,6 +132,24 @@ async function writeExpected(testIds: string[], previous: Record<string, Expecta
     else next[id] = { expect: 'excluded', why: `FAILS: ${got?.reason ?? 'no result'}` };
   }
   await writeFile(EXPECTED_FILE, JSON.stringify(next, null, 1) + '\n');
+}
+
+/** The API answers and the scheduler has both backends' capacity, so tempest's first create has somewhere to go. */
+async function untilBothBackendsReport(endpoint: string, adminToken: string, processes: ServeProcess[]): Promise<void> {
+  const deadline = Date.now() + READY_TIMEOUT_MS;
+  let last = '';
+  while (Date.now() < deadline) {
+    for (const p of processes) if (p.proc.exitCode !== null) throw new Error(`a service exited: ${describeOutput(p.output())}`);
+    try {
+      const res = await fetch(`${endpoint}/scheduler-stats/get_pools`, { headers: { 'X-Auth-Token': adminToken } });
+      last = await res.text();
+      if (res.ok && (JSON.parse(last) as { pools: unknown[] }).pools.length === BACKENDS.length) return;
+    } catch (err) {
+      last = String(err);
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`the backends did not report within ${READY_TIMEOUT_MS / 1000} s: ${last}`);
 }
 
 /** A test's result: its own, or its class's when setUpClass skipped or failed the whole class. */
@@ -144,13 +175,29 @@ test('tempest.api.volume through a real Keystone gives every test its committed 
   const dir = await scratchDir(t, 'cinderblock-tempest-');
   const passwordFile = join(dir, 'password');
   await writeFile(passwordFile, ks.users.cinder.password);
+  const database = await createTestDatabase('postgres');
+  t.after(() => database.cleanup());
+  // Queues are named after storage hosts: a host of its own keeps concurrent runs on one broker apart.
+  const host = `tempest-${randomBytes(4).toString('hex')}`;
+  const common = ['--database', database.url, '--rpc', RABBITMQ_URL];
+  const migrated = await run(process.execPath, [CLI_PATH, 'migrate', '--database', database.url]);
+  assert.equal(migrated.code, 0, migrated.stderr);
+  const processes: ServeProcess[] = [];
+  for (const backend of BACKENDS) {
+    const args = [...common, '--host', host, '--volume-backend-name', backend, '--data-dir', join(dir, `backend-${backend}`)];
+    // One backup store for both, as Cinder's posix driver on a share: a backup of a volume on one
+    // backend may be restored to a volume on the other.
+    const env = { CINDERBLOCK_BACKUP_POSIX_PATH: join(dir, 'backups') };
+    processes.push(await spawnServe(t, [...args, '--iscsi-listen', `127.0.0.1:${await freePort()}`], env, { command: 'volume' }));
+  }
+  const apiPort = await freePort();
+  const keystoneArgs = ['--auth-strategy', 'keystone', '--keystone-url', ks.url, '--keystone-password-file', passwordFile];
   // tempest makes dozens of volumes in some of its projects.
-  const svc = await startServeProcess(
-    t,
-    ['--auth-strategy', 'keystone', '--keystone-url', ks.url, '--keystone-password-file', passwordFile],
-    UNLIMITED_QUOTA_ENV,
-  );
-  await ks.setVolumeEndpoint(`${svc.endpoint}/%(project_id)s`);
+  const api = await spawnServe(t, [...common, ...keystoneArgs, '--api-listen', `127.0.0.1:${apiPort}`], UNLIMITED_QUOTA_ENV, { command: 'api' });
+  processes.push(api);
+  const endpoint = `http://127.0.0.1:${apiPort}/v3`;
+  await ks.setVolumeEndpoint(`${endpoint}/%(project_id)s`);
+  await untilBothBackendsReport(endpoint, (await ks.token('admin')).token, processes);
 
   // A workspace of its own, as `tempest init` makes one, without registering it in ~/.tempest.
   const workspace = join(dir, 'workspace');
@@ -194,5 +241,5 @@ test('tempest.api.volume through a real Keystone gives every test its committed 
   t.diagnostic(
     `tempest.api.volume: ${counts.pass} passed, ${counts.fail} failed, ${counts.skip} skipped, ${counts.excluded} excluded, of ${testIds.length}, in ${((Date.now() - started) / 1000).toFixed(0)} s`,
   );
-  if (!UPDATE_EXPECTED) assert.deepEqual(mismatches, [], `tempest results differ from tempest-expected.json (service log tail: ${svc.output().stderr.slice(-2000)})`);
+  if (!UPDATE_EXPECTED) assert.deepEqual(mismatches, [], `tempest results differ from tempest-expected.json (API service: ${describeOutput(api.output()).slice(-2000)})`);
 });

@@ -40,9 +40,9 @@ test('the defaults, printed as a policy file: enforced rules as entries, the oth
     "# default. Base rule: an admin, or anyone in the target's project (Cinder's pre-Xena owner rule).",
     '"admin_or_owner": "is_admin:True or (role:admin and is_admin_project:True) or project_id:%(project_id)s"',
   ]);
-  assert.deepEqual(entryOf(stdout, 'backup:create'), [
-    '# default; not enforced: no Cinderblock API checks it yet. Create a backup.',
-    '#"backup:create": "rule:xena_system_admin_or_project_member"',
+  assert.deepEqual(entryOf(stdout, 'workers:cleanup'), [
+    '# default; not enforced: no Cinderblock API checks it yet. Clean up workers.',
+    '#"workers:cleanup": "rule:admin_api"',
   ]);
   const entries = stdout.split('\n').filter((line) => /^#?"/.test(line));
   assert.equal(entries.length, 166);
@@ -57,7 +57,7 @@ test('the defaults, printed as a policy file: enforced rules as entries, the oth
 test('overrides and aliases from a file are marked; its warnings go to standard error', async (t) => {
   const path = await write(
     t,
-    ['cloud_admins: "role:cloud_admin"', 'admin_api: "rule:cloud_admins"', '"volume:get": "rule:xena_system_admin_or_project_reader"', '"backup:create": "!"', ''].join('\n'),
+    ['cloud_admins: "role:cloud_admin"', 'admin_api: "rule:cloud_admins"', '"volume:get": "rule:xena_system_admin_or_project_reader"', '"workers:cleanup": "!"', ''].join('\n'),
   );
   const { stdout, stderr } = await policyCommand(path);
   assert.match(stdout, new RegExp(`^# Cinderblock's policy in force: Cinder 21 \\(Zed\\) defaults overridden by ${path.replace(/[.]/g, '\\.')}, with new defaults enforced\\.\n`));
@@ -66,13 +66,13 @@ test('overrides and aliases from a file are marked; its warnings go to standard 
     '"admin_api": "rule:cloud_admins"',
   ]);
   assert.deepEqual(entryOf(stdout, 'volume:get'), ['# set in the policy file, same as the default. Show a volume.', '"volume:get": "rule:xena_system_admin_or_project_reader"']);
-  assert.deepEqual(entryOf(stdout, 'backup:create'), [
-    '# overridden (default: "rule:xena_system_admin_or_project_member"); not enforced: no Cinderblock API checks it yet. Create a backup.',
-    '"backup:create": "!"',
+  assert.deepEqual(entryOf(stdout, 'workers:cleanup'), [
+    '# overridden (default: "rule:admin_api"); not enforced: no Cinderblock API checks it yet. Clean up workers.',
+    '"workers:cleanup": "!"',
   ]);
   assert.deepEqual(entryOf(stdout, 'cloud_admins'), ['# defined in the policy file, for rule: checks to use.', '"cloud_admins": "role:cloud_admin"']);
   assert.ok(stdout.trimEnd().endsWith('"cloud_admins": "role:cloud_admin"'), 'the alias comes last');
-  assert.equal(stderr, `warning: policy file ${path} line 4: "backup:create" is one of Cinder's rules, but no Cinderblock API checks it yet: it is accepted and has no effect of its own\n`);
+  assert.equal(stderr, `warning: policy file ${path} line 4: "workers:cleanup" is one of Cinder's rules, but no Cinderblock API checks it yet: it is accepted and has no effect of its own\n`);
 });
 
 test('the output, saved as a file, loads back to the same policy without a warning', async (t) => {
@@ -86,7 +86,7 @@ test('the output, saved as a file, loads back to the same policy without a warni
   // Every enforced rule is in the saved file; the dormant ones stayed comments.
   const sources = new Map(policy.effectiveRules().map((rule) => [rule.name, rule.source]));
   assert.equal(sources.get('volume:create'), 'file');
-  assert.equal(sources.get('backup:create'), 'default');
+  assert.equal(sources.get('workers:cleanup'), 'default');
 });
 
 test('a bad policy file fails the command with its line', async (t) => {

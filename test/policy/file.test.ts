@@ -92,14 +92,14 @@ test('an alias the file defines and uses is fine; it comes after Cinder rules in
 });
 
 test('a Cinder rule Cinderblock does not enforce loads with a warning; so does a check on credentials it never has', async (t) => {
-  const path = await policyFile(t, ['"volume:create": "rule:admin_api"', '"backup:create": "rule:admin_api"', '"volume:get": "tenant:%(project_id)s or token.user:x"', ''].join('\n'));
+  const path = await policyFile(t, ['"volume:create": "rule:admin_api"', '"workers:cleanup": "rule:admin_api"', '"volume:get": "tenant:%(project_id)s or token.user:x"', ''].join('\n'));
   const { policy, warnings } = Policy.fromFile(path);
   assert.deepEqual(warnings, [
-    `policy file ${path} line 2: "backup:create" is one of Cinder's rules, but no Cinderblock API checks it yet: it is accepted and has no effect of its own`,
+    `policy file ${path} line 2: "workers:cleanup" is one of Cinder's rules, but no Cinderblock API checks it yet: it is accepted and has no effect of its own`,
     `policy file ${path} line 3: "volume:get": the check on "tenant" is always false: Cinderblock's credentials have only user_id, project_id, domain_id, roles, is_admin, is_admin_project, system_scope, system`,
     `policy file ${path} line 3: "volume:get": the check on "token.user" is always false: Cinderblock's credentials have only user_id, project_id, domain_id, roles, is_admin, is_admin_project, system_scope, system`,
   ]);
-  assert.equal(policy.effectiveRules().find((rule) => rule.name === 'backup:create')?.source, 'file');
+  assert.equal(policy.effectiveRules().find((rule) => rule.name === 'workers:cleanup')?.source, 'file');
   assert.equal(policy.allows('volume:get', TARGET, member), false);
 });
 

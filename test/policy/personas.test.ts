@@ -57,6 +57,17 @@ const CLASS_OF: Record<EnforcedRule, keyof typeof ALLOWED | 'base'> = {
   'volume:get_snapshot': 'reader',
   'volume:update_snapshot': 'member',
   'volume:delete_snapshot': 'member',
+  'backup:get_all': 'reader',
+  'backup:backup_project_attribute': 'admin',
+  'backup:create': 'member',
+  'backup:get': 'reader',
+  'backup:update': 'member',
+  'backup:delete': 'member',
+  'backup:restore': 'member',
+  'backup:backup-import': 'admin',
+  'backup:export-import': 'admin',
+  'volume_extension:backup_admin_actions:reset_status': 'admin',
+  'volume_extension:backup_admin_actions:force_delete': 'admin',
   'volume:get_snapshot_metadata': 'reader',
   'volume:update_snapshot_metadata': 'member',
   'volume:delete_snapshot_metadata': 'member',
@@ -221,5 +232,5 @@ export function misspeltRulesDoNotCompile(policy: Policy): void {
   // @ts-expect-error a typo
   policy.allows('volume:craete', TARGET, PERSONAS.admin);
   // @ts-expect-error one of Cinder's rules that Cinderblock has no API for
-  policy.allows('backup:create', TARGET, PERSONAS.admin);
+  policy.allows('group:create', TARGET, PERSONAS.admin);
 }

@@ -124,3 +124,21 @@ export function bodyObject(body: unknown): Record<string, unknown> {
 }
 
 export type Params<K extends string> = { Params: Record<K, string> };
+
+/** A list answer as Cinder's views make it: the items, a next link when the page is full, and the count when asked (3.45). */
+export function listBody<T extends { id: string }>(
+  req: FastifyRequest,
+  urls: Urls,
+  collection: string,
+  detail: boolean,
+  items: readonly T[],
+  plan: { query: { limit?: number }; withCount: boolean },
+  count: number,
+  view: (item: T) => unknown,
+): Record<string, unknown> {
+  const body: Record<string, unknown> = { [collection]: items.map(view) };
+  const links = nextLinks(req, urls, detail ? `${collection}/detail` : collection, items, plan.query.limit);
+  if (links) body[`${collection}_links`] = links;
+  if (plan.withCount) body.count = count;
+  return body;
+}

@@ -8,7 +8,7 @@ import { volumeDetail, volumeSummary } from '../views/volumes.js';
 import {
   bodyObject,
   contextOf,
-  nextLinks,
+  listBody,
   optionalString,
   registerMetadataSetRoutes,
   sendEmpty,
@@ -36,11 +36,7 @@ export function registerVolumeRoutes(app: FastifyInstance, deps: RouteDeps): voi
     const env = viewEnv(req, deps);
     const plan = planVolumeList(req.query as QueryParams, ctx, env.version);
     const { volumes, count } = plan.matchesNothing ? { volumes: [], count: 0 } : await storage.listVolumes(ctx, plan.query);
-    const body: Record<string, unknown> = { volumes: volumes.map((v) => (detail ? volumeDetail(v, env) : volumeSummary(v, env))) };
-    const links = nextLinks(req, env.urls, detail ? 'volumes/detail' : 'volumes', volumes, plan.query.limit);
-    if (links) body.volumes_links = links;
-    if (plan.withCount) body.count = count;
-    return body;
+    return listBody(req, env.urls, 'volumes', detail, volumes, plan, count, (v) => (detail ? volumeDetail(v, env) : volumeSummary(v, env)));
   }
 
   app.get('/v3/volumes', { config: API }, async (req, reply) => sendJson(reply, 200, await list(req, false)));

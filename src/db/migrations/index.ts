@@ -5,6 +5,7 @@ import { snapshots } from './0003_snapshots.js';
 import { quotas } from './0004_quotas.js';
 import { capabilities } from './0005_capabilities.js';
 import { typeAccess } from './0006_type_access.js';
+import { backups } from './0009_backups.js';
 import { qosSpecs } from './0010_qos_specs.js';
 import { frozenServices } from './0012_frozen_services.js';
 import { transfers } from './0008_transfers.js';
@@ -19,6 +20,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0004_quotas': quotas,
   '0005_capabilities': capabilities,
   '0006_type_access': typeAccess,
+  '0009_backups': backups,
   '0010_qos_specs': qosSpecs,
   '0012_frozen_services': frozenServices,
   '0008_transfers': transfers,

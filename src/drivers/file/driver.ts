@@ -103,7 +103,7 @@ export class FileVolumeDriver implements VolumeDriver {
     await mkdir(this.snapshotDir, { recursive: true });
   }
 
-  private snapshotPath(snapshotId: string): string {
+  snapshotPath(snapshotId: string): string {
     return join(this.snapshotDir, `snapshot-${snapshotId}`);
   }
 

@@ -2,6 +2,8 @@ import { randomUUID } from 'node:crypto';
 import amqp from 'amqplib';
 import type { Logger } from 'pino';
 import { redactUrlPassword } from '../../observability/redact.js';
+import type { BackupLocation } from '../../backups/driver.js';
+import type { BackupRequest, BackupResult } from '../../manager/backups.js';
 import type { ConnectionInfo, Connector } from '../../volumes/types.js';
 import type { BackendObject } from '../../drivers/driver.js';
 import type { BackendKind, ConnectOptions, VolumeRpc, VolumeRpcCall } from '../rpc.js';
@@ -99,6 +101,18 @@ export class AmqpVolumeRpc implements VolumeRpc {
   }
   revokeAll(volumeId: string) {
     return this.call<void>('revokeAll', [volumeId]);
+  }
+  backupVolume(volumeId: string, snapshotId: string | null, req: BackupRequest) {
+    return this.call<BackupResult>('backupVolume', [volumeId, snapshotId, req]);
+  }
+  restoreBackup(volumeId: string, chain: BackupLocation[]) {
+    return this.call<void>('restoreBackup', [volumeId, chain]);
+  }
+  deleteBackup(volumeId: string, at: BackupLocation) {
+    return this.call<void>('deleteBackup', [volumeId, at]);
+  }
+  hasBackup(volumeId: string, service: string, at: BackupLocation) {
+    return this.call<boolean>('hasBackup', [volumeId, service, at]);
   }
   refreshLimits(volumeId: string) {
     return this.call<void>('refreshLimits', [volumeId]);

@@ -50,6 +50,22 @@ export class LocalVolumeRpc implements VolumeRpc {
   revokeAll(volumeId: string) {
     return this.manager.revokeAll(volumeId);
   }
+  backupVolume(...args: Parameters<VolumeRpc['backupVolume']>) {
+    const [volumeId, snapshotId, req] = structuredClone(args);
+    return this.manager.backupVolume(volumeId, snapshotId, req);
+  }
+  restoreBackup(...args: Parameters<VolumeRpc['restoreBackup']>) {
+    const [volumeId, chain] = structuredClone(args);
+    return this.manager.restoreBackup(volumeId, chain);
+  }
+  deleteBackup(...args: Parameters<VolumeRpc['deleteBackup']>) {
+    const [volumeId, at] = structuredClone(args);
+    return this.manager.deleteBackup(volumeId, at);
+  }
+  hasBackup(...args: Parameters<VolumeRpc['hasBackup']>) {
+    const [volumeId, service, at] = structuredClone(args);
+    return this.manager.hasBackup(volumeId, service, at);
+  }
   refreshLimits(volumeId: string) {
     return this.manager.refreshLimits(volumeId);
   }

@@ -11,6 +11,9 @@ import { ApiFault, faultBody, GENERIC_500_MESSAGE, MALFORMED_REQUEST_MESSAGE, NO
 import { HEADER, negotiate } from './microversion.js';
 import { registerAttachmentRoutes } from './routes/attachments.js';
 import type { RequestState, RouteDeps } from './routes/common.js';
+import { registerGroupSnapshotRoutes } from './routes/group-snapshots.js';
+import { registerGroupTypeRoutes } from './routes/group-types.js';
+import { registerGroupRoutes } from './routes/groups.js';
 import { registerMessageRoutes } from './routes/messages.js';
 import { registerMiscRoutes } from './routes/misc.js';
 import { registerQuotaRoutes } from './routes/quotas.js';
@@ -281,5 +284,8 @@ export async function buildApiServer(
   registerMiscRoutes(app, deps);
   registerQuotaRoutes(app, deps);
   registerMessageRoutes(app, deps);
+  registerGroupTypeRoutes(app, deps);
+  registerGroupRoutes(app, deps);
+  registerGroupSnapshotRoutes(app, deps);
   return app;
 }

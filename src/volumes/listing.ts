@@ -181,7 +181,8 @@ export function conditionsExpression<DB, TB extends keyof DB>(
   );
 }
 
-function sortColumns<C extends string>(sort: SortKey[], columns: Record<string, C>): Array<{ column: C; dir: 'asc' | 'desc' }> {
+/** Sort keys to columns of a table; an unknown key is Cinder's 400. */
+export function sortColumns<C extends string>(sort: SortKey[], columns: Record<string, C>): Array<{ column: C; dir: 'asc' | 'desc' }> {
   const keys = sort.length > 0 ? sort : [{ key: 'created_at', dir: 'desc' as const }];
   const out = keys.map((s) => {
     const column = columns[s.key];

@@ -19,6 +19,7 @@ import { checkVolumeSize, loadLimits, takeUsage, typeNameOf } from './quota-usag
 import type { PoolCapacity } from './capacity.js';
 import { ACTIONS, DETAILS, recordMessage } from './messages.js';
 import type { Placement } from './scheduler.js';
+import { checkGroupForVolume, holdGroupOpen, inGroup, visibleGroup } from './group-membership.js';
 
 /** The numbers the capacity filter judged a host by, for the log. */
 function reportedCapacity(c: PoolCapacity) {
@@ -55,7 +56,13 @@ export class VolumeLifecycle extends WorkflowPart {
     }
     const multiattach = type.extraSpecs['multiattach'] === '<is> True';
     if (multiattach) this.authorize(ctx, 'volume:multiattach');
-    const zone = req.availabilityZone ?? source?.availability_zone ?? this.options.availabilityZone;
+    const group = req.groupId ? await visibleGroup(this.db, ctx, req.groupId) : null;
+    if (group) {
+      this.authorize(ctx, 'group:get', targetOf(group));
+      await checkGroupForVolume(this.db, group, type);
+    }
+    // A volume made in a group is made in the group's zone.
+    const zone = req.availabilityZone ?? group?.availability_zone ?? source?.availability_zone ?? this.options.availabilityZone;
     if (zone !== this.options.availabilityZone) throw errors.invalidInput(`Availability zone '${zone}' is invalid.`);
     const limits = await loadLimits(this.db, ctx.projectId, this.options.quotaDefaults);
     checkVolumeSize(req.size, limits);
@@ -68,6 +75,7 @@ export class VolumeLifecycle extends WorkflowPart {
     const snapshotId = snapshot?.id ?? null;
     const now = nowTimestamp();
     await inTransaction(this.db, async (trx) => {
+      if (group) await holdGroupOpen(trx, group.id);
       await takeUsage(trx, ctx.projectId, volumeUsage(req.size, type.name), limits);
       await trx
         .insertInto('volumes')
@@ -87,6 +95,7 @@ export class VolumeLifecycle extends WorkflowPart {
           host,
           source_volid: sourceVolid,
           snapshot_id: snapshotId,
+          group_id: group?.id ?? null,
           created_at: now,
         })
         .execute();
@@ -132,6 +141,8 @@ export class VolumeLifecycle extends WorkflowPart {
     const effects = await inTransaction(this.db, async (trx) => {
       const started = await this.machine.apply(opts.force ? 'force_delete' : 'delete', id, trx);
       if (!started) return null;
+      // A group's volume goes with its group (or after leaving it), as in Cinder.
+      if (await inGroup(trx, id)) throw deleteRejected();
       const snapshots = await trx.selectFrom('snapshots').select('status').where('volume_id', '=', id).execute();
       if (snapshots.length === 0) return started;
       if (!opts.cascade || snapshots.some((s) => !DELETABLE_SNAPSHOT.includes(s.status))) throw deleteRejected();

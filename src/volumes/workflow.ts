@@ -24,6 +24,19 @@ import { ServicesAdmin } from './services-admin.js';
 import { QuotaSets } from './quota-sets.js';
 import { Snapshots } from './snapshots.js';
 import type {
+  CreateGroupFromSourceRequest,
+  CreateGroupRequest,
+  GroupRecord,
+  GroupSnapshotRecord,
+  GroupTypePatch,
+  GroupTypeRecord,
+  GroupTypeRequest,
+  UpdateGroupRequest,
+} from './group-records.js';
+import { GroupSnapshots } from './group-snapshots.js';
+import { GroupTypes } from './group-types.js';
+import { Groups } from './groups.js';
+import type {
   AttachmentRecord,
   ConnectionInfo,
   Connector,
@@ -62,6 +75,9 @@ export class Workflow implements BlockStorage {
   private readonly services: ServicesAdmin;
   private readonly quotas: QuotaSets;
   private readonly messages: UserMessages;
+  private readonly groupTypes: GroupTypes;
+  private readonly groups: Groups;
+  private readonly groupSnapshots: GroupSnapshots;
 
   constructor(
     private readonly db: Kysely<Database>,
@@ -84,6 +100,9 @@ export class Workflow implements BlockStorage {
     this.services = new ServicesAdmin(core);
     this.quotas = new QuotaSets(core);
     this.messages = new UserMessages(core);
+    this.groupTypes = new GroupTypes(core);
+    this.groups = new Groups(core, this.groupTypes, this.types, this.lifecycle);
+    this.groupSnapshots = new GroupSnapshots(core, this.groups, this.snapshots);
   }
 
   start(): Promise<void> {
@@ -318,6 +337,88 @@ export class Workflow implements BlockStorage {
 
   getPools(ctx: RequestContext, filters: { name?: string }): Promise<PoolRecord[]> {
     return this.services.getPools(ctx, filters);
+  }
+
+  // ---------------------------------------------------------------- generic volume groups
+
+  createGroupType(ctx: RequestContext, req: GroupTypeRequest): Promise<GroupTypeRecord> {
+    return this.groupTypes.createGroupType(ctx, req);
+  }
+
+  listGroupTypes(ctx: RequestContext, query: ListQuery, isPublic: boolean | null): Promise<GroupTypeRecord[]> {
+    return this.groupTypes.listGroupTypes(ctx, query, isPublic);
+  }
+
+  getGroupType(ctx: RequestContext, id: string): Promise<GroupTypeRecord> {
+    return this.groupTypes.getGroupType(ctx, id);
+  }
+
+  updateGroupType(ctx: RequestContext, id: string, patch: GroupTypePatch): Promise<GroupTypeRecord> {
+    return this.groupTypes.updateGroupType(ctx, id, patch);
+  }
+
+  deleteGroupType(ctx: RequestContext, id: string): Promise<void> {
+    return this.groupTypes.deleteGroupType(ctx, id);
+  }
+
+  getGroupSpecs(ctx: RequestContext, typeId: string, key?: string): Promise<Record<string, string | null>> {
+    return this.groupTypes.getGroupSpecs(ctx, typeId, key);
+  }
+
+  setGroupSpecs(ctx: RequestContext, typeId: string, specs: Record<string, string | null>, how: 'create' | 'update'): Promise<void> {
+    return this.groupTypes.setGroupSpecs(ctx, typeId, specs, how);
+  }
+
+  deleteGroupSpec(ctx: RequestContext, typeId: string, key: string): Promise<void> {
+    return this.groupTypes.deleteGroupSpec(ctx, typeId, key);
+  }
+
+  createGroup(ctx: RequestContext, req: CreateGroupRequest): Promise<GroupRecord> {
+    return this.groups.createGroup(ctx, req);
+  }
+
+  createGroupFromSource(ctx: RequestContext, req: CreateGroupFromSourceRequest): Promise<GroupRecord> {
+    return this.groups.createGroupFromSource(ctx, req);
+  }
+
+  getGroup(ctx: RequestContext, id: string): Promise<GroupRecord> {
+    return this.groups.getGroup(ctx, id);
+  }
+
+  listGroups(ctx: RequestContext, query: ListQuery): Promise<GroupRecord[]> {
+    return this.groups.listGroups(ctx, query);
+  }
+
+  updateGroup(ctx: RequestContext, id: string, req: UpdateGroupRequest): Promise<void> {
+    return this.groups.updateGroup(ctx, id, req);
+  }
+
+  deleteGroup(ctx: RequestContext, id: string, deleteVolumes: boolean): Promise<void> {
+    return this.groups.deleteGroup(ctx, id, deleteVolumes);
+  }
+
+  resetGroupStatus(ctx: RequestContext, id: string, status: string): Promise<void> {
+    return this.groups.resetGroupStatus(ctx, id, status);
+  }
+
+  createGroupSnapshot(ctx: RequestContext, req: { groupId: string; name?: string | null; description?: string | null }): Promise<GroupSnapshotRecord> {
+    return this.groupSnapshots.createGroupSnapshot(ctx, req);
+  }
+
+  getGroupSnapshot(ctx: RequestContext, id: string): Promise<GroupSnapshotRecord> {
+    return this.groupSnapshots.getGroupSnapshot(ctx, id);
+  }
+
+  listGroupSnapshots(ctx: RequestContext, query: ListQuery): Promise<GroupSnapshotRecord[]> {
+    return this.groupSnapshots.listGroupSnapshots(ctx, query);
+  }
+
+  deleteGroupSnapshot(ctx: RequestContext, id: string): Promise<void> {
+    return this.groupSnapshots.deleteGroupSnapshot(ctx, id);
+  }
+
+  resetGroupSnapshotStatus(ctx: RequestContext, id: string, status: string): Promise<void> {
+    return this.groupSnapshots.resetGroupSnapshotStatus(ctx, id, status);
   }
 
   // ---------------------------------------------------------------- user messages

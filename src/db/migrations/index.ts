@@ -4,6 +4,7 @@ import { services } from './0002_services.js';
 import { snapshots } from './0003_snapshots.js';
 import { quotas } from './0004_quotas.js';
 import { capabilities } from './0005_capabilities.js';
+import { groups } from './0007_groups.js';
 
 // Migrations are compiled into the service rather than read from a folder at run time,
 // so an installed package cannot run with a migration set different from its code.
@@ -14,6 +15,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0003_snapshots': snapshots,
   '0004_quotas': quotas,
   '0005_capabilities': capabilities,
+  '0007_groups': groups,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -143,9 +143,10 @@ export class VolumeLifecycle extends WorkflowPart {
       if (!started) return null;
       // A group's volume goes with its group (or after leaving it), as in Cinder.
       if (await inGroup(trx, id)) throw deleteRejected();
-      const snapshots = await trx.selectFrom('snapshots').select('status').where('volume_id', '=', id).execute();
+      const snapshots = await trx.selectFrom('snapshots').select(['status', 'group_snapshot_id']).where('volume_id', '=', id).execute();
       if (snapshots.length === 0) return started;
-      if (!opts.cascade || snapshots.some((s) => !DELETABLE_SNAPSHOT.includes(s.status))) throw deleteRejected();
+      // A group snapshot's member goes only with its group snapshot.
+      if (!opts.cascade || snapshots.some((s) => !DELETABLE_SNAPSHOT.includes(s.status) || s.group_snapshot_id !== null)) throw deleteRejected();
       await trx.updateTable('snapshots').set({ status: 'deleting', updated_at: nowTimestamp() }).where('volume_id', '=', id).execute();
       return started;
     });

@@ -53,6 +53,9 @@ forEachDatabase('group snapshots API', (db) => {
       'badRequest',
       'Invalid Group: Group has existing snapshots.',
     );
+    // Out of its group, a volume still goes only without its group snapshot's member.
+    assertEmpty(await s.request('PUT', `groups/${group.id}`, { body: { group: { remove_volumes: v1.id } }, version }), 202);
+    assertFault(await s.request('DELETE', `volumes/${v1.id}?cascade=true`), 400, 'badRequest', /must not be migrating, attached, belong to a group, have snapshots/);
     const deleted = await s.request('DELETE', `group_snapshots/${id}`, { version });
     await assertTempestSchema(deleted, 'group_snapshots.delete_group_snapshot');
     await waitFor(s, `group_snapshots/${id}`, 'group_snapshot', ['deleted']);

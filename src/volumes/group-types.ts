@@ -94,6 +94,12 @@ export class GroupTypes extends WorkflowPart {
     return this.record(ctx, await this.typeRow(ctx, id));
   }
 
+  /** The type of that name, whoever asks (Cinder's default group type lookup), or null. */
+  async groupTypeNamed(ctx: RequestContext, name: string): Promise<GroupTypeRecord | null> {
+    const row = await this.db.selectFrom('group_types').selectAll().where('name', '=', name).executeTakeFirst();
+    return row ? this.record(ctx, row) : null;
+  }
+
   async updateGroupType(ctx: RequestContext, id: string, patch: GroupTypePatch): Promise<GroupTypeRecord> {
     this.authorize(ctx, 'group:group_types:update');
     if (patch.name !== undefined && patch.name !== null && patch.name.trim().length === 0) {

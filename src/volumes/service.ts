@@ -119,6 +119,8 @@ export interface BlockStorage {
   /** isPublic null: public and private alike (administrators only; others see the public ones). */
   listGroupTypes(ctx: RequestContext, query: ListQuery, isPublic: boolean | null): Promise<GroupTypeRecord[]>;
   getGroupType(ctx: RequestContext, id: string): Promise<GroupTypeRecord>;
+  /** The type of that name, or null: what `GET /group_types/default` shows of the configured default. */
+  groupTypeNamed(ctx: RequestContext, name: string): Promise<GroupTypeRecord | null>;
   updateGroupType(ctx: RequestContext, id: string, patch: GroupTypePatch): Promise<GroupTypeRecord>;
   deleteGroupType(ctx: RequestContext, id: string): Promise<void>;
   /** A type's group specs, or the one named `key`. */

@@ -353,6 +353,10 @@ export class Workflow implements BlockStorage {
     return this.groupTypes.getGroupType(ctx, id);
   }
 
+  groupTypeNamed(ctx: RequestContext, name: string): Promise<GroupTypeRecord | null> {
+    return this.groupTypes.groupTypeNamed(ctx, name);
+  }
+
   updateGroupType(ctx: RequestContext, id: string, patch: GroupTypePatch): Promise<GroupTypeRecord> {
     return this.groupTypes.updateGroupType(ctx, id, patch);
   }

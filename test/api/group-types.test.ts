@@ -82,6 +82,16 @@ forEachDatabase('group types API', (db) => {
     assertFault(await s.request('DELETE', `group_types/${type.id}`, { version }), 400, 'badRequest', 'Target group type is still in use.');
   });
 
+  test('the default group type is the one default_group_type names, in the shape of tempest schemas', async (t) => {
+    if (!requireTempestSchemas(t)) return;
+    const s = await serviceOn(t, db().name, { defaultGroupType: 'gold' });
+    assertFault(await s.request('GET', 'group_types/default', { version }), 404, 'itemNotFound', 'Default group type can not be found.');
+    const gold = await createGroupType(s, { name: 'gold' });
+    const shown = await s.request('GET', 'group_types/default', { version });
+    await assertTempestSchema(shown, 'group_types.show_default_group_type');
+    assert.equal(shown.body.group_type.id, gold.id);
+  });
+
   test('group specs: create, show, update, list, delete, in the shapes of tempest schemas', async (t) => {
     if (!requireTempestSchemas(t)) return;
     const s = await serviceOn(t, db().name);

@@ -44,8 +44,12 @@ export function registerGroupTypeRoutes(app: FastifyInstance, deps: RouteDeps): 
   });
 
   app.get<Params<'id'>>('/v3/group_types/:id', { config: API }, async (req, reply) => {
-    // No default group type is configured (Cinder's default_group_type is unset by default).
-    if (req.params.id === 'default') throw new ApiFault(404, 'Default group type can not be found.');
+    if (req.params.id === 'default') {
+      // Unset, or naming no type, the default is not found, as in Cinder.
+      const named = config.defaultGroupType ? await storage.groupTypeNamed(contextOf(req), config.defaultGroupType) : null;
+      if (!named) throw new ApiFault(404, 'Default group type can not be found.');
+      return sendJson(reply, 200, { group_type: groupTypeView(named, showSpecs(req)) });
+    }
     const type = await storage.getGroupType(contextOf(req), req.params.id);
     return sendJson(reply, 200, { group_type: groupTypeView(type, showSpecs(req)) });
   });

@@ -196,11 +196,17 @@ export class Groups extends WorkflowPart {
       volumeTypeIds,
       ...(req.groupSnapshotId ? { groupSnapshotId: req.groupSnapshotId } : { sourceGroupId: source.id }),
     });
+    let made = 0;
     try {
-      for (const copy of copies) await this.lifecycle.createVolume(ctx, { ...copy, groupId: id });
+      for (const copy of copies) {
+        await this.lifecycle.createVolume(ctx, { ...copy, groupId: id });
+        made++;
+      }
     } catch (err) {
-      // The copies already made stay in the group, which a delete with delete-volumes removes.
-      await this.setStatus(id, 'error', ['creating']);
+      // Refused before any copy was made, the group goes as if it had not been asked for;
+      // later, the copies made stay in it, which a delete with delete-volumes removes.
+      if (made === 0) await inTransaction(this.db, async (trx) => this.forgetGroup(trx, await visibleGroup(trx, ctx, id)));
+      else await this.setStatus(id, 'error', ['creating']);
       throw err;
     }
     this.machine.track('create_group', id, this.settleCreation(id));

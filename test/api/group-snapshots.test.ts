@@ -80,6 +80,17 @@ forEachDatabase('group snapshots API', (db) => {
     const volume = (await s.request('GET', `volumes/${members[0]}`, { version })).body.volume;
     assert.equal(volume.snapshot_id, snapshot.id);
     assert.equal(volume.status, 'available');
+
+    // A copy refused before any was made leaves no group behind, nor any of the groups quota taken.
+    assert.equal((await s.request('PUT', `os-quota-sets/${s.projectId}`, { body: { quota_set: { volumes: 2 } } })).status, 200);
+    assertFault(
+      await s.request('POST', 'groups/action', { body: { 'create-from-src': { group_snapshot_id: gs.id } }, version }),
+      413,
+      'overLimit',
+      "Maximum number of volumes allowed (2) exceeded for quota 'volumes'.",
+    );
+    assert.deepEqual((await s.request('GET', 'groups', { version })).body.groups.map((g: any) => g.id).sort(), [group.id, copy.id].sort());
+    assert.equal((await s.request('GET', `os-quota-sets/${s.projectId}?usage=true`)).body.quota_set.groups.in_use, 2);
   });
 
   test("Cinder's refusals and reset_status", async (t) => {

@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the test suite drives: the reference iSCSI target
-# (tgt), real initiators (libiscsi, QEMU), fio, the real OpenStack clients, Keystone
+# (tgt), real initiators (libiscsi, QEMU), fio, the real OpenStack clients, tempest (the
+# OpenStack API test suite and its response schemas), Keystone
 # served by uwsgi's python3 plugin (named here because the tests load it by name, not
 # only because keystone depends on it today), and oslo.policy, which the policy engine
 # is checked against. Idempotent; needs root (or sudo).
 set -euo pipefail
-packages=(tgt libiscsi-bin qemu-utils qemu-block-extra fio python3-cinderclient python3-openstackclient keystone uwsgi-plugin-python3 python3-oslo.policy python3-oslo.context util-linux procps)
+packages=(tgt libiscsi-bin qemu-utils qemu-block-extra fio python3-cinderclient python3-openstackclient keystone uwsgi-plugin-python3 python3-oslo.policy python3-oslo.context tempest python3-subunit util-linux procps)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -206,6 +206,15 @@ async function startStorageHost(config: Config, logger: Logger, metrics: Metrics
 }
 
 /**
+ * This process places new volumes, which is Cinder's scheduler's job, so it reports in as
+ * cinder-scheduler on its host (os-services, os-hosts), with no backend of its own.
+ */
+function startSchedulerHeartbeat(config: Config, database: DatabaseHandle, logger: Logger): Promise<{ stop(): Promise<void> }> {
+  const service = { binary: 'cinder-scheduler', host: config.host, zone: config.availabilityZone };
+  return startHeartbeat(database.db, service, config.reportInterval * 1000, logger.child({ component: 'scheduler' }), null);
+}
+
+/**
  * Start-up on the storage host: hosts attached before a restart get their disks back, and
  * creates and deletes a previous run left half done are finished.
  */
@@ -228,7 +237,9 @@ export async function createApp(config: Config, logger: Logger, metrics: Metrics
   const rpc = metered(metrics, new LocalVolumeRpc(host.manager));
   const workflow = workflowFor(config, host.database, rpc, new KeyedLock(), thisHost(host.database.db, serviceHostOf(config)), policy, logger);
   metrics?.countStatuses(() => workflow.statusCounts());
+  let heartbeat: { stop(): Promise<void> } | null = null;
   const close = async () => {
+    await heartbeat?.stop();
     // Background steps finish first: a create must not lose its database mid-write.
     await workflow.drain();
     await host.close();
@@ -236,6 +247,7 @@ export async function createApp(config: Config, logger: Logger, metrics: Metrics
   try {
     // Before the API answers anyone.
     await recover(config, host, workflow, logger);
+    heartbeat = await startSchedulerHeartbeat(config, host.database, logger);
   } catch (err) {
     await close().catch(() => undefined);
     throw err;
@@ -255,7 +267,9 @@ export async function createApiApp(config: Config, logger: Logger, metrics: Metr
   const scheduler = liveHostScheduler(database.db, config.serviceDownTime * 1000);
   const workflow = workflowFor(config, database, metered(metrics, rpc), locks, scheduler, policy, logger);
   metrics?.countStatuses(() => workflow.statusCounts());
+  let heartbeat: { stop(): Promise<void> } | null = null;
   const close = async () => {
+    await heartbeat?.stop();
     await workflow.drain();
     await rpc.close();
     await locks.close();
@@ -264,6 +278,7 @@ export async function createApiApp(config: Config, logger: Logger, metrics: Metr
   try {
     await rpc.start();
     await workflow.start();
+    heartbeat = await startSchedulerHeartbeat(config, database, logger);
   } catch (err) {
     await close().catch(() => undefined);
     throw err;

@@ -17,6 +17,7 @@ export const ERROR_STATUS = {
   OVER_LIMIT: 413,
   BACKEND: 500,
   INTERNAL: 500,
+  RPC_TIMEOUT: 502,
   UNAVAILABLE: 503,
 } as const;
 
@@ -57,6 +58,8 @@ export const errors = {
   overLimit: (message: string) => new CinderError('OVER_LIMIT', message),
   backend: (message: string) => new CinderError('BACKEND', message),
   unavailable: (message: string) => new CinderError('UNAVAILABLE', message),
+  /** A backend that did not answer what it can do. */
+  capabilitiesTimeout: (service: string) => new CinderError('RPC_TIMEOUT', `Timeout while requesting capabilities from backend ${service}.`),
 };
 
 // Cinder's validation messages quote the offending value as Python would print it;

@@ -1,5 +1,5 @@
-import type { ListQuery, RequestContext, SnapshotListQuery, SortKey } from '../volumes/types.js';
-import { USER_ATTACHMENT_FILTERS, USER_VOLUME_FILTERS } from '../volumes/listing.js';
+import type { ListQuery, RequestContext, SortKey } from '../volumes/types.js';
+import { USER_ATTACHMENT_FILTERS, USER_SNAPSHOT_FILTERS, USER_VOLUME_FILTERS } from '../volumes/listing.js';
 import { MESSAGE_FILTERS } from '../volumes/messages.js';
 import { ApiFault } from './faults.js';
 import type { ApiVersion } from './microversion.js';
@@ -9,6 +9,12 @@ import { parseBoolParam } from './validation.js';
 // their wire names; what depends on the microversion is decided here.
 
 export type QueryParams = Record<string, string | string[] | undefined>;
+
+/** A query parameter as one string (the last, if repeated, as webob's req.GET reads it). */
+export function single(query: QueryParams, name: string): string | undefined {
+  const value = query[name];
+  return Array.isArray(value) ? value[value.length - 1] : value;
+}
 
 /** Cinder's osapi_max_limit: the page size when none is asked for, and the cap. */
 export const MAX_LIMIT = 1000;
@@ -170,22 +176,54 @@ export function planAttachmentList(params: QueryParams, ctx: RequestContext): Li
   return { matchesNothing: false, query, withCount: false };
 }
 
-/** Snapshot lists: all_tenants for administrators, limit and marker, exact status, volume_id and name. */
-export function planSnapshotList(params: QueryParams, ctx: RequestContext): SnapshotListQuery {
+/** What a snapshot list before 3.33 lets a caller who is not an administrator filter on; the rest is dropped. */
+const LEGACY_USER_SNAPSHOT_FILTERS = ['status', 'volume_id', 'name', 'metadata'];
+/** The names resource filters (3.33) give Cinder's columns. */
+const SNAPSHOT_FILTER_COLUMNS: Record<string, string> = { name: 'display_name', 'name~': 'display_name~', 'description~': 'display_description~' };
+
+/**
+ * Snapshot lists as Cinder's v3 controller reads them: from 3.33 a filter a caller who is
+ * not an administrator may not use is a 400 (before, it is dropped); metadata from 3.22;
+ * `name` sorts by display_name from 3.30; with_count from 3.45.
+ */
+export function planSnapshotList(params: QueryParams, ctx: RequestContext, version: ApiVersion): ListPlan {
   const rest = flatten(params);
   const allTenants = ctx.isAdmin && rest.has('all_tenants') && rest.get('all_tenants') !== '0';
+  // Never a filter: cinderclient always sends it, and Cinder lets it pass for everyone.
   rest.delete('all_tenants');
-  const base = baseQuery(rest, allTenants);
-  const query: SnapshotListQuery = { allTenants, filters: {} };
-  if (base.limit !== undefined) query.limit = base.limit;
-  if (base.marker !== undefined) query.marker = base.marker;
-  const status = rest.get('status');
-  const volumeId = rest.get('volume_id');
-  const name = rest.get('name') ?? rest.get('display_name');
-  if (status !== undefined) query.filters.status = status;
-  if (volumeId !== undefined) query.filters.volumeId = volumeId;
-  if (name !== undefined) query.filters.name = name;
-  return query;
+  const query = baseQuery(rest, allTenants);
+  if (version.atLeast('3.30')) query.sort = query.sort.map((s) => (s.key === 'name' ? { ...s, key: 'display_name' } : s));
+  let withCount = false;
+  if (version.atLeast('3.45') && rest.has('with_count')) withCount = parseBoolParam('with_count', rest.get('with_count')!);
+  rest.delete('with_count');
+  if (version.atLeast('3.33')) {
+    const invalid = ctx.isAdmin ? [] : [...rest.keys()].filter((key) => !USER_SNAPSHOT_FILTERS.includes(key));
+    if (invalid.length > 0) throw new ApiFault(400, `Invalid filters ${invalid.join(',')} are found in query options.`);
+  } else {
+    if (!version.atLeast('3.22')) rest.delete('metadata');
+    rest.delete('consumes_quota');
+    if (!ctx.isAdmin) for (const key of [...rest.keys()]) if (!LEGACY_USER_SNAPSHOT_FILTERS.includes(key)) rest.delete(key);
+  }
+
+  let matchesNothing = false;
+  for (const [key, raw] of rest) {
+    if (key === 'metadata') {
+      try {
+        query.filters.metadata = parseMetadataFilter(raw);
+      } catch {
+        // Cinder keeps a value that is not a dict as it is, and then no snapshot matches it.
+        matchesNothing = true;
+      }
+      continue;
+    }
+    if (key === 'consumes_quota') {
+      // Every snapshot here counts against its project's quotas.
+      if (!parseBoolParam(key, raw)) matchesNothing = true;
+      continue;
+    }
+    query.filters[SNAPSHOT_FILTER_COLUMNS[key] ?? key] = raw;
+  }
+  return { matchesNothing, query, withCount };
 }
 
 /** Messages: from 3.5 limit, marker, offset, sort and exact filters on Cinder's message filters; before, everything. */
@@ -223,4 +261,12 @@ export function serviceFilters(params: QueryParams): { host?: string; binary?: s
   if (host !== undefined) filters.host = host;
   if (binary !== undefined) filters.binary = binary;
   return filters;
+}
+
+/** QoS specs: limit, marker, offset and sort; every other parameter is a filter, as Cinder leaves them for administrators. */
+export function planQosSpecsList(params: QueryParams): ListQuery {
+  const rest = flatten(params);
+  const query = baseQuery(rest, false);
+  query.filters = Object.fromEntries(rest);
+  return query;
 }

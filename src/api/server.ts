@@ -16,7 +16,9 @@ import { registerGroupTypeRoutes } from './routes/group-types.js';
 import { registerGroupRoutes } from './routes/groups.js';
 import { registerMessageRoutes } from './routes/messages.js';
 import { registerMiscRoutes } from './routes/misc.js';
+import { registerOperatorRoutes } from './routes/operators.js';
 import { registerQuotaRoutes } from './routes/quotas.js';
+import { registerQosSpecsRoutes } from './routes/qos-specs.js';
 import { registerTypeRoutes } from './routes/types.js';
 import { registerVersionRoutes } from './routes/versions.js';
 import { registerSnapshotRoutes } from './routes/snapshots.js';
@@ -163,8 +165,9 @@ export async function buildApiServer(
         verbose: true,
         strict: false,
         allowUnionTypes: true,
-        formats: { uuid: (value: string) => isUuidLike(value) },
       },
+      // After ajv-formats, whose strict uuid would otherwise win: Cinder takes dashless ids too.
+      onCreate: (ajv: { addFormat(name: string, check: (value: string) => boolean): unknown }) => ajv.addFormat('uuid', isUuidLike),
     },
   }) as unknown as FastifyInstance;
 
@@ -287,5 +290,7 @@ export async function buildApiServer(
   registerGroupTypeRoutes(app, deps);
   registerGroupRoutes(app, deps);
   registerGroupSnapshotRoutes(app, deps);
+  registerQosSpecsRoutes(app, deps);
+  registerOperatorRoutes(app, deps);
   return app;
 }

@@ -37,7 +37,7 @@ function counted(counts: Record<string, number>): string {
 export async function statusCommand(opts: Record<string, string | undefined>): Promise<void> {
   const config = loadConfigFromOptions(opts);
   await withDatabase(config, async (handle) => {
-    const [services, counts] = await Promise.all([listServices(handle.db, {}, config.serviceDownTime * 1000), countStatuses(handle.db)]);
+    const [services, counts] = await Promise.all([listServices(handle.db, { binary: 'cinder-volume' }, config.serviceDownTime * 1000), countStatuses(handle.db)]);
     const lines = [`database: ${redactUrlPassword(config.database)}`];
     if (services.length === 0) {
       lines.push('storage hosts: none has reported in');

@@ -1,4 +1,4 @@
-import type { Generated, Insertable, Selectable, Updateable } from 'kysely';
+import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
 
 // Column types are chosen so one query text works on both engines: timestamps are
 // ISO-8601 strings with microseconds (they sort as text), booleans are 0/1 integers,
@@ -77,6 +77,8 @@ export interface VolumeTypesTable {
   description: string | null;
   is_public: number;
   created_at: string;
+  /** The QoS specs the type's volumes get, if any. */
+  qos_specs_id: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export interface KeyValueTable {
@@ -96,6 +98,22 @@ export interface VolumeTypeExtraSpecsTable {
   value: string;
 }
 
+export interface QosSpecsTable {
+  id: string;
+  name: string;
+  /** front-end, back-end or both. */
+  consumer: string;
+  created_at: string;
+  updated_at: string | null;
+}
+
+export interface QosSpecsKeysTable {
+  qos_specs_id: string;
+  key: string;
+  /** Cinder lets a key be set to null. */
+  value: string | null;
+}
+
 export interface ServicesTable {
   binary: string;
   host: string;
@@ -107,6 +125,8 @@ export interface ServicesTable {
   updated_at: string;
   /** JSON: the backend's capacity and features as of the last heartbeat; null when it could not be read. */
   capabilities: string | null;
+  /** 1 while frozen: nothing on the host is deleted and no snapshot is taken. */
+  frozen: Generated<number>;
 }
 
 /** Cinder's user messages: what went wrong with a request after it was accepted, for its project to read. */
@@ -217,6 +237,32 @@ export interface GroupSnapshotsTable {
   updated_at: string | null;
 }
 
+/** A project that may use a private volume type. */
+export interface VolumeTypeProjectsTable {
+  volume_type_id: string;
+  project_id: string;
+  created_at: string;
+}
+
+/** A volume type's encryption, as Cinder's encryption table holds it. */
+export interface VolumeTypeEncryptionTable {
+  volume_type_id: string;
+  encryption_id: string;
+  provider: string | null;
+  cipher: string | null;
+  key_size: number | null;
+  control_location: string | null;
+  created_at: string;
+  updated_at: string | null;
+}
+
+/** The type a project's volumes get when their create names none. */
+export interface DefaultVolumeTypesTable {
+  project_id: string;
+  volume_type_id: string;
+  created_at: string;
+}
+
 export interface Database {
   volumes: VolumesTable;
   volume_attachment: VolumeAttachmentTable;
@@ -237,6 +283,11 @@ export interface Database {
   groups: GroupsTable;
   group_volume_types: GroupVolumeTypesTable;
   group_snapshots: GroupSnapshotsTable;
+  volume_type_projects: VolumeTypeProjectsTable;
+  volume_type_encryption: VolumeTypeEncryptionTable;
+  default_volume_types: DefaultVolumeTypesTable;
+  qos_specs: QosSpecsTable;
+  qos_specs_keys: QosSpecsKeysTable;
 }
 
 export type VolumeRow = Selectable<VolumesTable>;
@@ -267,6 +318,7 @@ export type MessageRow = Selectable<MessagesTable>;
 export type GroupTypeRow = Selectable<GroupTypesTable>;
 export type GroupRow = Selectable<GroupsTable>;
 export type GroupSnapshotRow = Selectable<GroupSnapshotsTable>;
+export type EncryptionRow = Selectable<VolumeTypeEncryptionTable>;
 
 let lastMicros = 0;
 // Date and time to the second, formatted once per second rather than at every write.

@@ -48,6 +48,11 @@ export interface VolumeDriver {
   deleteSnapshot(snapshotId: string): Promise<void>;
   /** Creates a volume holding the snapshot's blocks, grown to sizeGiB. Idempotent, as cloneVolume. */
   createVolumeFromSnapshot(volumeId: string, snapshotId: string, sizeGiB: number): Promise<void>;
+  /**
+   * Writes the snapshot's blocks over the volume's (same size), in the same file, so an
+   * export still open on it sees the reverted data. Idempotent: a retry copies again.
+   */
+  revertToSnapshot(volumeId: string, snapshotId: string): Promise<void>;
   /** The path the target exports (a regular file for the file driver). */
   volumePath(volumeId: string): string;
   /** Whether the volume exists in the backend. */

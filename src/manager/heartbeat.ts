@@ -24,10 +24,11 @@ export async function startHeartbeat(
   service: ServiceIdentity,
   intervalMs: number,
   logger: Logger,
-  report: () => Promise<object>,
+  /** Null for a service with no backend to describe (the scheduler). */
+  report: (() => Promise<object>) | null,
 ): Promise<{ stop(): Promise<void> }> {
   const beat = async () => {
-    const capabilities = await report().then(
+    const capabilities = report === null ? null : await report().then(
       (reported) => JSON.stringify(reported),
       (err: unknown) => {
         logger.error({ err: (err as Error).message, ...service }, 'backend capacity could not be read');

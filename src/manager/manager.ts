@@ -10,6 +10,7 @@ import type { ConnectionInfo, Connector } from '../volumes/types.js';
 import { formatProviderAuth, generateChap, parseProviderAuth } from './chap.js';
 import { KeyedLock } from '../db/keyed-lock.js';
 import { formatProviderLocation, parseProviderLocation } from './provider-location.js';
+import { backEndLimits, frontEndSpecs, qosOfVolume, type VolumeQos } from './qos.js';
 
 export interface ManagerOptions {
   targetPrefix: string;
@@ -158,6 +159,10 @@ export class VolumeManager {
     return this.locks.run(volumeId, () => this.driver.createVolumeFromSnapshot(volumeId, snapshotId, sizeGiB));
   }
 
+  revertToSnapshot(volumeId: string, snapshotId: string): Promise<void> {
+    return this.locks.run(volumeId, () => this.driver.revertToSnapshot(volumeId, snapshotId));
+  }
+
   deleteVolume(volumeId: string): Promise<void> {
     return this.locks.run(volumeId, async () => {
       await this.db.deleteFrom('volume_connections').where('volume_id', '=', volumeId).execute();
@@ -169,8 +174,36 @@ export class VolumeManager {
   extendVolume(volumeId: string, newSizeGiB: number): Promise<void> {
     return this.locks.run(volumeId, async () => {
       await this.driver.extendVolume(volumeId, newSizeGiB);
-      if (await this.hasGrants(volumeId)) await this.helper.resized(this.iqnOf(volumeId));
+      if (!(await this.hasGrants(volumeId))) return;
+      await this.helper.resized(this.iqnOf(volumeId));
+      // Per-GB limits grow with the volume; its row gets the new size only after this returns.
+      await this.reexport(volumeId, newSizeGiB);
     });
+  }
+
+  /** The QoS specs of the volume's type changed: a live export takes the limits they give now. */
+  refreshLimits(volumeId: string): Promise<void> {
+    return this.locks.run(volumeId, async () => {
+      if (await this.hasGrants(volumeId)) await this.reexport(volumeId);
+    });
+  }
+
+  /** Under the volume's lock, for a volume that is exported. */
+  private async reexport(volumeId: string, sizeGiB?: number): Promise<void> {
+    const [row] = (await Q.exportFacts(this.db, volumeId)).rows;
+    const chap = parseProviderAuth(row?.provider_auth ?? null);
+    if (!chap) return;
+    const { spec } = await this.exportSpec(volumeId, chap, sizeGiB);
+    await withoutSecret(chap.password, () => this.helper.createExport(spec));
+  }
+
+  /** The export as the helper gets it, and the QoS specs its limits came from. */
+  private async exportSpec(volumeId: string, chap: ChapCredentials, sizeGiB?: number): Promise<{ spec: ExportSpec; qos: VolumeQos | null }> {
+    const stored = await qosOfVolume(this.db, volumeId);
+    const qos = stored && sizeGiB !== undefined ? { ...stored, sizeGiB } : stored;
+    const limits = backEndLimits(qos);
+    const spec: ExportSpec = { volumeId, iqn: this.iqnOf(volumeId), backingPath: this.driver.volumePath(volumeId), chap, ...(limits ? { limits } : {}) };
+    return { spec, qos };
   }
 
   /**
@@ -186,7 +219,7 @@ export class VolumeManager {
     return this.locks.run(volumeId, async () => {
       const { chap, location: stored, created, facts } = await this.persistedExport(volumeId, initiator);
       const iqn = this.iqnOf(volumeId);
-      const spec: ExportSpec = { volumeId, iqn, backingPath: this.driver.volumePath(volumeId), chap };
+      const { spec, qos } = await this.exportSpec(volumeId, chap);
       const tid = await withoutSecret(chap.password, () => this.helper.createExport(spec));
       const location = formatProviderLocation({ portals: this.helper.portals(), tid, iqn, lun: this.helper.lun });
       // Usually the same as last time; a write saved is a commit saved.
@@ -205,7 +238,8 @@ export class VolumeManager {
       await this.setAccess(iqn, initiator, [...others, { read_only: readOnly }]);
       if (created || location !== stored) await this.options.syncCommitted?.();
       // The account was read back from the database and the location is the one stored.
-      return connectionInfo(volumeId, { location, chap, encrypted: facts.encrypted, cacheable: facts.cacheable }, connector, opts.accessMode);
+      const published = { location, chap, encrypted: facts.encrypted, cacheable: facts.cacheable, qosSpecs: frontEndSpecs(qos) };
+      return connectionInfo(volumeId, published, connector, opts.accessMode);
     });
   }
 
@@ -302,7 +336,7 @@ export class VolumeManager {
       const access: InitiatorAccess[] = [...entry.access].map(([initiator, readOnly]) => ({ initiator, readOnly }));
       try {
         await this.locks.run(volumeId, async () => {
-          const spec = { volumeId, iqn, backingPath: this.driver.volumePath(volumeId), chap };
+          const { spec } = await this.exportSpec(volumeId, chap);
           const tid = await withoutSecret(chap.password, () => this.helper.ensureExport(spec, access));
           const location = formatProviderLocation({ portals: this.helper.portals(), tid, iqn, lun: this.helper.lun });
           await this.db.updateTable('volumes').set({ provider_location: location }).where('id', '=', volumeId).execute();
@@ -363,7 +397,7 @@ export class VolumeManager {
 /** connection_info assembled only from what the database holds (the seed's "formatting" step). */
 function connectionInfo(
   volumeId: string,
-  stored: { location: string; chap: ChapCredentials; encrypted: number; cacheable: string | null },
+  stored: { location: string; chap: ChapCredentials; encrypted: number; cacheable: string | null; qosSpecs: Record<string, unknown> | null },
   connector: Connector,
   accessMode: 'rw' | 'ro',
 ): ConnectionInfo {
@@ -387,7 +421,7 @@ function connectionInfo(
     auth_username: chap.username,
     auth_password: chap.password,
     encrypted: stored.encrypted === 1,
-    qos_specs: null,
+    qos_specs: stored.qosSpecs,
     access_mode: accessMode,
     cacheable: stored.cacheable === '<is> True',
   });

@@ -17,6 +17,8 @@ export interface VolumeRpc {
   /** `volumeId` is the snapshot's volume: it names the storage host that keeps the snapshot. */
   deleteSnapshot(volumeId: string, snapshotId: string): Promise<void>;
   createVolumeFromSnapshot(volumeId: string, snapshotId: string, sizeGiB: number): Promise<void>;
+  /** The volume's blocks become the snapshot's again. */
+  revertToSnapshot(volumeId: string, snapshotId: string): Promise<void>;
   deleteVolume(volumeId: string): Promise<void>;
   extendVolume(volumeId: string, newSizeGiB: number): Promise<void>;
   initializeConnection(volumeId: string, connector: Connector, opts: ConnectOptions): Promise<ConnectionInfo>;
@@ -24,6 +26,8 @@ export interface VolumeRpc {
   releaseAttachment(volumeId: string, attachmentId: string): Promise<void>;
   adoptLegacyConnection(volumeId: string, attachmentId: string, hostName: string | null): Promise<Connector | null>;
   revokeAll(volumeId: string): Promise<void>;
+  /** The volume's type or size changed: its export takes the QoS limits they give now. */
+  refreshLimits(volumeId: string): Promise<void>;
 }
 
 /** Every call of VolumeRpc, for what handles them generically (a transport, metrics). */
@@ -33,6 +37,7 @@ export const VOLUME_RPC_CALLS = [
   'createSnapshot',
   'deleteSnapshot',
   'createVolumeFromSnapshot',
+  'revertToSnapshot',
   'deleteVolume',
   'extendVolume',
   'initializeConnection',
@@ -40,6 +45,7 @@ export const VOLUME_RPC_CALLS = [
   'releaseAttachment',
   'adoptLegacyConnection',
   'revokeAll',
+  'refreshLimits',
 ] as const satisfies ReadonlyArray<keyof VolumeRpc>;
 
 export type VolumeRpcCall = (typeof VOLUME_RPC_CALLS)[number];

@@ -2,6 +2,8 @@
 // registered in targets/registry.ts. The manager owns naming and credentials and
 // persists them before calling a helper; helpers only make the export real.
 
+import type { IoLimits } from '../iscsi/scsi/throttle.js';
+
 export interface ChapCredentials {
   username: string;
   password: string;
@@ -13,6 +15,8 @@ export interface ExportSpec {
   /** Path of the backing store (the driver's volumePath). */
   backingPath: string;
   chap: ChapCredentials;
+  /** Back-end QoS the target enforces on the LUN; a helper without the means ignores it. Sent again when it changes. */
+  limits?: IoLimits;
 }
 
 export interface InitiatorAccess {

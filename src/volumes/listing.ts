@@ -7,6 +7,7 @@ import type { ListQuery, RequestContext, SortKey } from './types.js';
 
 type VolumeColumn = keyof Database['volumes'];
 type AttachmentColumn = keyof Database['volume_attachment'];
+type SnapshotColumn = keyof Database['snapshots'];
 
 /** Filter keys (as the API passes them) and the column each one reads. */
 const VOLUME_FILTERS: Record<string, VolumeColumn> = {
@@ -85,6 +86,50 @@ const ATTACHMENT_SORT: Record<string, AttachmentColumn> = {
   instance_id: 'instance_uuid',
 };
 
+/** Any column of Cinder's snapshots table sorts a snapshot list. */
+const SNAPSHOT_SORT: Record<string, SnapshotColumn> = {
+  id: 'id',
+  user_id: 'user_id',
+  project_id: 'project_id',
+  volume_id: 'volume_id',
+  status: 'status',
+  progress: 'progress',
+  volume_size: 'volume_size',
+  display_name: 'display_name',
+  display_description: 'display_description',
+  created_at: 'created_at',
+  updated_at: 'updated_at',
+};
+/**
+ * Snapshot filter keys (after the API turned `name` into display_name) and the columns they
+ * read: the sort keys', and the snapshot's volume's host and availability_zone, as in Cinder.
+ */
+const SNAPSHOT_FILTERS: Record<string, SnapshotColumn | 'host' | 'availability_zone'> = {
+  ...SNAPSHOT_SORT,
+  host: 'host',
+  availability_zone: 'availability_zone',
+};
+/** The columns of the snapshot's volume among SNAPSHOT_FILTERS. */
+export const SNAPSHOT_VOLUME_COLUMNS: ReadonlySet<string> = new Set(['host', 'availability_zone']);
+
+/** Cinder's resource_filters.json for snapshots: what a caller who is not an administrator may filter on. */
+export const USER_SNAPSHOT_FILTERS: readonly string[] = ['name', 'status', 'volume_id', 'metadata', 'availability_zone'];
+const USER_SNAPSHOT_FILTER_SET = new Set([...USER_SNAPSHOT_FILTERS, 'display_name']);
+
+/** Columns Cinder's snapshots have and sort by that hold one value for every snapshot here: sorting by them changes nothing. */
+const SNAPSHOT_UNIFORM_SORT = new Set([
+  'use_quota',
+  'cgsnapshot_id',
+  'group_snapshot_id',
+  'scheduled_at',
+  'encryption_key_id',
+  'provider_location',
+  'provider_id',
+  'provider_auth',
+  'deleted',
+  'deleted_at',
+]);
+
 const BOOL_TRUE = new Set(['true', 'True', 'TRUE', '1', 'ON', 'On', 'on', 'YES', 'Yes', 'yes', 'y', 't']);
 
 export function boolish(value: unknown): boolean {
@@ -102,7 +147,7 @@ export interface CompiledFilters<C extends string> {
 
 function normalise(column: string, value: unknown): unknown {
   if (column === 'bootable' || column === 'multiattach') return boolish(value) ? 1 : 0;
-  if (column === 'size') return Number(value);
+  if (column === 'size' || column === 'volume_size') return Number(value);
   if (column === 'created_at' || column === 'updated_at') {
     const date = new Date(String(value).endsWith('Z') ? String(value) : `${String(value)}Z`);
     if (Number.isNaN(date.getTime())) throw errors.invalidInput(`Invalid filter value ${String(value)} for ${column}.`);
@@ -163,6 +208,10 @@ export function compileAttachmentFilters(filters: Record<string, unknown>, ctx: 
   return compile(filters, ATTACHMENT_FILTERS, USER_ATTACHMENT_FILTER_SET, ctx);
 }
 
+export function compileSnapshotFilters(filters: Record<string, unknown>, ctx: RequestContext) {
+  return compile(filters, SNAPSHOT_FILTERS, USER_SNAPSHOT_FILTER_SET, ctx);
+}
+
 export function conditionsExpression<DB, TB extends keyof DB>(
   eb: ExpressionBuilder<DB, TB>,
   prefix: string,
@@ -186,7 +235,7 @@ export function sortColumns<C extends string>(sort: SortKey[], columns: Record<s
   const keys = sort.length > 0 ? sort : [{ key: 'created_at', dir: 'desc' as const }];
   const out = keys.map((s) => {
     const column = columns[s.key];
-    if (!column) throw errors.invalidInput(`Invalid sort key ${s.key}`);
+    if (!column) throw errors.invalidInput('Invalid sort key');
     return { column, dir: s.dir };
   });
   // Ties on the requested keys are broken by id, so a marker always names one position.
@@ -200,6 +249,14 @@ export function volumeSort(sort: SortKey[]) {
 
 export function attachmentSort(sort: SortKey[]) {
   return sortColumns(sort, ATTACHMENT_SORT);
+}
+
+/** Cinder's order: the keys asked for, then created_at and id in the first key's direction. */
+export function snapshotSort(sort: SortKey[]) {
+  const dir = sort[0]?.dir ?? 'desc';
+  const keys = sort.filter((s) => !SNAPSHOT_UNIFORM_SORT.has(s.key));
+  for (const key of ['created_at', 'id']) if (!keys.some((s) => s.key === key)) keys.push({ key, dir });
+  return sortColumns(keys, SNAPSHOT_SORT);
 }
 
 /** Any column of Cinder's messages table sorts its list; guaranteed_until is expires_at. */

@@ -4,6 +4,7 @@
 import { sql, type Kysely } from 'kysely';
 import { formatTimestamp, type Database } from '../db/schema.js';
 import { backendPasses, capacityWeight, type CapacityVerdict, type PoolCapacity } from './capacity.js';
+import { capabilitiesPass } from './capabilities-filter.js';
 
 export interface PlacementRequest {
   zone: string;
@@ -11,6 +12,8 @@ export interface PlacementRequest {
   size: number;
   /** False when the volume type asks for thick provisioning. */
   thin: boolean;
+  /** The volume type's extra specs, which the backend's reported capabilities must satisfy. */
+  extraSpecs: Record<string, string>;
 }
 
 /** One storage host as the scheduler judged it: what it reported, and why it could or could not take the volume. */
@@ -37,7 +40,8 @@ export function poolHostOf(serviceHost: string): string {
 }
 
 type ServiceRow = { host: string; capabilities: string | null };
-type Reported = PoolCapacity & { allocated_capacity_gb?: number };
+/** A heartbeat's report: the capacity the filter and weigher read, and whatever else the backend says of itself. */
+type Reported = PoolCapacity & { allocated_capacity_gb?: number } & Record<string, unknown>;
 
 function parseCapacity(text: string | null): Reported | null {
   if (text === null) return null;
@@ -77,7 +81,13 @@ function withPlacedSince(reported: Reported, allocated: number): PoolCapacity {
   };
 }
 
-/** The capacity filter over every candidate, then the capacity weigher over those that pass; ties go to the first by name. */
+/** Cinder's default filters in their order: the capacity filter, then the capabilities filter. */
+function judge(reported: Reported, capacity: PoolCapacity, req: PlacementRequest): CapacityVerdict {
+  const room = backendPasses(capacity, req.size, req.thin);
+  return room.passes ? capabilitiesPass(reported, req.extraSpecs) : room;
+}
+
+/** The filters over every candidate, then the capacity weigher over those that pass; ties go to the first by name. */
 async function choose(db: Kysely<Database>, services: ServiceRow[], req: PlacementRequest): Promise<Placement> {
   const candidates = services.map((s) => ({ host: poolHostOf(s.host), reported: parseCapacity(s.capabilities) }));
   const allocated = await allocatedNow(db, candidates.map((c) => c.host));
@@ -85,7 +95,7 @@ async function choose(db: Kysely<Database>, services: ServiceRow[], req: Placeme
   const judged: HostJudgement[] = [];
   for (const { host, reported } of candidates) {
     const capacity = reported && withPlacedSince(reported, allocated.get(host) ?? 0);
-    const verdict = capacity ? backendPasses(capacity, req.size, req.thin) : { passes: false, reason: 'no capacity reported' };
+    const verdict = reported && capacity ? judge(reported, capacity, req) : { passes: false, reason: 'no capacity reported' };
     judged.push({ host, capacity, ...verdict });
     if (!verdict.passes || !capacity) continue;
     const weight = capacityWeight(capacity, req.thin);
@@ -106,10 +116,11 @@ export function thisHost(db: Kysely<Database>, serviceHost: string): VolumeSched
 
 /**
  * Cinder's filter scheduler, with the filters that mean something here: the storage
- * hosts whose heartbeat is recent, that are enabled and in the zone, and that have room
- * for the volume (CapacityFilter); of those, the one with the most free capacity
- * (CapacityWeigher). None: a null host, and the create ends in error, as Cinder's "No
- * valid backend was found" does.
+ * hosts whose heartbeat is recent, that are enabled, not frozen and in the zone, that have
+ * room for the volume (CapacityFilter) and report what its type asks for
+ * (CapabilitiesFilter); of those, the one with the most free capacity (CapacityWeigher).
+ * None: a null host, and the create ends in error, as Cinder's "No valid backend was
+ * found" does.
  */
 export function liveHostScheduler(db: Kysely<Database>, downTimeMs: number): VolumeScheduler {
   return {
@@ -119,6 +130,7 @@ export function liveHostScheduler(db: Kysely<Database>, downTimeMs: number): Vol
         .select(['host', 'capabilities'])
         .where('binary', '=', 'cinder-volume')
         .where('disabled', '=', 0)
+        .where('frozen', '=', 0)
         .where('availability_zone', '=', req.zone)
         .where('updated_at', '>=', formatTimestamp(Date.now() - downTimeMs))
         .orderBy('host')

@@ -9,10 +9,11 @@ import type {
   ListQuery,
   MessageRecord,
   PoolRecord,
+  QosAssociation,
+  QosSpecsRecord,
   RequestContext,
   ResetStatusRequest,
   ServiceRecord,
-  SnapshotListQuery,
   SnapshotRecord,
   UpdateVolumeRequest,
   VolumeRecord,
@@ -29,6 +30,8 @@ import type {
   GroupTypeRequest,
   UpdateGroupRequest,
 } from './group-records.js';
+import type { TypeManagement } from './type-management.js';
+import type { BackendCapabilities, HostRecord, HostUsage } from './hosts-admin.js';
 
 /**
  * Everything the API layer may ask of the storage service. Methods throw
@@ -36,7 +39,7 @@ import type {
  * HTTP. Visibility: a non-admin context only sees its own project's volumes
  * (others are reported as not found).
  */
-export interface BlockStorage {
+export interface BlockStorage extends TypeManagement {
   // volumes
   createVolume(ctx: RequestContext, req: CreateVolumeRequest): Promise<VolumeRecord>;
   getVolume(ctx: RequestContext, id: string): Promise<VolumeRecord>;
@@ -79,7 +82,8 @@ export interface BlockStorage {
     ctx: RequestContext,
     req: { name: string; description?: string | null; isPublic?: boolean; extraSpecs?: Record<string, string> },
   ): Promise<VolumeTypeRecord>;
-  listVolumeTypes(ctx: RequestContext): Promise<VolumeTypeRecord[]>;
+  /** isPublic (administrators only): false for the private types, null for all; else the public ones and those given to the project. */
+  listVolumeTypes(ctx: RequestContext, filter?: { isPublic?: boolean | null }): Promise<VolumeTypeRecord[]>;
   /** By id or by name. */
   getVolumeType(ctx: RequestContext, idOrName: string): Promise<VolumeTypeRecord>;
   deleteVolumeType(ctx: RequestContext, id: string): Promise<void>;
@@ -89,12 +93,38 @@ export interface BlockStorage {
   setExtraSpecs(ctx: RequestContext, typeId: string, specs: Record<string, string>, how: 'create' | 'update'): Promise<Record<string, string>>;
   deleteExtraSpec(ctx: RequestContext, typeId: string, key: string): Promise<void>;
 
+  // QoS specs (administrators only)
+  /** `specs` may carry the consumer; the rest are the keys. */
+  createQosSpecs(ctx: RequestContext, name: string, specs: Record<string, unknown>): Promise<QosSpecsRecord>;
+  listQosSpecs(ctx: RequestContext, query: ListQuery): Promise<QosSpecsRecord[]>;
+  getQosSpecs(ctx: RequestContext, id: string): Promise<QosSpecsRecord>;
+  setQosKeys(ctx: RequestContext, id: string, specs: Record<string, string | null>): Promise<void>;
+  deleteQosKeys(ctx: RequestContext, id: string, keys: string[]): Promise<void>;
+  /** force: the types using the specs lose them; without it such specs are refused. */
+  deleteQosSpecs(ctx: RequestContext, id: string, force: boolean): Promise<void>;
+  getQosAssociations(ctx: RequestContext, id: string): Promise<QosAssociation[]>;
+  associateQosSpecs(ctx: RequestContext, id: string, typeId: string | undefined): Promise<void>;
+  disassociateQosSpecs(ctx: RequestContext, id: string, typeId: string | undefined): Promise<void>;
+  disassociateAllQosSpecs(ctx: RequestContext, id: string): Promise<void>;
+
   // snapshots
   createSnapshot(ctx: RequestContext, req: CreateSnapshotRequest): Promise<SnapshotRecord>;
   getSnapshot(ctx: RequestContext, id: string): Promise<SnapshotRecord>;
-  listSnapshots(ctx: RequestContext, query: SnapshotListQuery): Promise<SnapshotRecord[]>;
+  /** count: every match, before marker, offset and limit. */
+  listSnapshots(ctx: RequestContext, query: ListQuery): Promise<{ snapshots: SnapshotRecord[]; count: number }>;
   updateSnapshot(ctx: RequestContext, id: string, patch: { name?: string | null; description?: string | null }): Promise<SnapshotRecord>;
-  deleteSnapshot(ctx: RequestContext, id: string): Promise<void>;
+  /** force: the os-force_delete action, from any status, under its own rule as well as the delete's. */
+  deleteSnapshot(ctx: RequestContext, id: string, opts?: { force: boolean }): Promise<void>;
+  /** os-reset_status: an administrator sets any snapshot status. */
+  resetSnapshotStatus(ctx: RequestContext, id: string, status: string): Promise<void>;
+  /** os-update_snapshot_status: a creating or deleting snapshot reports where it is (progress like "80%"). */
+  updateSnapshotStatus(ctx: RequestContext, id: string, req: { status: string; progress?: string }): Promise<void>;
+  getSnapshotMetadata(ctx: RequestContext, id: string): Promise<Record<string, string>>;
+  /** merge: POST and PUT of one key (adds or changes keys); replace: PUT of the whole set. Values are checked here, as Cinder does. */
+  setSnapshotMetadata(ctx: RequestContext, id: string, metadata: Record<string, unknown>, how: 'merge' | 'replace'): Promise<Record<string, string>>;
+  deleteSnapshotMetadataKey(ctx: RequestContext, id: string, key: string): Promise<void>;
+  /** The revert action (3.40): the volume's data becomes its latest snapshot's again; snapshotId must name that one. */
+  revertToSnapshot(ctx: RequestContext, volumeId: string, snapshotId: string | null): Promise<void>;
 
   // quotas: a project's limits by resource name (volumes, gigabytes, volumes_<type>, ...)
   getQuotaSet(ctx: RequestContext, projectId: string, withUsage: boolean): Promise<Record<string, number | QuotaUsage>>;
@@ -111,6 +141,9 @@ export interface BlockStorage {
   listServices(ctx: RequestContext, filters: { host?: string; binary?: string }): Promise<ServiceRecord[]>;
   /** A disabled storage host gets no new volumes; the ones it has are served as before. */
   setServiceDisabled(ctx: RequestContext, req: { host: string; binary: string; disabled: boolean; reason?: string }): Promise<void>;
+  /** Freezes the storage host a name matches: out of scheduling, and nothing on it deleted or snapshotted. */
+  freezeHost(ctx: RequestContext, host: string): Promise<void>;
+  thawHost(ctx: RequestContext, host: string): Promise<void>;
   /** The pools new volumes may go to, with the capacity each last reported (administrators only). */
   getPools(ctx: RequestContext, filters: { name?: string }): Promise<PoolRecord[]>;
 
@@ -141,6 +174,13 @@ export interface BlockStorage {
   listGroupSnapshots(ctx: RequestContext, query: ListQuery): Promise<GroupSnapshotRecord[]>;
   deleteGroupSnapshot(ctx: RequestContext, id: string): Promise<void>;
   resetGroupSnapshotStatus(ctx: RequestContext, id: string, status: string): Promise<void>;
+  // hosts and backends (administrators only)
+  /** The enabled services (os-hosts), in `zone` when given. */
+  listHosts(ctx: RequestContext, zone: string | undefined): Promise<HostRecord[]>;
+  /** What is on a storage host, in total and by project. */
+  showHost(ctx: RequestContext, host: string): Promise<HostUsage[]>;
+  /** What a backend reported it can do. */
+  getCapabilities(ctx: RequestContext, host: string): Promise<BackendCapabilities>;
 
   // user messages
   /** Filters are the wire names of MESSAGE_FILTERS. */

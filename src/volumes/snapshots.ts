@@ -1,6 +1,7 @@
 // Snapshots: create (a copy of the volume's blocks, made on its storage host), show,
 // list, update, delete. A volume made from a snapshot starts in volume-lifecycle.ts; a
-// cascading volume delete takes its snapshots with it (machine.ts).
+// cascading volume delete takes its snapshots with it (machine.ts). Status actions are in
+// snapshot-actions.ts, metadata in snapshot-metadata.ts.
 
 import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
@@ -9,10 +10,11 @@ import { nowTimestamp, parseTimestamp } from '../db/schema.js';
 import { inTransaction } from '../db/prepared.js';
 import { errors } from '../errors.js';
 import { targetOf, WorkflowPart } from './core.js';
-import { paginate } from './listing.js';
+import { assertNotFrozen } from './frozen.js';
+import { compileSnapshotFilters, conditionsExpression, paginate, SNAPSHOT_VOLUME_COLUMNS, snapshotSort } from './listing.js';
 import { snapshotUsage } from './quota-resources.js';
 import { loadLimits, returnUsage, takeUsage, typeNameOf } from './quota-usage.js';
-import type { CreateSnapshotRequest, RequestContext, SnapshotListQuery, SnapshotRecord } from './types.js';
+import type { CreateSnapshotRequest, ListQuery, RequestContext, SnapshotRecord } from './types.js';
 
 /** Cinder deletes a snapshot only from these. */
 export const DELETABLE_SNAPSHOT = ['available', 'error'];
@@ -33,6 +35,11 @@ export async function deleteSnapshotRow(db: Kysely<Database>, id: string): Promi
   });
 }
 
+/** The snapshot's user metadata, kept as one JSON object in its row. */
+export function metadataOf(row: Pick<SnapshotRow, 'metadata'>): Record<string, string> {
+  return JSON.parse(row.metadata) as Record<string, string>;
+}
+
 export function snapshotRecord(row: SnapshotRow): SnapshotRecord {
   return {
     id: row.id,
@@ -44,7 +51,7 @@ export function snapshotRecord(row: SnapshotRow): SnapshotRecord {
     size: row.volume_size,
     name: row.display_name,
     description: row.display_description,
-    metadata: JSON.parse(row.metadata) as Record<string, string>,
+    metadata: metadataOf(row),
     groupSnapshotId: row.group_snapshot_id,
     createdAt: parseTimestamp(row.created_at)!,
     updatedAt: parseTimestamp(row.updated_at),
@@ -91,8 +98,10 @@ export async function holdVolumeIn(trx: Kysely<Database>, volumeId: string, vali
 
 export class Snapshots extends WorkflowPart {
   async createSnapshot(ctx: RequestContext, req: CreateSnapshotRequest): Promise<SnapshotRecord> {
+    if (req.volumeId === null) throw errors.volumeNotFound('None');
     const volume = await this.load.volumeRow(ctx, req.volumeId);
     this.authorize(ctx, 'volume:create_snapshot', targetOf(volume));
+    await assertNotFrozen(this.db, volume.id);
     if (volume.status === 'maintenance') throw errors.invalidVolume('The snapshot cannot be created when the volume is in maintenance mode.');
     if (volume.status === 'error') throw errors.invalidVolume('The snapshot cannot be created when the volume is in error status.');
     const valid = req.force ? ['available', 'in-use'] : ['available'];
@@ -116,15 +125,25 @@ export class Snapshots extends WorkflowPart {
     return snapshotRecord(row);
   }
 
-  async listSnapshots(ctx: RequestContext, query: SnapshotListQuery): Promise<SnapshotRecord[]> {
+  async listSnapshots(ctx: RequestContext, query: ListQuery): Promise<{ snapshots: SnapshotRecord[]; count: number }> {
     this.authorize(ctx, 'volume:get_all_snapshots');
-    let q = this.db.selectFrom('snapshots').selectAll();
-    if (!(ctx.isAdmin && query.allTenants)) q = q.where('project_id', '=', ctx.projectId);
-    if (query.filters.status !== undefined) q = q.where('status', '=', query.filters.status);
-    if (query.filters.volumeId !== undefined) q = q.where('volume_id', '=', query.filters.volumeId);
-    if (query.filters.name !== undefined) q = q.where('display_name', '=', query.filters.name);
-    const rows = await q.orderBy('created_at', 'desc').orderBy('id', 'desc').execute();
-    return paginate(rows, query).map(snapshotRecord);
+    const filters = compileSnapshotFilters(query.filters, ctx);
+    if (filters.impossible) return { snapshots: [], count: 0 };
+    const onVolume = filters.conditions.filter((c) => SNAPSHOT_VOLUME_COLUMNS.has(c.column));
+    const own = filters.conditions.filter((c) => !SNAPSHOT_VOLUME_COLUMNS.has(c.column));
+    let q = this.db.selectFrom('snapshots as s').innerJoin('volumes as v', 'v.id', 's.volume_id').selectAll('s');
+    if (!(ctx.isAdmin && query.allTenants)) q = q.where('s.project_id', '=', ctx.projectId);
+    if (own.length > 0) q = q.where((eb) => conditionsExpression(eb, 's', own));
+    if (onVolume.length > 0) q = q.where((eb) => conditionsExpression(eb, 'v', onVolume));
+    for (const o of snapshotSort(query.sort)) q = q.orderBy(`s.${o.column}`, o.dir);
+    // Metadata is a JSON document per row, so its filter is applied to the rows read.
+    const wanted = Object.entries(filters.metadata);
+    const rows = (await q.execute()).filter((row) => {
+      const metadata = metadataOf(row);
+      return wanted.every(([key, value]) => metadata[key] === value);
+    });
+    if (query.marker !== undefined && !rows.some((row) => row.id === query.marker)) throw errors.snapshotNotFound(query.marker);
+    return { snapshots: paginate(rows, query).map(snapshotRecord), count: rows.length };
   }
 
   async updateSnapshot(ctx: RequestContext, id: string, patch: { name?: string | null; description?: string | null }): Promise<SnapshotRecord> {
@@ -136,27 +155,31 @@ export class Snapshots extends WorkflowPart {
     return this.getSnapshot(ctx, id);
   }
 
-  async deleteSnapshot(ctx: RequestContext, id: string): Promise<void> {
+  async deleteSnapshot(ctx: RequestContext, id: string, opts: { force: boolean } = { force: false }): Promise<void> {
     const snapshot = await this.load.snapshotRow(ctx, id);
+    if (opts.force) this.authorize(ctx, 'volume_extension:snapshot_admin_actions:force_delete', targetOf(snapshot));
     this.authorize(ctx, 'volume:delete_snapshot', targetOf(snapshot));
-    const moved = await this.db
-      .updateTable('snapshots')
-      .set({ status: 'deleting', updated_at: nowTimestamp() })
-      .where('id', '=', id)
-      .where('status', 'in', DELETABLE_SNAPSHOT)
-      .where('group_snapshot_id', 'is', null)
-      .executeTakeFirst();
-    if (Number(moved.numUpdatedRows) === 0) throw errors.invalidSnapshot('Snapshot status must be available or error and must not be part of a group.');
+    await assertNotFrozen(this.db, snapshot.volume_id);
+    // A group snapshot's member goes only with its group snapshot, forced or not.
+    let move = this.db.updateTable('snapshots').set({ status: 'deleting', updated_at: nowTimestamp() }).where('id', '=', id).where('group_snapshot_id', 'is', null);
+    if (!opts.force) move = move.where('status', 'in', DELETABLE_SNAPSHOT);
+    const moved = await move.executeTakeFirst();
+    if (Number(moved.numUpdatedRows) === 0) {
+      // Only a forced delete that lost the row to another one finds nothing to move.
+      if (opts.force && snapshot.group_snapshot_id === null) throw errors.snapshotNotFound(id);
+      // Cinder's words, with no status to name when forced.
+      throw errors.invalidSnapshot(`Snapshot ${opts.force ? '' : 'status must be available or error and'} must not be part of a group.`);
+    }
     this.machine.track('delete_snapshot', id, this.removeSnapshot(id, snapshot.volume_id).then(() => undefined));
   }
 
   /** The backend copy of a snapshot in `creating`, and the status it ends in; true when it was made. */
   makeSnapshot(id: string, volumeId: string): Promise<boolean> {
     return this.rpc.createSnapshot(volumeId, id).then(
-      () => this.setSnapshotStatus(id, 'available', '100%').then(() => true),
+      () => this.finishStep(id, 'creating', 'available', '100%').then(() => true),
       (err) => {
         this.logger.error({ snapshotId: id, err: (err as Error).message }, 'snapshot creation failed');
-        return this.setSnapshotStatus(id, 'error').then(() => false);
+        return this.finishStep(id, 'creating', 'error').then(() => false);
       },
     );
   }
@@ -167,16 +190,18 @@ export class Snapshots extends WorkflowPart {
       () => deleteSnapshotRow(this.db, id).then(() => true),
       (err) => {
         this.logger.error({ snapshotId: id, err: (err as Error).message }, 'snapshot deletion failed');
-        return this.setSnapshotStatus(id, 'error_deleting').then(() => false);
+        return this.finishStep(id, 'deleting', 'error_deleting').then(() => false);
       },
     );
   }
 
-  private async setSnapshotStatus(id: string, status: string, progress?: string): Promise<void> {
+  /** A storage-host step's outcome, unless the snapshot was moved on meanwhile (reset, forced delete). */
+  private async finishStep(id: string, from: string, status: string, progress?: string): Promise<void> {
     await this.db
       .updateTable('snapshots')
       .set({ status, updated_at: nowTimestamp(), ...(progress ? { progress } : {}) })
       .where('id', '=', id)
+      .where('status', '=', from)
       .execute();
   }
 }

@@ -140,7 +140,8 @@ export interface SnapshotRecord {
 }
 
 export interface CreateSnapshotRequest {
-  volumeId: string;
+  /** null: the caller sent none, which Cinder's schema lets through to a 404 for volume None. */
+  volumeId: string | null;
   name?: string | null;
   description?: string | null;
   /** Allows a snapshot of an in-use volume. */
@@ -158,6 +159,13 @@ export interface ServiceRecord {
   /** Its last heartbeat is recent enough (service_down_time). */
   up: boolean;
   updatedAt: Date;
+  /** Frozen by an administrator: nothing on it is deleted, no snapshot taken. */
+  frozen: boolean;
+  /**
+   * What the scheduler holds of the backend's state: its report's, while the service is up,
+   * enabled, not frozen and has reported; otherwise the scheduler knows nothing of it.
+   */
+  backendState: string | null;
 }
 
 export interface VolumeTypeRecord {
@@ -166,6 +174,23 @@ export interface VolumeTypeRecord {
   description: string | null;
   isPublic: boolean;
   extraSpecs: Record<string, string>;
+  /** The QoS specs associated with the type, if any. */
+  qosSpecsId: string | null;
+}
+
+export interface QosSpecsRecord {
+  id: string;
+  name: string;
+  consumer: string;
+  /** Cinder lets a key be set to null. */
+  specs: Record<string, string | null>;
+  createdAt: Date;
+}
+
+export interface QosAssociation {
+  associationType: 'volume_type';
+  id: string;
+  name: string;
 }
 
 export interface SortKey {
@@ -194,14 +219,6 @@ export interface CreateVolumeRequest {
   sourceVolid?: string | null;
   /** The generic volume group the volume is made in (3.13). */
   groupId?: string | null;
-}
-
-export interface SnapshotListQuery {
-  allTenants: boolean;
-  /** Exact matches on status, volume_id and name. */
-  filters: { status?: string; volumeId?: string; name?: string };
-  limit?: number;
-  marker?: string;
 }
 
 export interface UpdateVolumeRequest {

@@ -5,10 +5,10 @@
 import { randomUUID } from 'node:crypto';
 import type { SnapshotRow, VolumeRow } from '../db/schema.js';
 import { nowTimestamp, UNTOUCHED_VOLUME_COLUMNS } from '../db/schema.js';
-import { DEFAULT_VOLUME_TYPE } from '../db/migrations/0001_initial.js';
 import { inTransaction } from '../db/prepared.js';
 import { errors } from '../errors.js';
 import { targetOf, WorkflowPart, type WorkflowCore } from './core.js';
+import { assertNotFrozen } from './frozen.js';
 import { Q } from './queries.js';
 import { DELETABLE_SNAPSHOT } from './snapshots.js';
 import { deleteRejected, transition, type VolumeEvent } from './states.js';
@@ -49,7 +49,8 @@ export class VolumeLifecycle extends WorkflowPart {
     // A volume from a snapshot is made where the snapshot's volume lives, like a clone.
     const source = snapshot ? await this.snapshotVolume(snapshot) : req.sourceVolid ? await this.cloneSource(ctx, req.sourceVolid, req.size) : null;
     // A copy has its source's type unless another is asked for, which must then be the same.
-    const type = await this.types.resolveType(req.volumeType ?? source?.volume_type_id ?? DEFAULT_VOLUME_TYPE);
+    const type = await this.types.typeForNewVolume(ctx, req.volumeType ?? undefined, source?.volume_type_id);
+    const encrypted = await this.types.isEncrypted(type.id);
     if (source && type.id !== source.volume_type_id) {
       const of = snapshot ? 'snapshot' : 'source volume';
       throw errors.invalidInput(`Invalid volume_type provided: ${req.volumeType} (requested type is not compatible; either match ${of}, or omit type argument).`);
@@ -69,7 +70,7 @@ export class VolumeLifecycle extends WorkflowPart {
     const id = randomUUID();
     // A clone is made where its source's blocks are.
     const thin = type.extraSpecs['provisioning:type'] !== 'thick';
-    const placement = source ? null : await this.options.scheduler.place({ zone, size: req.size, thin });
+    const placement = source ? null : await this.options.scheduler.place({ zone, size: req.size, thin, extraSpecs: type.extraSpecs });
     const host = source ? source.host : placement!.host;
     const sourceVolid = snapshot ? null : (source?.id ?? null);
     const snapshotId = snapshot?.id ?? null;
@@ -92,6 +93,7 @@ export class VolumeLifecycle extends WorkflowPart {
           availability_zone: zone,
           volume_type_id: type.id,
           multiattach: multiattach ? 1 : 0,
+          encrypted: encrypted ? 1 : 0,
           host,
           source_volid: sourceVolid,
           snapshot_id: snapshotId,
@@ -134,6 +136,7 @@ export class VolumeLifecycle extends WorkflowPart {
   async deleteVolume(ctx: RequestContext, id: string, opts: { force: boolean; cascade: boolean; adminAction?: boolean }): Promise<void> {
     if (opts.adminAction) await this.authorizeOnVolume(ctx, 'volume_extension:volume_admin_actions:force_delete', id);
     await this.authorizeOnVolume(ctx, opts.force ? 'volume:force_delete' : 'volume:delete', id);
+    await assertNotFrozen(this.db, id);
     // The transition first, then the snapshots: the transition's row lock makes a snapshot
     // being taken (which locks the same row) commit before they are read, or find the
     // volume deleting. A volume with snapshots goes only with them (cascade), and only

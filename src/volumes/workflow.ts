@@ -21,8 +21,13 @@ import { VolumeMachine } from './machine.js';
 import { UserMessages } from './messages.js';
 import type { BlockStorage } from './service.js';
 import { ServicesAdmin } from './services-admin.js';
+import { HostsAdmin, type BackendCapabilities, type HostRecord, type HostUsage } from './hosts-admin.js';
 import { QuotaSets } from './quota-sets.js';
+import { QosSpecs } from './qos-specs.js';
+import { SnapshotActions } from './snapshot-actions.js';
+import { SnapshotMetadata } from './snapshot-metadata.js';
 import { Snapshots } from './snapshots.js';
+import { VolumeRevert } from './volume-revert.js';
 import type {
   CreateGroupFromSourceRequest,
   CreateGroupRequest,
@@ -47,10 +52,11 @@ import type {
   ListQuery,
   MessageRecord,
   PoolRecord,
+  QosAssociation,
+  QosSpecsRecord,
   RequestContext,
   ResetStatusRequest,
   ServiceRecord,
-  SnapshotListQuery,
   SnapshotRecord,
   UpdateVolumeRequest,
   VolumeRecord,
@@ -59,7 +65,12 @@ import type {
 } from './types.js';
 import { VolumeLifecycle } from './volume-lifecycle.js';
 import { VolumeProperties } from './volume-properties.js';
-import { VolumeTypes } from './volume-types.js';
+import { VolumeTypes, type VolumeTypePatch } from './volume-types.js';
+import { DefaultTypes } from './default-types.js';
+import { Retype } from './retype.js';
+import { TypeAccess } from './type-access.js';
+import { TypeEncryption } from './type-encryption.js';
+import type { DefaultTypeRecord, EncryptionRecord, EncryptionSpecs, RetypeRequest, TypeAccessRecord } from './type-management.js';
 
 export type { WorkflowOptions } from './core.js';
 
@@ -71,13 +82,22 @@ export class Workflow implements BlockStorage {
   private readonly legacy: LegacyActions;
   private readonly attachments: AttachmentsApi;
   private readonly snapshots: Snapshots;
+  private readonly snapshotActions: SnapshotActions;
+  private readonly snapshotMetadata: SnapshotMetadata;
+  private readonly revert: VolumeRevert;
   private readonly types: VolumeTypes;
   private readonly services: ServicesAdmin;
+  private readonly hosts: HostsAdmin;
   private readonly quotas: QuotaSets;
   private readonly messages: UserMessages;
   private readonly groupTypes: GroupTypes;
   private readonly groups: Groups;
   private readonly groupSnapshots: GroupSnapshots;
+  private readonly typeAccess: TypeAccess;
+  private readonly encryption: TypeEncryption;
+  private readonly defaultTypes: DefaultTypes;
+  private readonly retype: Retype;
+  private readonly qos: QosSpecs;
 
   constructor(
     private readonly db: Kysely<Database>,
@@ -97,12 +117,21 @@ export class Workflow implements BlockStorage {
     this.legacy = new LegacyActions(core, steps);
     this.attachments = new AttachmentsApi(core, steps);
     this.snapshots = new Snapshots(core);
+    this.snapshotActions = new SnapshotActions(core);
+    this.snapshotMetadata = new SnapshotMetadata(core);
+    this.revert = new VolumeRevert(core);
     this.services = new ServicesAdmin(core);
+    this.hosts = new HostsAdmin(core);
     this.quotas = new QuotaSets(core);
     this.messages = new UserMessages(core);
     this.groupTypes = new GroupTypes(core);
     this.groups = new Groups(core, this.groupTypes, this.types, this.lifecycle);
     this.groupSnapshots = new GroupSnapshots(core, this.groups, this.snapshots);
+    this.typeAccess = new TypeAccess(core, this.types);
+    this.encryption = new TypeEncryption(core, this.types);
+    this.defaultTypes = new DefaultTypes(core, this.types);
+    this.retype = new Retype(core, this.types, this.encryption);
+    this.qos = new QosSpecs(core);
   }
 
   start(): Promise<void> {
@@ -115,8 +144,10 @@ export class Workflow implements BlockStorage {
   }
 
   /** Start-up: finishes or fails the steps a previous run on this storage host left half done. */
-  resumeInterrupted(volumeHost: string): Promise<{ resumed: number }> {
-    return this.machine.resumeInterrupted(volumeHost);
+  async resumeInterrupted(volumeHost: string): Promise<{ resumed: number }> {
+    const steps = await this.machine.resumeInterrupted(volumeHost);
+    const reverts = await this.revert.resumeInterrupted(volumeHost);
+    return { resumed: steps.resumed + reverts.resumed };
   }
 
   /** How many volumes are in each status, and live attachments in each attach_status, over all projects. */
@@ -248,7 +279,7 @@ export class Workflow implements BlockStorage {
     return this.snapshots.getSnapshot(ctx, id);
   }
 
-  listSnapshots(ctx: RequestContext, query: SnapshotListQuery): Promise<SnapshotRecord[]> {
+  listSnapshots(ctx: RequestContext, query: ListQuery): Promise<{ snapshots: SnapshotRecord[]; count: number }> {
     return this.snapshots.listSnapshots(ctx, query);
   }
 
@@ -256,8 +287,32 @@ export class Workflow implements BlockStorage {
     return this.snapshots.updateSnapshot(ctx, id, patch);
   }
 
-  deleteSnapshot(ctx: RequestContext, id: string): Promise<void> {
-    return this.snapshots.deleteSnapshot(ctx, id);
+  deleteSnapshot(ctx: RequestContext, id: string, opts?: { force: boolean }): Promise<void> {
+    return this.snapshots.deleteSnapshot(ctx, id, opts);
+  }
+
+  resetSnapshotStatus(ctx: RequestContext, id: string, status: string): Promise<void> {
+    return this.snapshotActions.resetSnapshotStatus(ctx, id, status);
+  }
+
+  updateSnapshotStatus(ctx: RequestContext, id: string, req: { status: string; progress?: string }): Promise<void> {
+    return this.snapshotActions.updateSnapshotStatus(ctx, id, req);
+  }
+
+  getSnapshotMetadata(ctx: RequestContext, id: string): Promise<Record<string, string>> {
+    return this.snapshotMetadata.getSnapshotMetadata(ctx, id);
+  }
+
+  setSnapshotMetadata(ctx: RequestContext, id: string, metadata: Record<string, unknown>, how: 'merge' | 'replace'): Promise<Record<string, string>> {
+    return this.snapshotMetadata.setSnapshotMetadata(ctx, id, metadata, how);
+  }
+
+  deleteSnapshotMetadataKey(ctx: RequestContext, id: string, key: string): Promise<void> {
+    return this.snapshotMetadata.deleteSnapshotMetadataKey(ctx, id, key);
+  }
+
+  revertToSnapshot(ctx: RequestContext, volumeId: string, snapshotId: string | null): Promise<void> {
+    return this.revert.revertToSnapshot(ctx, volumeId, snapshotId);
   }
 
   // ---------------------------------------------------------------- volume types
@@ -269,8 +324,8 @@ export class Workflow implements BlockStorage {
     return this.types.createVolumeType(ctx, req);
   }
 
-  listVolumeTypes(ctx: RequestContext): Promise<VolumeTypeRecord[]> {
-    return this.types.listVolumeTypes(ctx);
+  listVolumeTypes(ctx: RequestContext, filter?: { isPublic?: boolean | null }): Promise<VolumeTypeRecord[]> {
+    return this.types.listVolumeTypes(ctx, filter);
   }
 
   getVolumeType(ctx: RequestContext, idOrName: string): Promise<VolumeTypeRecord> {
@@ -293,6 +348,106 @@ export class Workflow implements BlockStorage {
     return this.types.deleteExtraSpec(ctx, typeId, key);
   }
 
+  updateVolumeType(ctx: RequestContext, id: string, patch: VolumeTypePatch): Promise<VolumeTypeRecord> {
+    return this.types.updateVolumeType(ctx, id, patch);
+  }
+
+  getDefaultVolumeType(ctx: RequestContext): Promise<VolumeTypeRecord> {
+    return this.types.getDefaultVolumeType(ctx);
+  }
+
+  // ---------------------------------------------------------------- volume type access, encryption, project defaults
+
+  addTypeAccess(ctx: RequestContext, typeId: string, projectId: string): Promise<void> {
+    return this.typeAccess.addTypeAccess(ctx, typeId, projectId);
+  }
+
+  removeTypeAccess(ctx: RequestContext, typeId: string, projectId: string): Promise<void> {
+    return this.typeAccess.removeTypeAccess(ctx, typeId, projectId);
+  }
+
+  listTypeAccess(ctx: RequestContext, typeId: string): Promise<TypeAccessRecord[]> {
+    return this.typeAccess.listTypeAccess(ctx, typeId);
+  }
+
+  getEncryption(ctx: RequestContext, typeId: string): Promise<EncryptionRecord | null> {
+    return this.encryption.getEncryption(ctx, typeId);
+  }
+
+  createEncryption(ctx: RequestContext, typeId: string, specs: EncryptionSpecs): Promise<EncryptionRecord> {
+    return this.encryption.createEncryption(ctx, typeId, specs);
+  }
+
+  updateEncryption(ctx: RequestContext, typeId: string, specs: EncryptionSpecs): Promise<void> {
+    return this.encryption.updateEncryption(ctx, typeId, specs);
+  }
+
+  deleteEncryption(ctx: RequestContext, typeId: string): Promise<void> {
+    return this.encryption.deleteEncryption(ctx, typeId);
+  }
+
+  setDefaultType(ctx: RequestContext, projectId: string, typeIdOrName: string): Promise<DefaultTypeRecord> {
+    return this.defaultTypes.setDefaultType(ctx, projectId, typeIdOrName);
+  }
+
+  getDefaultType(ctx: RequestContext, projectId: string): Promise<DefaultTypeRecord> {
+    return this.defaultTypes.getDefaultType(ctx, projectId);
+  }
+
+  listDefaultTypes(ctx: RequestContext): Promise<DefaultTypeRecord[]> {
+    return this.defaultTypes.listDefaultTypes(ctx);
+  }
+
+  unsetDefaultType(ctx: RequestContext, projectId: string): Promise<void> {
+    return this.defaultTypes.unsetDefaultType(ctx, projectId);
+  }
+
+  retypeVolume(ctx: RequestContext, volumeId: string, req: RetypeRequest): Promise<void> {
+    return this.retype.retypeVolume(ctx, volumeId, req);
+  }
+
+  // ---------------------------------------------------------------- QoS specs
+
+  createQosSpecs(ctx: RequestContext, name: string, specs: Record<string, unknown>): Promise<QosSpecsRecord> {
+    return this.qos.createQosSpecs(ctx, name, specs);
+  }
+
+  listQosSpecs(ctx: RequestContext, query: ListQuery): Promise<QosSpecsRecord[]> {
+    return this.qos.listQosSpecs(ctx, query);
+  }
+
+  getQosSpecs(ctx: RequestContext, id: string): Promise<QosSpecsRecord> {
+    return this.qos.getQosSpecs(ctx, id);
+  }
+
+  setQosKeys(ctx: RequestContext, id: string, specs: Record<string, string | null>): Promise<void> {
+    return this.qos.setQosKeys(ctx, id, specs);
+  }
+
+  deleteQosKeys(ctx: RequestContext, id: string, keys: string[]): Promise<void> {
+    return this.qos.deleteQosKeys(ctx, id, keys);
+  }
+
+  deleteQosSpecs(ctx: RequestContext, id: string, force: boolean): Promise<void> {
+    return this.qos.deleteQosSpecs(ctx, id, force);
+  }
+
+  getQosAssociations(ctx: RequestContext, id: string): Promise<QosAssociation[]> {
+    return this.qos.getQosAssociations(ctx, id);
+  }
+
+  associateQosSpecs(ctx: RequestContext, id: string, typeId: string | undefined): Promise<void> {
+    return this.qos.associateQosSpecs(ctx, id, typeId);
+  }
+
+  disassociateQosSpecs(ctx: RequestContext, id: string, typeId: string | undefined): Promise<void> {
+    return this.qos.disassociateQosSpecs(ctx, id, typeId);
+  }
+
+  disassociateAllQosSpecs(ctx: RequestContext, id: string): Promise<void> {
+    return this.qos.disassociateAllQosSpecs(ctx, id);
+  }
+
   // ---------------------------------------------------------------- services
 
   listServices(ctx: RequestContext, filters: { host?: string; binary?: string }): Promise<ServiceRecord[]> {
@@ -301,6 +456,28 @@ export class Workflow implements BlockStorage {
 
   setServiceDisabled(ctx: RequestContext, req: { host: string; binary: string; disabled: boolean; reason?: string }): Promise<void> {
     return this.services.setServiceDisabled(ctx, req);
+  }
+
+  freezeHost(ctx: RequestContext, host: string): Promise<void> {
+    return this.services.freezeHost(ctx, host);
+  }
+
+  thawHost(ctx: RequestContext, host: string): Promise<void> {
+    return this.services.thawHost(ctx, host);
+  }
+
+  // ---------------------------------------------------------------- hosts and backends
+
+  listHosts(ctx: RequestContext, zone: string | undefined): Promise<HostRecord[]> {
+    return this.hosts.listHosts(ctx, zone);
+  }
+
+  showHost(ctx: RequestContext, host: string): Promise<HostUsage[]> {
+    return this.hosts.showHost(ctx, host);
+  }
+
+  getCapabilities(ctx: RequestContext, host: string): Promise<BackendCapabilities> {
+    return this.hosts.getCapabilities(ctx, host);
   }
 
   // ---------------------------------------------------------------- quotas

@@ -2,18 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { UNLIMITED_QUOTAS } from '../helpers/env.js';
 import { action, assertEmpty, assertFault, createVolume, forEachDatabase, serviceOn } from './support.js';
-import type { TestService } from '../helpers/service.js';
-
-async function waitForSnapshot(s: TestService, id: string, statuses: string[]): Promise<any> {
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    const res = await s.request('GET', `snapshots/${id}`);
-    if (res.status === 404 && statuses.includes('deleted')) return null;
-    if (res.status === 200 && statuses.includes(res.body.snapshot.status)) return res.body.snapshot;
-    if (Date.now() > deadline) throw new Error(`snapshot ${id}: ${res.status} ${res.text}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
+import { waitForSnapshot } from './snapshot-support.js';
 
 forEachDatabase('snapshots API', (db) => {
   test('create, show, list, detail, update, delete; fields by microversion', async (t) => {
@@ -82,9 +71,31 @@ forEachDatabase('snapshots API', (db) => {
       'badRequest',
       `Invalid volume: Volume ${volume.id} status must be available, in-use, but current status is: attaching.`,
     );
+    assertFault(
+      await s.request('POST', 'snapshots', { body: { snapshot: { volume_id: volume.id } }, version: '3.66' }),
+      400,
+      'badRequest',
+      // From 3.66 an in-use volume needs no force.
+      `Invalid volume: Volume ${volume.id} status must be available, in-use, but current status is: attaching.`,
+    );
+    assertFault(
+      await s.request('POST', 'snapshots', { body: { snapshot: { volume_id: volume.id, force: false } }, version: '3.66' }),
+      400,
+      'badRequest',
+      "Since microversion 3.66 the 'force' flag is invalid for this request.  For backward compatability, however, when the 'force' flag is passed with a value evaluating to True, it is silently ignored.",
+    );
     assert.equal((await action(s, volume.id, { 'os-unreserve': {} })).status, 202);
     const missing = '5f0c7a1e-95c4-4a3c-a1b0-3e9c7c0f2d11';
     assertFault(await s.request('POST', 'snapshots', { body: { snapshot: { volume_id: missing } } }), 404, 'itemNotFound', `Volume ${missing} could not be found.`);
+    // Cinder's schema lets a null volume_id through, to a volume nobody has.
+    assertFault(await s.request('POST', 'snapshots', { body: { snapshot: { volume_id: null, display_name: 'x' } } }), 404, 'itemNotFound', 'Volume None could not be found.');
+    assertFault(
+      await s.request('POST', 'snapshots', { body: { snapshot: { volume_id: 7 } } }),
+      400,
+      'badRequest',
+      'Invalid input for field/attribute volume_id. Value: 7. 7 is not valid under any of the given schemas',
+    );
+    assertFault(await s.request('POST', 'snapshots', { body: { snapshot: { name: 'x' } } }), 400, 'badRequest', "Invalid input for field/attribute snapshot. Value: {'name': 'x'}. 'volume_id' is a required property");
 
     const snapshot = (await s.request('POST', 'snapshots', { body: { snapshot: { volume_id: volume.id } } })).body.snapshot;
     await waitForSnapshot(s, snapshot.id, ['available']);

@@ -71,6 +71,6 @@ forEachDatabase('volume types API', (db) => {
     assertFault(await s.request('DELETE', `types/${missing}`), 404, 'itemNotFound');
     // The built-in type stays.
     const builtin = (await s.request('GET', 'types/default')).body.volume_type;
-    assertFault(await s.request('DELETE', `types/${builtin.id}`), 400, 'badRequest', 'Default volume type can not be deleted.');
+    assertFault(await s.request('DELETE', `types/${builtin.id}`), 400, 'badRequest', `The volume type ${builtin.id} is a default volume type and cannot be deleted.`);
   });
 });

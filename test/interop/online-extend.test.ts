@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { requireTool } from '../helpers/env.js';
 import { run, startServeProcess } from '../helpers/process.js';
+import { apiCalls } from './api-calls.js';
 
 const INITIATOR = 'iqn.2024-01.org.example:online-extend';
 const GiB = 1024 ** 3;
@@ -10,24 +11,7 @@ test('os-extend of an attached volume (3.42) reaches the initiator as the new ca
   const readCapacity = requireTool(t, 'iscsi-readcapacity16');
   if (!readCapacity) return;
   const svc = await startServeProcess(t);
-  const call = async (method: string, path: string, body?: unknown, version = '3.42') => {
-    const res = await fetch(`${svc.endpoint}/${svc.projectId}${path}`, {
-      method,
-      headers: { 'X-Auth-Token': svc.token, 'Content-Type': 'application/json', 'OpenStack-API-Version': `volume ${version}` },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await res.text();
-    return { status: res.status, json: text ? JSON.parse(text) : null };
-  };
-  const waitFor = async (id: string, status: string, size?: number) => {
-    const deadline = Date.now() + 15_000;
-    for (;;) {
-      const { json } = await call('GET', `/volumes/${id}`);
-      if (json.volume.status === status && (size === undefined || json.volume.size === size)) return json.volume;
-      assert.ok(Date.now() < deadline, `volume stayed ${json.volume.status}, expected ${status}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  };
+  const { call, waitFor } = apiCalls(svc);
 
   const created = await call('POST', '/volumes', { volume: { size: 1 } });
   const id: string = created.json.volume.id;

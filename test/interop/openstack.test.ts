@@ -45,7 +45,7 @@ test('openstack CLI: volume create, list, show, delete; snapshots; volume servic
     osc(['volume', 'show', name, '-f', 'json']),
     osc(['volume', 'list', '-f', 'json']),
     osc(['--os-volume-api-version', '3.70', 'volume', 'show', id, '-f', 'json']),
-    osc(['volume', 'service', 'list', '-f', 'json']),
+    osc(['volume', 'service', 'list', '--service', 'cinder-volume', '-f', 'json']),
   ])) as [Record<string, unknown>, Array<Record<string, unknown>>, Record<string, unknown>, Array<Record<string, unknown>>];
   // The storage host as an operator checks on it.
   assert.deepEqual(
@@ -54,7 +54,7 @@ test('openstack CLI: volume create, list, show, delete; snapshots; volume servic
   );
   // Taken out of scheduling for maintenance, as an operator does it.
   await osc(['volume', 'service', 'set', '--disable', '--disable-reason', 'disk swap', String(services[0]!.Host), 'cinder-volume']);
-  const [after] = (await osc(['volume', 'service', 'list', '--long', '-f', 'json'])) as Array<Record<string, unknown>>;
+  const [after] = (await osc(['volume', 'service', 'list', '--service', 'cinder-volume', '--long', '-f', 'json'])) as Array<Record<string, unknown>>;
   assert.deepEqual([after!.Status, after!['Disabled Reason']], ['disabled', 'disk swap']);
   assert.equal(shown.id, id);
   assert.equal(shown.status, 'available');

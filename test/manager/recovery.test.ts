@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { stat } from 'node:fs/promises';
+import { open, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { promisify } from 'node:util';
@@ -96,5 +96,28 @@ forEachDatabase('start-up recovery', (db) => {
     await assert.rejects(stat(join(suite.svc.config.dataDir, 'volumes', `volume-${doomed.id}`)), { code: 'ENOENT' });
     assert.equal((await suite.svc.storage.getVolume(ctx, growing.id)).status, 'error_extending');
     assert.equal((await suite.svc.storage.getVolume(ctx, elsewhere)).status, 'creating', "another host's volume is that host's business");
+  });
+
+  test('a revert left half done is copied again at start-up, and both end available', async () => {
+    const ctx = userCtx();
+    const volume = await availableVolume(suite.svc.storage, ctx);
+    const path = join(suite.svc.config.dataDir, 'volumes', `volume-${volume.id}`);
+    await writeFile(path, 'kept', { flag: 'r+' });
+    const snapshot = await suite.svc.storage.createSnapshot(ctx, { volumeId: volume.id, force: false });
+    for (let i = 0; i < 400 && (await suite.svc.storage.getSnapshot(ctx, snapshot.id)).status !== 'available'; i++) await new Promise((r) => setTimeout(r, 5));
+    await writeFile(path, 'lost', { flag: 'r+' });
+    // As a crash in the middle of the copy leaves them.
+    await suite.raw.db.updateTable('volumes').set({ status: 'reverting' }).where('id', '=', volume.id).execute();
+    await suite.raw.db.updateTable('snapshots').set({ status: 'restoring' }).where('id', '=', snapshot.id).execute();
+
+    await suite.svc.restart();
+
+    await waitForStatus(suite.svc.storage, ctx, volume.id, 'available');
+    assert.equal((await suite.svc.storage.getSnapshot(ctx, snapshot.id)).status, 'available');
+    const file = await open(path, 'r');
+    const head = Buffer.alloc(4);
+    await file.read(head, 0, 4, 0);
+    await file.close();
+    assert.equal(head.toString(), 'kept');
   });
 });

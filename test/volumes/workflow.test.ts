@@ -513,11 +513,11 @@ forEachDatabase('workflow', (db) => {
     assert.deepEqual(await suite.svc.storage.setExtraSpecs(admin, gold.id, { multiattach: '<is> True' }, 'create'), { multiattach: '<is> True' });
     const v = await availableVolume(suite.svc.storage, admin, { volumeType: gold.id });
     assert.equal(v.multiattach, true);
-    await rejects(suite.svc.storage.deleteVolumeType(admin, gold.id), 400, /deletion is not allowed with volumes present/);
+    await rejects(suite.svc.storage.deleteVolumeType(admin, gold.id), 400, 'Target volume type is still in use.');
     await suite.svc.storage.deleteExtraSpec(admin, gold.id, 'multiattach');
     await rejects(suite.svc.storage.deleteExtraSpec(admin, gold.id, 'multiattach'), 404, /has no extra specs with key multiattach/);
     await rejects(suite.svc.storage.createVolume(admin, { size: 1, volumeType: 'nope' }), 404, 'Volume type with name nope could not be found.');
     const def = await suite.svc.storage.getVolumeType(admin, '__DEFAULT__');
-    await rejects(suite.svc.storage.deleteVolumeType(admin, def.id), 400, 'Default volume type can not be deleted.');
+    await rejects(suite.svc.storage.deleteVolumeType(admin, def.id), 400, `The volume type ${def.id} is a default volume type and cannot be deleted.`);
   });
 });

@@ -1,4 +1,4 @@
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Config } from '../../config/config.js';
 import type { EnforcedRule, Policy } from '../../policy/index.js';
 import type { BlockStorage } from '../../volumes/service.js';
@@ -94,13 +94,28 @@ export function sendEmpty(reply: FastifyReply, status: number, contentType = 'ap
  * A full page suggests there is more; Cinder says so with a `next` link carrying the same
  * query, the last item as its marker. A list that was not paged (no limit) has no next
  * page: a link there would hand a client following it the same list again, forever.
+ * Given the count of every match (with_count), Cinder compares the limit with that instead.
  */
-export function nextLinks(req: FastifyRequest, urls: Urls, path: string, items: readonly { id: string }[], limit: number | undefined) {
+export function nextLinks(req: FastifyRequest, urls: Urls, path: string, items: readonly { id: string }[], limit: number | undefined, total?: number) {
   const last = items[items.length - 1];
-  if (!last || limit === undefined || limit > items.length) return undefined;
+  if (!last || limit === undefined || limit > (total || items.length)) return undefined;
   const query = new URLSearchParams(req.url.split('?', 2)[1] ?? '');
   query.set('marker', last.id);
   return [{ rel: 'next', href: `${urls.self(path)}?${query}` }];
+}
+
+/** POST (merge) and PUT (replace) of a whole metadata set at `url`, each answered with the set as it then is. */
+export function registerMetadataSetRoutes(
+  app: FastifyInstance,
+  url: string,
+  set: (req: FastifyRequest<Params<'id'>>, how: 'merge' | 'replace') => Promise<Record<string, string>>,
+): void {
+  for (const [method, how] of [
+    ['POST', 'merge'],
+    ['PUT', 'replace'],
+  ] as const) {
+    app.route<Params<'id'>>({ method, url, config: { api: true }, handler: async (req, reply) => sendJson(reply, 200, { metadata: await set(req, how) }) });
+  }
 }
 
 export function optionalString(value: unknown): string | null {

@@ -4,9 +4,23 @@ import { serviceFilters, type QueryParams } from '../query.js';
 import { serviceView } from '../views/services.js';
 import { errors } from '../../errors.js';
 import * as schemas from '../schemas/services.js';
-import { bodyObject, contextOf, sendJson, validate, versionOf, type RouteDeps } from './common.js';
+import type { ApiVersion } from '../microversion.js';
+import { bodyObject, contextOf, sendEmpty, sendJson, validate, versionOf, type RouteDeps } from './common.js';
 
 const API = { api: true } as const;
+
+/**
+ * Cinder's get_cluster_host for freeze and thaw: from 3.26 a cluster may be named instead,
+ * and exactly one of them must be. There are no clusters here, so a cluster names no service.
+ */
+function hostToFreeze(body: Record<string, unknown>, version: ApiVersion): string {
+  const clustered = version.atLeast('3.26');
+  const cluster = clustered ? body.cluster : null;
+  const host = body.host;
+  if (Boolean(cluster) === Boolean(host)) throw errors.invalidInput(clustered ? 'One and only one of cluster and host must be set.' : 'Host field is missing.');
+  if (cluster) throw errors.invalidInput(`No service found with cluster=${String(cluster)}`);
+  return host as string;
+}
 
 export function registerMiscRoutes(app: FastifyInstance, { storage, config }: RouteDeps): void {
   app.get('/v3/os-availability-zone', { config: API }, async (_req, reply) =>
@@ -22,9 +36,15 @@ export function registerMiscRoutes(app: FastifyInstance, { storage, config }: Ro
     return sendJson(reply, 200, { services: services.map((service) => serviceView(service, version)) });
   });
 
-  // Taking a storage host out of scheduling (and back); Cinder's other service actions are not implemented.
+  // Taking a storage host out of scheduling (and back), and freezing it; failing over and log levels are not implemented.
   app.put<{ Params: { action: string } }>('/v3/os-services/:action', { config: API }, async (req, reply) => {
     const { action } = req.params;
+    if (action === 'freeze' || action === 'thaw') {
+      validate(req, schemas.freezeAndThaw, req.body);
+      const host = hostToFreeze(bodyObject(req.body), versionOf(req));
+      await (action === 'freeze' ? storage.freezeHost(contextOf(req), host) : storage.thawHost(contextOf(req), host));
+      return sendEmpty(reply, 200);
+    }
     if (action !== 'enable' && action !== 'disable' && action !== 'disable-log-reason') {
       throw errors.invalidInput('Unknown action');
     }

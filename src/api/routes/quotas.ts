@@ -1,17 +1,11 @@
 import type { FastifyInstance } from 'fastify';
-import type { QueryParams } from '../query.js';
+import { single, type QueryParams } from '../query.js';
 import { parseBoolParam } from '../validation.js';
 import * as schemas from '../schemas/quotas.js';
 import { bodyObject, contextOf, sendEmpty, sendJson, validate, versionOf, type Params } from './common.js';
 import type { RouteDeps } from './common.js';
 
 const API = { api: true } as const;
-
-/** A query parameter as one string (the last, if repeated). */
-function single(query: QueryParams, name: string): string | undefined {
-  const value = query[name];
-  return Array.isArray(value) ? value[value.length - 1] : value;
-}
 
 export function registerQuotaRoutes(app: FastifyInstance, { storage }: RouteDeps): void {
   app.get<Params<'project'>>('/v3/os-quota-sets/:project', { config: API }, async (req, reply) => {

@@ -3,19 +3,32 @@ import { ApiFault } from '../faults.js';
 import type { QueryParams } from '../query.js';
 import * as schemas from '../schemas/types.js';
 import { parseBoolParam, toBool } from '../validation.js';
-import { volumeTypeManageView, volumeTypeView, type TypeViewShows } from '../views/types.js';
+import { volumeTypeManageView, volumeTypeUpdateView, volumeTypeView, type TypeViewShows } from '../views/types.js';
+import { registerDefaultTypeRoutes } from './default-types.js';
+import { registerTypeAccessRoutes } from './type-access.js';
+import { registerTypeEncryptionRoutes } from './type-encryption.js';
 import { bodyObject, contextOf, sendEmpty, sendJson, shown, validate, versionOf, type Params, type RouteDeps } from './common.js';
 
 const API = { api: true } as const;
 
-/** Cinder's built-in type, the one `GET /types/default` names unless configured otherwise. */
-const DEFAULT_TYPE_NAME = '__DEFAULT__';
+/** Cinder's _parse_is_public, for a value that is not "none". */
+function parseIsPublic(value: string): boolean {
+  try {
+    return parseBoolParam('is_public', value);
+  } catch {
+    throw new ApiFault(400, `Invalid is_public filter [${value}]`);
+  }
+}
 
 function last(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[value.length - 1] : value;
 }
 
-export function registerTypeRoutes(app: FastifyInstance, { storage, policy }: RouteDeps): void {
+export function registerTypeRoutes(app: FastifyInstance, deps: RouteDeps): void {
+  const { storage, policy } = deps;
+  registerTypeAccessRoutes(app, deps);
+  registerTypeEncryptionRoutes(app, deps);
+  registerDefaultTypeRoutes(app, deps);
   const shows = (req: FastifyRequest): TypeViewShows => ({
     qosSpecsId: shown(req, policy, 'volume_extension:access_types_qos_specs_id'),
     access: shown(req, policy, 'volume_extension:volume_type_access'),
@@ -23,12 +36,11 @@ export function registerTypeRoutes(app: FastifyInstance, { storage, policy }: Ro
 
   app.get('/v3/types', { config: API }, async (req, reply) => {
     const query = req.query as QueryParams;
-    let types = await storage.listVolumeTypes(contextOf(req));
+    const ctx = contextOf(req);
     const isPublic = last(query.is_public);
-    if (isPublic !== undefined && isPublic.toLowerCase() !== 'none') {
-      const wanted = parseBoolParam('is_public', isPublic);
-      types = types.filter((t) => t.isPublic === wanted);
-    }
+    // Only an administrator's is_public counts (and is checked), as in Cinder.
+    const filter = ctx.isAdmin && isPublic !== undefined ? { isPublic: isPublic.toLowerCase() === 'none' ? null : parseIsPublic(isPublic) } : {};
+    let types = await storage.listVolumeTypes(ctx, filter);
     const extraSpecs = last(query.extra_specs);
     // 3.52: only types carrying all the given extra specs.
     if (extraSpecs !== undefined && versionOf(req).atLeast('3.52')) {
@@ -58,9 +70,29 @@ export function registerTypeRoutes(app: FastifyInstance, { storage, policy }: Ro
   });
 
   app.get<Params<'id'>>('/v3/types/:id', { config: API }, async (req, reply) => {
-    const id = req.params.id === 'default' ? DEFAULT_TYPE_NAME : req.params.id;
-    const type = await storage.getVolumeType(contextOf(req), id);
+    const ctx = contextOf(req);
+    // "default" is the project's default type if it has one, else the service's.
+    const type = req.params.id === 'default' ? await storage.getDefaultVolumeType(ctx) : await storage.getVolumeType(ctx, req.params.id);
     return sendJson(reply, 200, { volume_type: volumeTypeView(type, shows(req)) });
+  });
+
+  app.put<Params<'id'>>('/v3/types/:id', { config: API }, async (req, reply) => {
+    const ctx = contextOf(req);
+    validate(req, schemas.updateType, req.body);
+    const t = bodyObject(bodyObject(req.body).volume_type);
+    const name = typeof t.name === 'string' ? t.name : undefined;
+    const description = typeof t.description === 'string' ? t.description : undefined;
+    const isPublic = t.is_public === undefined || t.is_public === null ? undefined : toBool(t.is_public);
+    if (name !== undefined && name.trim() === '') throw new ApiFault(400, 'Volume type name can not be empty.');
+    if (name === undefined && description === undefined && isPublic === undefined) {
+      throw new ApiFault(400, 'Specify volume type name, description, is_public or a combination thereof.');
+    }
+    const updated = await storage.updateVolumeType(ctx, req.params.id, {
+      ...(name !== undefined ? { name } : {}),
+      ...(description !== undefined ? { description } : {}),
+      ...(isPublic !== undefined ? { isPublic } : {}),
+    });
+    return sendJson(reply, 200, { volume_type: volumeTypeUpdateView(updated) });
   });
 
   app.delete<Params<'id'>>('/v3/types/:id', { config: API }, async (req, reply) => {

@@ -1,9 +1,11 @@
 import type { FastifyInstance } from 'fastify';
+import { pyRepr } from '../../errors.js';
 import type { Connector } from '../../volumes/types.js';
 import { ApiFault } from '../faults.js';
 import * as schemas from '../schemas/actions.js';
 import { toBool } from '../validation.js';
 import { pickAction, type ActionHandler } from './actions.js';
+import { retypeActions } from './retype.js';
 import { bodyObject, contextOf, optionalString, sendEmpty, sendJson, validate, versionOf, type Params, type RouteDeps } from './common.js';
 
 /** The value under the action's key, after its schema passed. */
@@ -23,6 +25,7 @@ function connectorOrNull(value: unknown): Connector | null {
 
 export function registerVolumeActionRoutes(app: FastifyInstance, { storage }: RouteDeps): void {
   const actions: Record<string, ActionHandler> = {
+    ...retypeActions(storage),
     'os-extend': {
       async run(req, reply, id) {
         validate(req, schemas.extend, req.body);
@@ -136,6 +139,18 @@ export function registerVolumeActionRoutes(app: FastifyInstance, { storage }: Ro
       async run(req, reply, id) {
         const ctx = contextOf(req);
         await storage.deleteVolume(ctx, id, { force: true, cascade: false, adminAction: true });
+        return sendEmpty(reply, 202);
+      },
+    },
+    revert: {
+      minVersion: '3.40',
+      async run(req, reply, id) {
+        const revert = bodyObject(req.body).revert;
+        if (!revert || typeof revert !== 'object' || Array.isArray(revert)) throw new ApiFault(400, "Missing required element 'revert' in request body.");
+        const snapshotId = (revert as Record<string, unknown>).snapshot_id;
+        // Cinder compares whatever it was given with the latest snapshot's id, and prints it.
+        const named = snapshotId === undefined || snapshotId === null ? null : typeof snapshotId === 'string' ? snapshotId : pyRepr(snapshotId);
+        await storage.revertToSnapshot(contextOf(req), id, named);
         return sendEmpty(reply, 202);
       },
     },

@@ -10,6 +10,7 @@ import {
   contextOf,
   nextLinks,
   optionalString,
+  registerMetadataSetRoutes,
   sendEmpty,
   sendJson,
   validate,
@@ -154,22 +155,10 @@ export function registerVolumeRoutes(app: FastifyInstance, deps: RouteDeps): voi
     return sendJson(reply, 200, { metadata: await storage.getMetadata(contextOf(req), req.params.id) });
   });
 
-  for (const [method, how] of [
-    ['POST', 'merge'],
-    ['PUT', 'replace'],
-  ] as const) {
-    app.route<Params<'id'>>({
-      method,
-      url: '/v3/volumes/:id/metadata',
-      config: API,
-      handler: async (req, reply) => {
-        validate(req, schemas.setMetadata, req.body);
-        const metadata = bodyObject(req.body).metadata as Record<string, string>;
-        const result = await storage.setMetadata(contextOf(req), req.params.id, metadata, how);
-        return sendJson(reply, 200, { metadata: result });
-      },
-    });
-  }
+  registerMetadataSetRoutes(app, '/v3/volumes/:id/metadata', (req, how) => {
+    validate(req, schemas.setMetadata, req.body);
+    return storage.setMetadata(contextOf(req), req.params.id, bodyObject(req.body).metadata as Record<string, string>, how);
+  });
 
   app.get<Params<'id' | 'key'>>('/v3/volumes/:id/metadata/:key', { config: API }, async (req, reply) => {
     const value = (await storage.getMetadata(contextOf(req), req.params.id))[req.params.key];

@@ -2,7 +2,7 @@ import { BOOLEAN_SCHEMA } from '../validation.js';
 import { connector, connectorAllowsNull, optionalUuid, uuid, volumeSize } from './common.js';
 
 // Each schema validates the whole action body, {"os-xxx": {...}}, as Cinder's do.
-function action(key: string, inner: Record<string, unknown>) {
+export function action(key: string, inner: Record<string, unknown>) {
   return { type: 'object', properties: { [key]: inner }, required: [key], additionalProperties: false };
 }
 

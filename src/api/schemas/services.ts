@@ -15,3 +15,13 @@ export const disableLogReason = {
   ...enableDisable,
   properties: { ...enableDisable.properties, disabled_reason: { type: 'string', minLength: 1, maxLength: 255 } },
 };
+
+/** Cinder's freeze_and_thaw. */
+export const freezeAndThaw = {
+  type: 'object',
+  properties: {
+    cluster: { type: ['string', 'null'], minLength: 0, maxLength: 255 },
+    host: enableDisable.properties.host,
+  },
+  additionalProperties: false,
+};

@@ -12,10 +12,11 @@ export function serviceView(service: ServiceRecord, version: ApiVersion) {
     status: service.disabled ? 'disabled' : 'enabled',
     state: service.up ? 'up' : 'down',
     updated_at: naiveUtc(service.updatedAt),
-    ...(volume && version.atLeast('3.49') ? { backend_state: service.up ? 'up' : 'down' } : {}),
+    // Cinder's is the scheduler's, which holds no state for a backend it does not schedule to.
+    ...(volume && version.atLeast('3.49') ? { backend_state: service.backendState } : {}),
     ...(version.atLeast('3.7') ? { cluster: null } : {}),
     // os-extended-services, which Cinder always loads.
     disabled_reason: service.disabledReason,
-    ...(volume ? { replication_status: 'disabled', active_backend_id: null, frozen: false } : {}),
+    ...(volume ? { replication_status: 'disabled', active_backend_id: null, frozen: service.frozen } : {}),
   };
 }

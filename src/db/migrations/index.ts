@@ -4,7 +4,10 @@ import { services } from './0002_services.js';
 import { snapshots } from './0003_snapshots.js';
 import { quotas } from './0004_quotas.js';
 import { capabilities } from './0005_capabilities.js';
+import { typeAccess } from './0006_type_access.js';
 import { groups } from './0007_groups.js';
+import { qosSpecs } from './0010_qos_specs.js';
+import { frozenServices } from './0012_frozen_services.js';
 
 // Migrations are compiled into the service rather than read from a folder at run time,
 // so an installed package cannot run with a migration set different from its code.
@@ -15,7 +18,10 @@ const MIGRATIONS: Record<string, Migration> = {
   '0003_snapshots': snapshots,
   '0004_quotas': quotas,
   '0005_capabilities': capabilities,
+  '0006_type_access': typeAccess,
   '0007_groups': groups,
+  '0010_qos_specs': qosSpecs,
+  '0012_frozen_services': frozenServices,
 };
 
 export const migrationProvider: MigrationProvider = {

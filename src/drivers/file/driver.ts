@@ -171,6 +171,12 @@ export class FileVolumeDriver implements VolumeDriver {
     await this.extendVolume(volumeId, sizeGiB);
   }
 
+  async revertToSnapshot(volumeId: string, snapshotId: string): Promise<void> {
+    if ((await this.currentSize(volumeId)) === null) throw new Error(`volume-${volumeId} does not exist in ${this.dir}`);
+    if ((await sizeOf(this.snapshotPath(snapshotId))) === null) throw new Error(`snapshot-${snapshotId} does not exist in ${this.snapshotDir}`);
+    await this.copySparse(this.snapshotPath(snapshotId), this.volumePath(volumeId));
+  }
+
   /**
    * The copy is made beside the target and renamed onto it when complete, so a file
    * that exists is a whole copy (and is kept), and a retry after a crash starts again.

@@ -75,6 +75,9 @@ export class AmqpVolumeRpc implements VolumeRpc {
   createVolumeFromSnapshot(volumeId: string, snapshotId: string, sizeGiB: number) {
     return this.call<void>('createVolumeFromSnapshot', [volumeId, snapshotId, sizeGiB]);
   }
+  revertToSnapshot(volumeId: string, snapshotId: string) {
+    return this.call<void>('revertToSnapshot', [volumeId, snapshotId]);
+  }
   deleteVolume(volumeId: string) {
     return this.call<void>('deleteVolume', [volumeId]);
   }
@@ -95,6 +98,9 @@ export class AmqpVolumeRpc implements VolumeRpc {
   }
   revokeAll(volumeId: string) {
     return this.call<void>('revokeAll', [volumeId]);
+  }
+  refreshLimits(volumeId: string) {
+    return this.call<void>('refreshLimits', [volumeId]);
   }
 
   private async call<T>(method: VolumeRpcCall, args: [volumeId: string, ...rest: unknown[]]): Promise<T> {

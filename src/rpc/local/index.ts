@@ -24,6 +24,9 @@ export class LocalVolumeRpc implements VolumeRpc {
   createVolumeFromSnapshot(volumeId: string, snapshotId: string, sizeGiB: number) {
     return this.manager.createVolumeFromSnapshot(volumeId, snapshotId, sizeGiB);
   }
+  revertToSnapshot(volumeId: string, snapshotId: string) {
+    return this.manager.revertToSnapshot(volumeId, snapshotId);
+  }
   deleteVolume(volumeId: string) {
     return this.manager.deleteVolume(volumeId);
   }
@@ -46,5 +49,8 @@ export class LocalVolumeRpc implements VolumeRpc {
   }
   revokeAll(volumeId: string) {
     return this.manager.revokeAll(volumeId);
+  }
+  refreshLimits(volumeId: string) {
+    return this.manager.refreshLimits(volumeId);
   }
 }

@@ -1,11 +1,15 @@
 // The `builtin` target helper: Cinderblock's own iSCSI target in this process.
 // Each export is one target with the volume's file at LUN 0 (as LIO does), one
 // CHAP account, and an access list by initiator IQN. Removing an initiator ends its
-// sessions at once, which is what terminate_connection needs before detach.
+// sessions at once, which is what terminate_connection needs before detach. An export
+// with back-end QoS limits serves its file through a throttle; one without serves the
+// file itself, so unlimited volumes pay nothing.
 
 import { createHash } from 'node:crypto';
 import { IscsiServer } from '../../iscsi/server.js';
 import { openFileLogicalUnit, type FileLogicalUnit } from '../../iscsi/scsi/file-lu.js';
+import { hasLimits, ThrottledLogicalUnit, type IoLimits } from '../../iscsi/scsi/throttle.js';
+import type { LogicalUnit } from '../../iscsi/scsi/types.js';
 import { registerTargetHelper } from '../registry.js';
 import type { ExportSpec, InitiatorAccess, TargetHelper, TargetHelperContext, TargetStats } from '../target.js';
 
@@ -15,6 +19,15 @@ interface ExportState {
   volumeId: string;
   backingPath: string;
   lu: FileLogicalUnit;
+  throttle: ThrottledLogicalUnit | null;
+}
+
+/** The export's throttle for `limits`: the same one with new limits, a new one, or none. */
+function throttleFor(lu: FileLogicalUnit, current: ThrottledLogicalUnit | null, limits: IoLimits | undefined): ThrottledLogicalUnit | null {
+  if (!hasLimits(limits)) return null;
+  if (!current) return new ThrottledLogicalUnit(lu, limits);
+  current.setLimits(limits);
+  return current;
 }
 
 /** A device identifier that stays the same for a volume across restarts: its UUID's 32 hex digits when it is one. */
@@ -46,9 +59,9 @@ export class BuiltinTargetHelper implements TargetHelper {
 
   async stop(): Promise<void> {
     await this.server.close();
-    const units = [...this.exports.values()].map((e) => e.lu);
+    const states = [...this.exports.values()];
     this.exports.clear();
-    await Promise.all(units.map((lu) => lu.close()));
+    await Promise.all(states.map((state) => closeExport(state)));
   }
 
   portals(): string[] {
@@ -59,8 +72,11 @@ export class BuiltinTargetHelper implements TargetHelper {
     return this.serial(spec.iqn, async () => {
       const existing = this.exports.get(spec.iqn);
       if (existing && existing.backingPath === spec.backingPath) {
-        // Same export again: refresh the CHAP account, which the manager may have rotated.
-        this.server.addTarget({ iqn: spec.iqn, luns: new Map([[LUN, existing.lu]]), chap: spec.chap });
+        // Same export again: refresh the CHAP account, which the manager may have rotated, and the limits.
+        const previous = existing.throttle;
+        existing.throttle = throttleFor(existing.lu, previous, spec.limits);
+        this.publish(spec, existing);
+        if (previous && !existing.throttle) await previous.close();
         return spec.iqn;
       }
       const lu = await openFileLogicalUnit({
@@ -69,9 +85,10 @@ export class BuiltinTargetHelper implements TargetHelper {
         deviceId: deviceIdFor(spec.volumeId),
         thinProvisioning: true,
       });
-      this.server.addTarget({ iqn: spec.iqn, luns: new Map([[LUN, lu]]), chap: spec.chap });
-      this.exports.set(spec.iqn, { volumeId: spec.volumeId, backingPath: spec.backingPath, lu });
-      if (existing) await existing.lu.close();
+      const state: ExportState = { volumeId: spec.volumeId, backingPath: spec.backingPath, lu, throttle: throttleFor(lu, null, spec.limits) };
+      this.publish(spec, state);
+      this.exports.set(spec.iqn, state);
+      if (existing) await closeExport(existing);
       return spec.iqn;
     });
   }
@@ -91,8 +108,13 @@ export class BuiltinTargetHelper implements TargetHelper {
       this.server.removeTarget(iqn);
       const state = this.exports.get(iqn);
       this.exports.delete(iqn);
-      if (state) await state.lu.close();
+      if (state) await closeExport(state);
     });
+  }
+
+  private publish(spec: ExportSpec, state: ExportState): void {
+    const served: LogicalUnit = state.throttle ?? state.lu;
+    this.server.addTarget({ iqn: spec.iqn, luns: new Map([[LUN, served]]), chap: spec.chap });
   }
 
   async allowInitiator(iqn: string, access: InitiatorAccess): Promise<void> {
@@ -123,6 +145,12 @@ export class BuiltinTargetHelper implements TargetHelper {
     });
     return next;
   }
+}
+
+/** Commands still waiting in the throttle run before the file closes. */
+async function closeExport(state: ExportState): Promise<void> {
+  await state.throttle?.close();
+  await state.lu.close();
 }
 
 registerTargetHelper('builtin', (ctx) => new BuiltinTargetHelper(ctx));

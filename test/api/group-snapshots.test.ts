@@ -27,6 +27,12 @@ forEachDatabase('group snapshots API', (db) => {
       'badRequest',
       'Invalid snapshot: Snapshot status must be available or error and must not be part of a group.',
     );
+    assertFault(
+      await s.request('POST', `snapshots/${snapshots[0].id}/action`, { body: { 'os-force_delete': {} } }),
+      400,
+      'badRequest',
+      'Invalid snapshot: Snapshot  must not be part of a group.',
+    );
 
     const shown = await s.request('GET', `group_snapshots/${id}`, { version });
     await assertTempestSchema(shown, 'group_snapshots.show_group_snapshot');

@@ -79,3 +79,8 @@ export function pyRepr(value: unknown): string {
   }
   return String(value);
 }
+
+/** A tuple of strings as Python prints it, as Cinder's messages list allowed values. */
+export function pyTuple(values: readonly string[]): string {
+  return `(${values.map(pyRepr).join(', ')})`;
+}

@@ -229,6 +229,20 @@ export function planSnapshotList(params: QueryParams, ctx: RequestContext, versi
 }
 
 /** Messages: from 3.5 limit, marker, offset, sort and exact filters on Cinder's message filters; before, everything. */
+/**
+ * Lists of groups and group snapshots: paging and sort as everywhere, all_tenants for an
+ * administrator, and every other parameter (but those in `ignored`) an exact filter.
+ */
+export function planGroupList(params: QueryParams, ctx: RequestContext, ignored: readonly string[] = []): ListQuery {
+  const rest = flatten(params);
+  const allTenants = ctx.isAdmin && rest.has('all_tenants');
+  rest.delete('all_tenants');
+  const query = baseQuery(rest, allTenants);
+  for (const key of ignored) rest.delete(key);
+  for (const [key, value] of rest) query.filters[key] = value;
+  return query;
+}
+
 export function planMessageList(params: QueryParams, version: ApiVersion): ListQuery {
   if (!version.atLeast('3.5')) return { filters: {}, sort: [], allTenants: false };
   const rest = flatten(params);

@@ -39,6 +39,8 @@ export interface Config {
   /** Base URL used in links and version documents instead of the request's Host. */
   publicEndpoint: string | null;
   availabilityZone: string;
+  /** The group type `GET /group_types/default` names (Cinder's default_group_type); empty: none. */
+  defaultGroupType: string;
   /** Name of this storage host, shown as os-vol-host-attr:host (host@backend#pool). */
   host: string;
   /** host:port of the Prometheus metrics endpoint (GET /metrics); empty: none. */
@@ -112,6 +114,7 @@ export const SETTINGS: Record<Keys, { env: string; file: string }> = {
   logLevel: { env: 'CINDERBLOCK_LOG_LEVEL', file: 'log_level' },
   publicEndpoint: { env: 'CINDERBLOCK_PUBLIC_ENDPOINT', file: 'public_endpoint' },
   availabilityZone: { env: 'CINDERBLOCK_AVAILABILITY_ZONE', file: 'availability_zone' },
+  defaultGroupType: { env: 'CINDERBLOCK_DEFAULT_GROUP_TYPE', file: 'default_group_type' },
   host: { env: 'CINDERBLOCK_HOST', file: 'host' },
   noauthTrustsCallers: { env: 'CINDERBLOCK_NOAUTH_TRUSTS_CALLERS', file: 'noauth_trusts_callers' },
   metricsListen: { env: 'CINDERBLOCK_METRICS_LISTEN', file: 'metrics_listen' },
@@ -166,6 +169,7 @@ export function defaultConfig(): Config {
     logLevel: 'info',
     publicEndpoint: null,
     availabilityZone: 'nova',
+    defaultGroupType: '',
     host: hostname(),
     noauthTrustsCallers: false,
     metricsListen: '',

@@ -160,6 +160,8 @@ export interface SnapshotsTable {
   metadata: string;
   created_at: string;
   updated_at: string | null;
+  /** The group snapshot this snapshot was taken for, with its group's other volumes. */
+  group_snapshot_id: string | null;
 }
 
 /** A pending offer of a volume to another project; salt and crypt_hash check the key that accepts it. */
@@ -228,6 +230,56 @@ export interface QuotaUsagesTable {
   in_use: number;
 }
 
+export interface GroupTypesTable {
+  id: string;
+  name: string;
+  description: string | null;
+  is_public: number;
+  created_at: string;
+  updated_at: string | null;
+}
+
+export interface GroupTypeSpecsTable {
+  group_type_id: string;
+  key: string;
+  value: string | null;
+}
+
+export interface GroupsTable {
+  id: string;
+  project_id: string;
+  user_id: string;
+  name: string | null;
+  description: string | null;
+  status: string;
+  availability_zone: string;
+  group_type_id: string;
+  /** What the group was made from, if it was (create-from-src). */
+  group_snapshot_id: string | null;
+  source_group_id: string | null;
+  created_at: string;
+  updated_at: string | null;
+}
+
+/** The volume types a group may hold. */
+export interface GroupVolumeTypesTable {
+  group_id: string;
+  volume_type_id: string;
+}
+
+export interface GroupSnapshotsTable {
+  id: string;
+  group_id: string;
+  project_id: string;
+  user_id: string;
+  name: string | null;
+  description: string | null;
+  status: string;
+  group_type_id: string;
+  created_at: string;
+  updated_at: string | null;
+}
+
 /** A project that may use a private volume type. */
 export interface VolumeTypeProjectsTable {
   volume_type_id: string;
@@ -270,6 +322,11 @@ export interface Database {
   quota_classes: QuotaClassesTable;
   quota_usages: QuotaUsagesTable;
   messages: MessagesTable;
+  group_types: GroupTypesTable;
+  group_type_specs: GroupTypeSpecsTable;
+  groups: GroupsTable;
+  group_volume_types: GroupVolumeTypesTable;
+  group_snapshots: GroupSnapshotsTable;
   volume_type_projects: VolumeTypeProjectsTable;
   volume_type_encryption: VolumeTypeEncryptionTable;
   default_volume_types: DefaultVolumeTypesTable;
@@ -304,6 +361,9 @@ export type VolumeTypeRow = Selectable<VolumeTypesTable>;
 export type SnapshotRow = Selectable<SnapshotsTable>;
 export type BackupRow = Selectable<BackupsTable>;
 export type MessageRow = Selectable<MessagesTable>;
+export type GroupTypeRow = Selectable<GroupTypesTable>;
+export type GroupRow = Selectable<GroupsTable>;
+export type GroupSnapshotRow = Selectable<GroupSnapshotsTable>;
 export type EncryptionRow = Selectable<VolumeTypeEncryptionTable>;
 export type TransferRow = Selectable<TransfersTable>;
 

@@ -230,6 +230,7 @@ export function conditionsExpression<DB, TB extends keyof DB>(
   );
 }
 
+/** Sort keys to columns of a table; an unknown key is Cinder's 400. */
 export function sortColumns<C extends string>(sort: SortKey[], columns: Record<string, C>): Array<{ column: C; dir: 'asc' | 'desc' }> {
   const keys = sort.length > 0 ? sort : [{ key: 'created_at', dir: 'desc' as const }];
   const out = keys.map((s) => {

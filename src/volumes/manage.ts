@@ -14,7 +14,7 @@ import { targetOf, WorkflowPart, type WorkflowCore } from './core.js';
 import { deleteRejected, DELETABLE, NOT_MIGRATING } from './states.js';
 import { poolHostOf } from './scheduler.js';
 import { extendUsage, snapshotUsage, volumeUsage } from './quota-resources.js';
-import { DELETABLE_SNAPSHOT, deleteSnapshotRow, newSnapshotRow, snapshotRecord } from './snapshots.js';
+import { DELETABLE_SNAPSHOT, deleteSnapshotRow, insertSnapshotRow, snapshotRecord } from './snapshots.js';
 import { loadLimits, returnUsage, takeUsage, typeNameOf } from './quota-usage.js';
 import type { RequestContext, SnapshotRecord, SortKey, VolumeRecord } from './types.js';
 import type { VolumeTypes } from './volume-types.js';
@@ -239,7 +239,7 @@ export class ManageExisting extends WorkflowPart {
     const id = randomUUID();
     await inTransaction(this.db, async (trx) => {
       await takeUsage(trx, ctx.projectId, snapshotUsage(volume.size, typeName), limits);
-      await trx.insertInto('snapshots').values(newSnapshotRow(ctx, id, volume, req)).execute();
+      await insertSnapshotRow(trx, ctx, { id, volumeId: volume.id, size: volume.size, name: req.name, description: req.description, metadata: req.metadata ?? {} });
     });
     this.machine.track('manage_snapshot', id, this.adoptSnapshot(ctx.projectId, volume.id, volume.size, id, typeName, req.ref));
     return snapshotRecord(await this.load.snapshotRow(ctx, id));

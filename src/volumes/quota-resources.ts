@@ -36,6 +36,9 @@ export function snapshotUsage(size: number, typeName: string): UsageDelta {
   return { snapshots: 1, gigabytes: size, [`snapshots_${typeName}`]: 1, [`gigabytes_${typeName}`]: size };
 }
 
+/** A generic volume group counts against groups alone; its volumes count as any volume does. */
+export const GROUP_USAGE: UsageDelta = { groups: 1 };
+
 export function extendUsage(increase: number, typeName: string): UsageDelta {
   return { gigabytes: increase, [`gigabytes_${typeName}`]: increase };
 }

@@ -98,6 +98,7 @@ function overQuota(resource: string, requested: number, quota: number, consumed:
     );
   }
   if (resource.startsWith('snapshots')) return errors.overLimit(`Maximum number of snapshots allowed (${quota}) exceeded`);
+  if (resource === 'groups') return errors.overLimit(`Maximum number of groups allowed (${quota}) exceeded`);
   return errors.overLimit(`Maximum number of volumes allowed (${quota}) exceeded for quota '${resource}'.`);
 }
 

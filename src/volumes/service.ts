@@ -21,6 +21,16 @@ import type {
   QuotaUsage,
 } from './types.js';
 import type { BackupExport, BackupRecord, CreateBackupRequest, RestoreRecord, UpdateBackupRequest } from './backup-types.js';
+import type {
+  CreateGroupFromSourceRequest,
+  CreateGroupRequest,
+  GroupRecord,
+  GroupSnapshotRecord,
+  GroupTypePatch,
+  GroupTypeRecord,
+  GroupTypeRequest,
+  UpdateGroupRequest,
+} from './group-records.js';
 import type { TypeManagement } from './type-management.js';
 import type { BackendCapabilities, HostRecord, HostUsage } from './hosts-admin.js';
 import type { CreatedTransfer, TransferListQuery, TransferRecord } from './transfers.js';
@@ -153,6 +163,33 @@ export interface BlockStorage extends TypeManagement {
   /** The pools new volumes may go to, with the capacity each last reported (administrators only). */
   getPools(ctx: RequestContext, filters: { name?: string }): Promise<PoolRecord[]>;
 
+  // generic volume groups: group types (administrators manage them), groups, group snapshots
+  createGroupType(ctx: RequestContext, req: GroupTypeRequest): Promise<GroupTypeRecord>;
+  /** isPublic null: public and private alike (administrators only; others see the public ones). */
+  listGroupTypes(ctx: RequestContext, query: ListQuery, isPublic: boolean | null): Promise<GroupTypeRecord[]>;
+  getGroupType(ctx: RequestContext, id: string): Promise<GroupTypeRecord>;
+  /** The type of that name, or null: what `GET /group_types/default` shows of the configured default. */
+  groupTypeNamed(ctx: RequestContext, name: string): Promise<GroupTypeRecord | null>;
+  updateGroupType(ctx: RequestContext, id: string, patch: GroupTypePatch): Promise<GroupTypeRecord>;
+  deleteGroupType(ctx: RequestContext, id: string): Promise<void>;
+  /** A type's group specs, or the one named `key`. */
+  getGroupSpecs(ctx: RequestContext, typeId: string, key?: string): Promise<Record<string, string | null>>;
+  /** create: POST of a set of specs; update: PUT of one. */
+  setGroupSpecs(ctx: RequestContext, typeId: string, specs: Record<string, string | null>, how: 'create' | 'update'): Promise<void>;
+  deleteGroupSpec(ctx: RequestContext, typeId: string, key: string): Promise<void>;
+  createGroup(ctx: RequestContext, req: CreateGroupRequest): Promise<GroupRecord>;
+  createGroupFromSource(ctx: RequestContext, req: CreateGroupFromSourceRequest): Promise<GroupRecord>;
+  getGroup(ctx: RequestContext, id: string): Promise<GroupRecord>;
+  /** Filters are the wire names of the groups table's columns. */
+  listGroups(ctx: RequestContext, query: ListQuery): Promise<GroupRecord[]>;
+  updateGroup(ctx: RequestContext, id: string, req: UpdateGroupRequest): Promise<void>;
+  deleteGroup(ctx: RequestContext, id: string, deleteVolumes: boolean): Promise<void>;
+  resetGroupStatus(ctx: RequestContext, id: string, status: string): Promise<void>;
+  createGroupSnapshot(ctx: RequestContext, req: { groupId: string; name?: string | null; description?: string | null }): Promise<GroupSnapshotRecord>;
+  getGroupSnapshot(ctx: RequestContext, id: string): Promise<GroupSnapshotRecord>;
+  listGroupSnapshots(ctx: RequestContext, query: ListQuery): Promise<GroupSnapshotRecord[]>;
+  deleteGroupSnapshot(ctx: RequestContext, id: string): Promise<void>;
+  resetGroupSnapshotStatus(ctx: RequestContext, id: string, status: string): Promise<void>;
   // hosts and backends (administrators only)
   /** The enabled services (os-hosts), in `zone` when given. */
   listHosts(ctx: RequestContext, zone: string | undefined): Promise<HostRecord[]>;

@@ -40,29 +40,6 @@ export function metadataOf(row: Pick<SnapshotRow, 'metadata'>): Record<string, s
   return JSON.parse(row.metadata) as Record<string, string>;
 }
 
-/** A new snapshot's row, `creating`, counting its volume's size as Cinder does. */
-export function newSnapshotRow(
-  ctx: RequestContext,
-  id: string,
-  volume: { id: string; size: number },
-  req: { name?: string | null; description?: string | null; metadata?: Record<string, string> | null },
-): SnapshotRow {
-  return {
-    id,
-    volume_id: volume.id,
-    project_id: ctx.projectId,
-    user_id: ctx.userId,
-    status: 'creating',
-    progress: '0%',
-    volume_size: volume.size,
-    display_name: req.name ?? null,
-    display_description: req.description ?? null,
-    metadata: JSON.stringify(req.metadata ?? {}),
-    created_at: nowTimestamp(),
-    updated_at: null,
-  };
-}
-
 export function snapshotRecord(row: SnapshotRow): SnapshotRecord {
   return {
     id: row.id,
@@ -75,9 +52,48 @@ export function snapshotRecord(row: SnapshotRow): SnapshotRecord {
     name: row.display_name,
     description: row.display_description,
     metadata: metadataOf(row),
+    groupSnapshotId: row.group_snapshot_id,
     createdAt: parseTimestamp(row.created_at)!,
     updatedAt: parseTimestamp(row.updated_at),
   };
+}
+
+/** A new snapshot's row, in `creating`, inside the transaction that takes its quota. */
+export async function insertSnapshotRow(
+  trx: Kysely<Database>,
+  ctx: RequestContext,
+  s: { id: string; volumeId: string; size: number; name?: string | null; description?: string | null; metadata?: Record<string, string>; groupSnapshotId?: string },
+): Promise<void> {
+  await trx
+    .insertInto('snapshots')
+    .values({
+      id: s.id,
+      volume_id: s.volumeId,
+      project_id: ctx.projectId,
+      user_id: ctx.userId,
+      status: 'creating',
+      progress: '0%',
+      volume_size: s.size,
+      display_name: s.name ?? null,
+      display_description: s.description ?? null,
+      metadata: JSON.stringify(s.metadata ?? {}),
+      created_at: nowTimestamp(),
+      group_snapshot_id: s.groupSnapshotId ?? null,
+    })
+    .execute();
+}
+
+/**
+ * A conditional write of the volume's row, in the transaction that snapshots it: a delete
+ * that got there first is seen, one that comes later waits for the row and then finds the
+ * snapshot. `refused` names the status the volume was found in.
+ */
+export async function holdVolumeIn(trx: Kysely<Database>, volumeId: string, valid: string[], refused: (status: string) => Error): Promise<void> {
+  const still = await trx.updateTable('volumes').set({ updated_at: nowTimestamp() }).where('id', '=', volumeId).where('status', 'in', valid).executeTakeFirst();
+  if (Number(still.numUpdatedRows) > 0) return;
+  const now = await trx.selectFrom('volumes').select('status').where('id', '=', volumeId).executeTakeFirst();
+  if (!now) throw errors.volumeNotFound(volumeId);
+  throw refused(now.status);
 }
 
 export class Snapshots extends WorkflowPart {
@@ -94,35 +110,12 @@ export class Snapshots extends WorkflowPart {
     const limits = await loadLimits(this.db, ctx.projectId, this.options.quotaDefaults);
     const usage = snapshotUsage(volume.size, await typeNameOf(this.db, volume.volume_type_id));
     const id = randomUUID();
-    // The volume's status is checked again by a conditional write of its row in the same
-    // commit as the snapshot: a delete that got there first is seen, one that comes later
-    // waits for the row and then finds the snapshot.
     await inTransaction(this.db, async (trx) => {
-      const still = await trx
-        .updateTable('volumes')
-        .set({ updated_at: nowTimestamp() })
-        .where('id', '=', volume.id)
-        .where('status', 'in', valid)
-        .executeTakeFirst();
-      if (Number(still.numUpdatedRows) === 0) {
-        const now = await trx.selectFrom('volumes').select('status').where('id', '=', volume.id).executeTakeFirst();
-        if (!now) throw errors.volumeNotFound(volume.id);
-        throw refused(now.status);
-      }
+      await holdVolumeIn(trx, volume.id, valid, refused);
       await takeUsage(trx, ctx.projectId, usage, limits);
-      await trx.insertInto('snapshots').values(newSnapshotRow(ctx, id, volume, req)).execute();
+      await insertSnapshotRow(trx, ctx, { id, volumeId: volume.id, size: volume.size, name: req.name, description: req.description, metadata: req.metadata });
     });
-    this.machine.track(
-      'create_snapshot',
-      id,
-      this.rpc.createSnapshot(volume.id, id).then(
-        () => this.finishStep(id, 'creating', 'available', '100%'),
-        (err) => {
-          this.logger.error({ snapshotId: id, err: (err as Error).message }, 'snapshot creation failed');
-          return this.finishStep(id, 'creating', 'error');
-        },
-      ),
-    );
+    this.machine.track('create_snapshot', id, this.makeSnapshot(id, volume.id).then(() => undefined));
     return snapshotRecord(await this.load.snapshotRow(ctx, id));
   }
 
@@ -167,24 +160,38 @@ export class Snapshots extends WorkflowPart {
     if (opts.force) this.authorize(ctx, 'volume_extension:snapshot_admin_actions:force_delete', targetOf(snapshot));
     this.authorize(ctx, 'volume:delete_snapshot', targetOf(snapshot));
     await assertNotFrozen(this.db, snapshot.volume_id);
-    let move = this.db.updateTable('snapshots').set({ status: 'deleting', updated_at: nowTimestamp() }).where('id', '=', id);
+    // A group snapshot's member goes only with its group snapshot, forced or not.
+    let move = this.db.updateTable('snapshots').set({ status: 'deleting', updated_at: nowTimestamp() }).where('id', '=', id).where('group_snapshot_id', 'is', null);
     if (!opts.force) move = move.where('status', 'in', DELETABLE_SNAPSHOT);
     const moved = await move.executeTakeFirst();
     if (Number(moved.numUpdatedRows) === 0) {
-      // Only a delete that lost the row to another one finds nothing to move when forced.
-      if (opts.force) throw errors.snapshotNotFound(id);
-      throw errors.invalidSnapshot('Snapshot status must be available or error and must not be part of a group.');
+      // Only a forced delete that lost the row to another one finds nothing to move.
+      if (opts.force && snapshot.group_snapshot_id === null) throw errors.snapshotNotFound(id);
+      // Cinder's words, with no status to name when forced.
+      throw errors.invalidSnapshot(`Snapshot ${opts.force ? '' : 'status must be available or error and'} must not be part of a group.`);
     }
-    this.machine.track(
-      'delete_snapshot',
-      id,
-      this.rpc.deleteSnapshot(snapshot.volume_id, id).then(
-        () => deleteSnapshotRow(this.db, id),
-        (err) => {
-          this.logger.error({ snapshotId: id, err: (err as Error).message }, 'snapshot deletion failed');
-          return this.finishStep(id, 'deleting', 'error_deleting');
-        },
-      ),
+    this.machine.track('delete_snapshot', id, this.removeSnapshot(id, snapshot.volume_id).then(() => undefined));
+  }
+
+  /** The backend copy of a snapshot in `creating`, and the status it ends in; true when it was made. */
+  makeSnapshot(id: string, volumeId: string): Promise<boolean> {
+    return this.rpc.createSnapshot(volumeId, id).then(
+      () => this.finishStep(id, 'creating', 'available', '100%').then(() => true),
+      (err) => {
+        this.logger.error({ snapshotId: id, err: (err as Error).message }, 'snapshot creation failed');
+        return this.finishStep(id, 'creating', 'error').then(() => false);
+      },
+    );
+  }
+
+  /** The backend copy of a snapshot in `deleting` goes, then its row; true when it went. */
+  removeSnapshot(id: string, volumeId: string): Promise<boolean> {
+    return this.rpc.deleteSnapshot(volumeId, id).then(
+      () => deleteSnapshotRow(this.db, id).then(() => true),
+      (err) => {
+        this.logger.error({ snapshotId: id, err: (err as Error).message }, 'snapshot deletion failed');
+        return this.finishStep(id, 'deleting', 'error_deleting').then(() => false);
+      },
     );
   }
 

@@ -134,6 +134,7 @@ export interface SnapshotRecord {
   name: string | null;
   description: string | null;
   metadata: Record<string, string>;
+  groupSnapshotId: string | null;
   createdAt: Date;
   updatedAt: Date | null;
 }
@@ -216,6 +217,8 @@ export interface CreateVolumeRequest {
   availabilityZone?: string | null;
   snapshotId?: string | null;
   sourceVolid?: string | null;
+  /** The generic volume group the volume is made in (3.13). */
+  groupId?: string | null;
 }
 
 export interface UpdateVolumeRequest {

@@ -19,6 +19,7 @@ import { checkVolumeSize, loadLimits, takeUsage, typeNameOf } from './quota-usag
 import type { PoolCapacity } from './capacity.js';
 import { ACTIONS, DETAILS, recordMessage } from './messages.js';
 import type { Placement } from './scheduler.js';
+import { checkGroupForVolume, holdGroupOpen, inGroup, visibleGroup } from './group-membership.js';
 
 /** The numbers the capacity filter judged a host by, for the log. */
 function reportedCapacity(c: PoolCapacity) {
@@ -56,7 +57,13 @@ export class VolumeLifecycle extends WorkflowPart {
     }
     const multiattach = type.extraSpecs['multiattach'] === '<is> True';
     if (multiattach) this.authorize(ctx, 'volume:multiattach');
-    const zone = req.availabilityZone ?? source?.availability_zone ?? this.options.availabilityZone;
+    const group = req.groupId ? await visibleGroup(this.db, ctx, req.groupId) : null;
+    if (group) {
+      this.authorize(ctx, 'group:get', targetOf(group));
+      await checkGroupForVolume(this.db, group, type);
+    }
+    // A volume made in a group is made in the group's zone.
+    const zone = req.availabilityZone ?? group?.availability_zone ?? source?.availability_zone ?? this.options.availabilityZone;
     if (zone !== this.options.availabilityZone) throw errors.invalidInput(`Availability zone '${zone}' is invalid.`);
     const limits = await loadLimits(this.db, ctx.projectId, this.options.quotaDefaults);
     checkVolumeSize(req.size, limits);
@@ -69,6 +76,7 @@ export class VolumeLifecycle extends WorkflowPart {
     const snapshotId = snapshot?.id ?? null;
     const now = nowTimestamp();
     await inTransaction(this.db, async (trx) => {
+      if (group) await holdGroupOpen(trx, group.id);
       await takeUsage(trx, ctx.projectId, volumeUsage(req.size, type.name), limits);
       await trx
         .insertInto('volumes')
@@ -89,6 +97,7 @@ export class VolumeLifecycle extends WorkflowPart {
           host,
           source_volid: sourceVolid,
           snapshot_id: snapshotId,
+          group_id: group?.id ?? null,
           created_at: now,
         })
         .execute();
@@ -135,9 +144,12 @@ export class VolumeLifecycle extends WorkflowPart {
     const effects = await inTransaction(this.db, async (trx) => {
       const started = await this.machine.apply(opts.force ? 'force_delete' : 'delete', id, trx);
       if (!started) return null;
-      const snapshots = await trx.selectFrom('snapshots').select('status').where('volume_id', '=', id).execute();
+      // A group's volume goes with its group (or after leaving it), as in Cinder.
+      if (await inGroup(trx, id)) throw deleteRejected();
+      const snapshots = await trx.selectFrom('snapshots').select(['status', 'group_snapshot_id']).where('volume_id', '=', id).execute();
       if (snapshots.length === 0) return started;
-      if (!opts.cascade || snapshots.some((s) => !DELETABLE_SNAPSHOT.includes(s.status))) throw deleteRejected();
+      // A group snapshot's member goes only with its group snapshot.
+      if (!opts.cascade || snapshots.some((s) => !DELETABLE_SNAPSHOT.includes(s.status) || s.group_snapshot_id !== null)) throw deleteRejected();
       await trx.updateTable('snapshots').set({ status: 'deleting', updated_at: nowTimestamp() }).where('volume_id', '=', id).execute();
       return started;
     });

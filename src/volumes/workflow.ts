@@ -33,6 +33,19 @@ import { VolumeRevert } from './volume-revert.js';
 import { Transfers, type CreatedTransfer, type TransferListQuery, type TransferRecord } from './transfers.js';
 import { ManageExisting, type BackendKind, type ManageableEntry, type ManageableQuery, type ManageSnapshotRequest, type ManageVolumeRequest } from './manage.js';
 import type {
+  CreateGroupFromSourceRequest,
+  CreateGroupRequest,
+  GroupRecord,
+  GroupSnapshotRecord,
+  GroupTypePatch,
+  GroupTypeRecord,
+  GroupTypeRequest,
+  UpdateGroupRequest,
+} from './group-records.js';
+import { GroupSnapshots } from './group-snapshots.js';
+import { GroupTypes } from './group-types.js';
+import { Groups } from './groups.js';
+import type {
   AttachmentRecord,
   ConnectionInfo,
   Connector,
@@ -82,6 +95,9 @@ export class Workflow implements BlockStorage {
   private readonly hosts: HostsAdmin;
   private readonly quotas: QuotaSets;
   private readonly messages: UserMessages;
+  private readonly groupTypes: GroupTypes;
+  private readonly groups: Groups;
+  private readonly groupSnapshots: GroupSnapshots;
   private readonly typeAccess: TypeAccess;
   private readonly encryption: TypeEncryption;
   private readonly defaultTypes: DefaultTypes;
@@ -116,6 +132,9 @@ export class Workflow implements BlockStorage {
     this.hosts = new HostsAdmin(core);
     this.quotas = new QuotaSets(core);
     this.messages = new UserMessages(core);
+    this.groupTypes = new GroupTypes(core);
+    this.groups = new Groups(core, this.groupTypes, this.types, this.lifecycle);
+    this.groupSnapshots = new GroupSnapshots(core, this.groups, this.snapshots);
     this.typeAccess = new TypeAccess(core, this.types);
     this.encryption = new TypeEncryption(core, this.types);
     this.defaultTypes = new DefaultTypes(core, this.types);
@@ -588,6 +607,92 @@ export class Workflow implements BlockStorage {
 
   unmanageSnapshot(ctx: RequestContext, id: string): Promise<void> {
     return this.manage.unmanageSnapshot(ctx, id);
+  }
+
+  // ---------------------------------------------------------------- generic volume groups
+
+  createGroupType(ctx: RequestContext, req: GroupTypeRequest): Promise<GroupTypeRecord> {
+    return this.groupTypes.createGroupType(ctx, req);
+  }
+
+  listGroupTypes(ctx: RequestContext, query: ListQuery, isPublic: boolean | null): Promise<GroupTypeRecord[]> {
+    return this.groupTypes.listGroupTypes(ctx, query, isPublic);
+  }
+
+  getGroupType(ctx: RequestContext, id: string): Promise<GroupTypeRecord> {
+    return this.groupTypes.getGroupType(ctx, id);
+  }
+
+  groupTypeNamed(ctx: RequestContext, name: string): Promise<GroupTypeRecord | null> {
+    return this.groupTypes.groupTypeNamed(ctx, name);
+  }
+
+  updateGroupType(ctx: RequestContext, id: string, patch: GroupTypePatch): Promise<GroupTypeRecord> {
+    return this.groupTypes.updateGroupType(ctx, id, patch);
+  }
+
+  deleteGroupType(ctx: RequestContext, id: string): Promise<void> {
+    return this.groupTypes.deleteGroupType(ctx, id);
+  }
+
+  getGroupSpecs(ctx: RequestContext, typeId: string, key?: string): Promise<Record<string, string | null>> {
+    return this.groupTypes.getGroupSpecs(ctx, typeId, key);
+  }
+
+  setGroupSpecs(ctx: RequestContext, typeId: string, specs: Record<string, string | null>, how: 'create' | 'update'): Promise<void> {
+    return this.groupTypes.setGroupSpecs(ctx, typeId, specs, how);
+  }
+
+  deleteGroupSpec(ctx: RequestContext, typeId: string, key: string): Promise<void> {
+    return this.groupTypes.deleteGroupSpec(ctx, typeId, key);
+  }
+
+  createGroup(ctx: RequestContext, req: CreateGroupRequest): Promise<GroupRecord> {
+    return this.groups.createGroup(ctx, req);
+  }
+
+  createGroupFromSource(ctx: RequestContext, req: CreateGroupFromSourceRequest): Promise<GroupRecord> {
+    return this.groups.createGroupFromSource(ctx, req);
+  }
+
+  getGroup(ctx: RequestContext, id: string): Promise<GroupRecord> {
+    return this.groups.getGroup(ctx, id);
+  }
+
+  listGroups(ctx: RequestContext, query: ListQuery): Promise<GroupRecord[]> {
+    return this.groups.listGroups(ctx, query);
+  }
+
+  updateGroup(ctx: RequestContext, id: string, req: UpdateGroupRequest): Promise<void> {
+    return this.groups.updateGroup(ctx, id, req);
+  }
+
+  deleteGroup(ctx: RequestContext, id: string, deleteVolumes: boolean): Promise<void> {
+    return this.groups.deleteGroup(ctx, id, deleteVolumes);
+  }
+
+  resetGroupStatus(ctx: RequestContext, id: string, status: string): Promise<void> {
+    return this.groups.resetGroupStatus(ctx, id, status);
+  }
+
+  createGroupSnapshot(ctx: RequestContext, req: { groupId: string; name?: string | null; description?: string | null }): Promise<GroupSnapshotRecord> {
+    return this.groupSnapshots.createGroupSnapshot(ctx, req);
+  }
+
+  getGroupSnapshot(ctx: RequestContext, id: string): Promise<GroupSnapshotRecord> {
+    return this.groupSnapshots.getGroupSnapshot(ctx, id);
+  }
+
+  listGroupSnapshots(ctx: RequestContext, query: ListQuery): Promise<GroupSnapshotRecord[]> {
+    return this.groupSnapshots.listGroupSnapshots(ctx, query);
+  }
+
+  deleteGroupSnapshot(ctx: RequestContext, id: string): Promise<void> {
+    return this.groupSnapshots.deleteGroupSnapshot(ctx, id);
+  }
+
+  resetGroupSnapshotStatus(ctx: RequestContext, id: string, status: string): Promise<void> {
+    return this.groupSnapshots.resetGroupSnapshotStatus(ctx, id, status);
   }
 
   // ---------------------------------------------------------------- user messages

@@ -28,7 +28,7 @@ forEachDatabase('migrations', (db) => {
     assert.deepEqual(types.map((t) => t.name), ['__DEFAULT__']);
     const uuid = await handle.db.selectFrom('service_state').select('value').where('key', '=', 'service_uuid').executeTakeFirstOrThrow();
     assert.match(uuid.value, /^[0-9a-f-]{36}$/);
-    for (const table of ['volumes', 'volume_attachment', 'volume_connections', 'volume_metadata', 'volume_admin_metadata', 'volume_type_extra_specs', 'services', 'snapshots', 'messages', 'volume_type_projects', 'volume_type_encryption', 'default_volume_types'] as const) {
+    for (const table of ['volumes', 'volume_attachment', 'volume_connections', 'volume_metadata', 'volume_admin_metadata', 'volume_type_extra_specs', 'services', 'snapshots', 'messages', 'volume_type_projects', 'volume_type_encryption', 'default_volume_types', 'group_types', 'group_type_specs', 'groups', 'group_volume_types', 'group_snapshots'] as const) {
       assert.deepEqual(await handle.db.selectFrom(table).selectAll().execute(), [], table);
     }
   });

@@ -82,6 +82,9 @@ export function sendJson(reply: FastifyReply, status: number, body: unknown): Fa
   return reply.code(status).type('application/json').send(body);
 }
 
+/** What the answers Cinder builds as a bare webob.Response carry. */
+export const WEBOB_EMPTY = 'text/html; charset=UTF-8';
+
 /** Cinder's empty 202s still say application/json. */
 export function sendEmpty(reply: FastifyReply, status: number, contentType = 'application/json'): FastifyReply {
   return reply.code(status).header('content-type', contentType).send('');

@@ -82,9 +82,6 @@ export function registerVolumeRoutes(app: FastifyInstance, deps: RouteDeps): voi
     if (typeof volume.backup_id === 'string' && version.atLeast('3.47')) {
       throw new ApiFault(404, `Backup ${volume.backup_id} could not be found.`);
     }
-    if (typeof volume.group_id === 'string' && version.atLeast('3.13')) {
-      throw new ApiFault(404, `Group ${volume.group_id} could not be found.`);
-    }
     if (typeof volume.consistencygroup_id === 'string') {
       throw new ApiFault(404, `ConsistencyGroup ${volume.consistencygroup_id} could not be found.`);
     }
@@ -105,6 +102,7 @@ export function registerVolumeRoutes(app: FastifyInstance, deps: RouteDeps): voi
       availabilityZone: optionalString(volume.availability_zone),
       sourceVolid,
       snapshotId,
+      groupId: optionalString(volume.group_id),
     };
     if (volume.metadata) request.metadata = volume.metadata as Record<string, string>;
     const created = await storage.createVolume(ctx, request);

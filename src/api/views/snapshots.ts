@@ -23,7 +23,7 @@ export function snapshotView(snapshot: SnapshotRecord, version: ApiVersion | nul
           'os-extended-snapshot-attributes:project_id': snapshot.projectId,
         }
       : {}),
-    ...(version?.atLeast('3.14') ? { group_snapshot_id: null } : {}),
+    ...(version?.atLeast('3.14') ? { group_snapshot_id: snapshot.groupSnapshotId } : {}),
     ...(version?.atLeast('3.41') ? { user_id: snapshot.userId } : {}),
     ...(version?.atLeast('3.65') ? { consumes_quota: true } : {}),
   };

@@ -6,6 +6,7 @@ import { quotas } from './0004_quotas.js';
 import { capabilities } from './0005_capabilities.js';
 import { typeAccess } from './0006_type_access.js';
 import { backups } from './0009_backups.js';
+import { groups } from './0007_groups.js';
 import { qosSpecs } from './0010_qos_specs.js';
 import { frozenServices } from './0012_frozen_services.js';
 import { transfers } from './0008_transfers.js';
@@ -21,6 +22,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0005_capabilities': capabilities,
   '0006_type_access': typeAccess,
   '0009_backups': backups,
+  '0007_groups': groups,
   '0010_qos_specs': qosSpecs,
   '0012_frozen_services': frozenServices,
   '0008_transfers': transfers,

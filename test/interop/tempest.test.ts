@@ -127,7 +127,8 @@ async function writeExpected(testIds: string[], previous: Record<string, Expecta
   for (const id of testIds) {
     const got = resultOf(results, id);
     if (got?.status === 'pass') next[id] = { expect: 'pass' };
-    else if (got?.status === 'skip') next[id] = { expect: 'skip', why: previous[id]?.expect === 'skip' ? previous[id].why : got.reason };
+    // A reason written by hand is kept while it still quotes tempest's own.
+    else if (got?.status === 'skip') next[id] = { expect: 'skip', why: previous[id]?.why?.includes(got.reason) ? previous[id]!.why : got.reason };
     else if (previous[id]?.expect === 'excluded') next[id] = previous[id];
     else next[id] = { expect: 'excluded', why: `FAILS: ${got?.reason ?? 'no result'}` };
   }

@@ -134,10 +134,12 @@ forEachDatabase('capacity', (db) => {
     await createVolume(s, { size: 3 });
     await createVolume(s, { size: 2 });
     // The next heartbeat carries the new volumes; a loaded machine may take seconds to send it.
+    // One taken while the second volume was still being made counts its row but not its file.
     let detail;
     for (let i = 0; i < 500; i++) {
       detail = await s.request('GET', 'scheduler-stats/get_pools?detail=true');
-      if (detail.body.pools[0].capabilities.allocated_capacity_gb === 5) break;
+      const reported = detail.body.pools[0].capabilities;
+      if (reported.allocated_capacity_gb === 5 && reported.provisioned_capacity_gb === 5) break;
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
     assert.equal(detail!.status, 200, detail!.text);

@@ -25,6 +25,7 @@ forEachDatabase('os-services log levels (3.32)', (db) => {
         ['cinder-volume', volumeHost],
       ],
     );
+    assert.deepEqual(Object.keys(all.body.log_levels[0]), ['host', 'binary', 'levels']);
     const apiLevels = all.body.log_levels[0].levels;
     for (const name of ['api', 'volumes', 'manager', 'scheduler']) assert.ok(name in apiLevels, `${name} in ${JSON.stringify(apiLevels)}`);
     assert.equal(apiLevels.api, 'OFF', 'the tests log nothing: pino silent');

@@ -31,7 +31,8 @@ async function logLevels(req: FastifyRequest, reply: FastifyReply, storage: Rout
     return sendEmpty(reply, 202, WEBOB_EMPTY);
   }
   const levels = await storage.getLogLevels(contextOf(req), body);
-  return sendJson(reply, 200, { log_levels: levels.map(({ binary, host, levels: named }) => ({ binary, host, levels: named })) });
+  // In Cinder's key order.
+  return sendJson(reply, 200, { log_levels: levels.map(({ binary, host, levels: named }) => ({ host, binary, levels: named })) });
 }
 
 export function registerMiscRoutes(app: FastifyInstance, { storage, config }: RouteDeps): void {

@@ -122,6 +122,7 @@ function workflowFor(
     locks,
     {
       availabilityZone: config.availabilityZone,
+      host: config.host,
       scheduler,
       serviceDownTimeMs: config.serviceDownTime * 1000,
       noauthTrustsCallers: config.noauthTrustsCallers,

@@ -6,6 +6,7 @@ import { prepared } from '../db/prepared.js';
 import type { BackupLocation } from '../backups/driver.js';
 import type { BackendKind, BackendObject, VolumeDriver } from '../drivers/driver.js';
 import { errors } from '../errors.js';
+import { logLevelsOf, settableLevel } from '../observability/log-levels.js';
 import type { ChapCredentials, ExportSpec, InitiatorAccess, TargetHelper } from '../targets/target.js';
 import type { ConnectionInfo, Connector } from '../volumes/types.js';
 import { formatProviderAuth, generateChap, parseProviderAuth } from './chap.js';
@@ -225,6 +226,16 @@ export class VolumeManager {
   /** deleteVolume without the delete: the file stays where it is, under the volume's name. */
   unmanageVolume(volumeId: string): Promise<void> {
     return this.locks.run(volumeId, () => this.withdrawExport(volumeId));
+  }
+
+  /** This process's loggers, which are the storage host's: Cinder's get_log_levels on cinder-volume. */
+  async getLogLevels(_storageHost: string, prefix: string): Promise<Record<string, string>> {
+    return logLevelsOf(this.logger).get(prefix);
+  }
+
+  async setLogLevels(_storageHost: string, prefix: string, level: string): Promise<void> {
+    if (settableLevel(level) === null) throw errors.invalidInput(`${level} is not a valid log level.`);
+    logLevelsOf(this.logger).set(prefix, level);
   }
 
   extendVolume(volumeId: string, newSizeGiB: number): Promise<void> {

@@ -1,4 +1,5 @@
 import { destination as fileDestination, pino, type DestinationStream, type Logger } from 'pino';
+import { LogLevels, registerRoot, trackingChildrenIn } from './log-levels.js';
 
 // Secrets travel in connection_info, connectors' CHAP fields, provider_auth and
 // request headers; every key a log call might carry them under is censored here so
@@ -69,9 +70,11 @@ export function createLogger(
   level: string = process.env.CINDERBLOCK_LOG_LEVEL ?? 'info',
   destination: DestinationStream = fileDestination({ dest: 1, sync: false, minLength: LOG_BATCH_BYTES, periodicFlush: LOG_FLUSH_MS }),
 ): Logger {
-  return pino(
+  const levels = new LogLevels();
+  const root = pino(
     {
       level,
+      onChild: trackingChildrenIn(levels),
       formatters: { log: censorSecrets },
       // A child logger's bindings bypass the log formatter; pino's redaction covers their
       // top level. Paths without wildcards cost nothing on lines that lack those keys.
@@ -79,6 +82,8 @@ export function createLogger(
     },
     destination,
   );
+  registerRoot(root, levels);
+  return root;
 }
 
 export type { Logger };

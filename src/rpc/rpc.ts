@@ -47,6 +47,10 @@ export interface VolumeRpc {
   manageExisting(volumeId: string, kind: BackendKind, id: string, sourceName: string): Promise<void>;
   /** The volume's export goes; its blocks stay on the backend, no longer ours. */
   unmanageVolume(volumeId: string): Promise<void>;
+  /** The levels `storageHost`'s loggers whose names start with `prefix` write at, by name. */
+  getLogLevels(storageHost: string, prefix: string): Promise<Record<string, string>>;
+  /** `level` is one of Cinder's (INFO, WARNING, ERROR, DEBUG), already checked. */
+  setLogLevels(storageHost: string, prefix: string, level: string): Promise<void>;
 }
 
 /** Every call of VolumeRpc, for what handles them generically (a transport, metrics). */
@@ -73,6 +77,8 @@ export const VOLUME_RPC_CALLS = [
   'sizeOfExisting',
   'manageExisting',
   'unmanageVolume',
+  'getLogLevels',
+  'setLogLevels',
 ] as const satisfies ReadonlyArray<keyof VolumeRpc>;
 
 export type VolumeRpcCall = (typeof VOLUME_RPC_CALLS)[number];

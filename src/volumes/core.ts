@@ -18,6 +18,8 @@ import type { RequestContext } from './types.js';
 
 export interface WorkflowOptions {
   availabilityZone: string;
+  /** This process's host (Cinder's CONF.host), where its cinder-api and cinder-scheduler run. */
+  host: string;
   /** Which storage host (os-vol-host-attr:host, host@backend#pool) a new volume goes to. */
   scheduler: VolumeScheduler;
   /** A storage host silent for longer counts as down (Cinder's service_down_time). */

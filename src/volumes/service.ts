@@ -34,6 +34,7 @@ import type {
 import type { TypeManagement } from './type-management.js';
 import type { BackendCapabilities, HostRecord, HostUsage } from './hosts-admin.js';
 import type { CreatedTransfer, TransferListQuery, TransferRecord } from './transfers.js';
+import type { LogLevelRequest, ServiceLogLevels } from './log-levels-admin.js';
 import type { BackendKind, ManageableEntry, ManageableQuery, ManageSnapshotRequest, ManageVolumeRequest } from './manage.js';
 
 /**
@@ -160,6 +161,10 @@ export interface BlockStorage extends TypeManagement {
   /** Freezes the storage host a name matches: out of scheduling, and nothing on it deleted or snapshotted. */
   freezeHost(ctx: RequestContext, host: string): Promise<void>;
   thawHost(ctx: RequestContext, host: string): Promise<void>;
+  /** The log levels in force in the processes a request names (3.32 get-log). */
+  getLogLevels(ctx: RequestContext, req: LogLevelRequest): Promise<ServiceLogLevels[]>;
+  /** Changes them, at once, in every process the request names (3.32 set-log). */
+  setLogLevels(ctx: RequestContext, req: LogLevelRequest & { level?: string | null }): Promise<void>;
   /** The pools new volumes may go to, with the capacity each last reported (administrators only). */
   getPools(ctx: RequestContext, filters: { name?: string }): Promise<PoolRecord[]>;
 

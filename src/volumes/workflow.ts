@@ -23,6 +23,7 @@ import { VolumeMachine } from './machine.js';
 import { UserMessages } from './messages.js';
 import type { BlockStorage } from './service.js';
 import { ServicesAdmin } from './services-admin.js';
+import { LogLevelsAdmin, type LogLevelRequest, type ServiceLogLevels } from './log-levels-admin.js';
 import { HostsAdmin, type BackendCapabilities, type HostRecord, type HostUsage } from './hosts-admin.js';
 import { QuotaSets } from './quota-sets.js';
 import { QosSpecs } from './qos-specs.js';
@@ -92,6 +93,7 @@ export class Workflow implements BlockStorage {
   private readonly revert: VolumeRevert;
   private readonly types: VolumeTypes;
   private readonly services: ServicesAdmin;
+  private readonly logLevels: LogLevelsAdmin;
   private readonly hosts: HostsAdmin;
   private readonly quotas: QuotaSets;
   private readonly messages: UserMessages;
@@ -129,6 +131,7 @@ export class Workflow implements BlockStorage {
     this.snapshotMetadata = new SnapshotMetadata(core);
     this.revert = new VolumeRevert(core);
     this.services = new ServicesAdmin(core);
+    this.logLevels = new LogLevelsAdmin(core);
     this.hosts = new HostsAdmin(core);
     this.quotas = new QuotaSets(core);
     this.messages = new UserMessages(core);
@@ -513,6 +516,14 @@ export class Workflow implements BlockStorage {
 
   thawHost(ctx: RequestContext, host: string): Promise<void> {
     return this.services.thawHost(ctx, host);
+  }
+
+  getLogLevels(ctx: RequestContext, req: LogLevelRequest): Promise<ServiceLogLevels[]> {
+    return this.logLevels.getLogLevels(ctx, req);
+  }
+
+  setLogLevels(ctx: RequestContext, req: LogLevelRequest & { level?: string | null }): Promise<void> {
+    return this.logLevels.setLogLevels(ctx, req);
   }
 
   // ---------------------------------------------------------------- hosts and backends

@@ -378,6 +378,29 @@ describe('split services: one volume service, two API services', { skip, concurr
     await assertLogs(api.service, /no storage host can hold volume \S+ of 1 GiB: no storage host is up in the zone/);
   });
 
+  test("log levels: set-log and get-log reach the storage host's own loggers over RabbitMQ", async (t) => {
+    // A database of its own: the stopped storage hosts of other tests still look up for a while.
+    const own = await createTestDatabase('postgres');
+    t.after(() => own.cleanup());
+    const host = `store-${randomBytes(4).toString('hex')}`;
+    await startVolume(t, await scratchDir(t, 'cinderblock-split-'), await freePort(), [], { host, databaseUrl: own.url });
+    const api = await startApi(t, {}, own.url);
+    const levelsOf = async (body: object) => {
+      const res = await api.call('PUT', 'os-services/get-log', body);
+      assert.equal(res.status, 200, res.text);
+      return res.body.log_levels;
+    };
+
+    const set = await api.call('PUT', 'os-services/set-log', { binary: 'cinder-volume', server: host, prefix: 'manager', level: 'warning' });
+    assert.equal(set.status, 202, set.text);
+    assert.deepEqual(await levelsOf({ binary: 'cinder-volume', prefix: 'manager' }), [{ binary: 'cinder-volume', host: `${host}@file`, levels: { manager: 'WARNING' } }]);
+    // The API process has no manager logger of its own: what changed is the volume service's.
+    assert.deepEqual((await levelsOf({ binary: 'cinder-api', prefix: 'manager' }))[0].levels, {});
+    const volumeLevels = (await levelsOf({ binary: 'cinder-volume' }))[0].levels;
+    assert.equal(volumeLevels.rpc, 'INFO', JSON.stringify(volumeLevels));
+    assert.equal(volumeLevels.api, undefined, 'the volume service serves no API');
+  });
+
   test('two storage hosts of different room: capacity filters and weighs, and a volume neither holds is explained', async (t) => {
     const own = await createTestDatabase('postgres');
     t.after(() => own.cleanup());

@@ -1,11 +1,11 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { USER_ATTACHMENT_FILTERS, USER_VOLUME_FILTERS } from '../../volumes/listing.js';
 import { serviceFilters, type QueryParams } from '../query.js';
 import { serviceView } from '../views/services.js';
 import { errors } from '../../errors.js';
 import * as schemas from '../schemas/services.js';
 import type { ApiVersion } from '../microversion.js';
-import { bodyObject, contextOf, sendEmpty, sendJson, validate, versionOf, type RouteDeps } from './common.js';
+import { bodyObject, contextOf, sendEmpty, sendJson, validate, versionOf, WEBOB_EMPTY, type RouteDeps } from './common.js';
 
 const API = { api: true } as const;
 
@@ -22,6 +22,19 @@ function hostToFreeze(body: Record<string, unknown>, version: ApiVersion): strin
   return host as string;
 }
 
+/** 3.32: the levels in force, or new ones (202, no body), in the processes the body names. */
+async function logLevels(req: FastifyRequest, reply: FastifyReply, storage: RouteDeps['storage'], action: 'set-log' | 'get-log') {
+  validate(req, action === 'set-log' ? schemas.setLog : schemas.getLog, req.body);
+  const body = bodyObject(req.body) as { binary?: string; server?: string | null; prefix?: string | null; level?: string | null };
+  if (action === 'set-log') {
+    await storage.setLogLevels(contextOf(req), body);
+    return sendEmpty(reply, 202, WEBOB_EMPTY);
+  }
+  const levels = await storage.getLogLevels(contextOf(req), body);
+  // In Cinder's key order.
+  return sendJson(reply, 200, { log_levels: levels.map(({ binary, host, levels: named }) => ({ host, binary, levels: named })) });
+}
+
 export function registerMiscRoutes(app: FastifyInstance, { storage, config }: RouteDeps): void {
   app.get('/v3/os-availability-zone', { config: API }, async (_req, reply) =>
     sendJson(reply, 200, {
@@ -36,7 +49,7 @@ export function registerMiscRoutes(app: FastifyInstance, { storage, config }: Ro
     return sendJson(reply, 200, { services: services.map((service) => serviceView(service, version)) });
   });
 
-  // Taking a storage host out of scheduling (and back), and freezing it; failing over and log levels are not implemented.
+  // Taking a storage host out of scheduling (and back), freezing it, and its log levels; failing over is not implemented.
   app.put<{ Params: { action: string } }>('/v3/os-services/:action', { config: API }, async (req, reply) => {
     const { action } = req.params;
     if (action === 'freeze' || action === 'thaw') {
@@ -45,6 +58,7 @@ export function registerMiscRoutes(app: FastifyInstance, { storage, config }: Ro
       await (action === 'freeze' ? storage.freezeHost(contextOf(req), host) : storage.thawHost(contextOf(req), host));
       return sendEmpty(reply, 200);
     }
+    if ((action === 'set-log' || action === 'get-log') && versionOf(req).atLeast('3.32')) return logLevels(req, reply, storage, action);
     if (action !== 'enable' && action !== 'disable' && action !== 'disable-log-reason') {
       throw errors.invalidInput('Unknown action');
     }

@@ -1,3 +1,5 @@
+import { LOG_BINARIES } from '../../volumes/log-levels-admin.js';
+
 /** Cinder's enable_and_disable: a service named by binary (or its deprecated alias, service) on a host. */
 export const enableDisable = {
   type: 'object',
@@ -24,4 +26,23 @@ export const freezeAndThaw = {
     host: enableDisable.properties.host,
   },
   additionalProperties: false,
+};
+
+const nullableString = { type: ['string', 'null'], minLength: 0, maxLength: 255 };
+
+/** Cinder's get_log: the binary among LOG_BINARIES, '' or '*' meaning all of them. */
+export const getLog = {
+  type: 'object',
+  properties: {
+    binary: { type: 'string', enum: [...LOG_BINARIES, '', '*'] },
+    server: nullableString,
+    prefix: nullableString,
+  },
+  additionalProperties: false,
+};
+
+/** Cinder's set_log; its level format is checked by the workflow, with Cinder's message. */
+export const setLog = {
+  ...getLog,
+  properties: { ...getLog.properties, level: { type: ['string', 'null'] } },
 };

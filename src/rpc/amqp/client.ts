@@ -129,6 +129,12 @@ export class AmqpVolumeRpc implements VolumeRpc {
   unmanageVolume(volumeId: string) {
     return this.call<void>('unmanageVolume', [volumeId]);
   }
+  getLogLevels(storageHost: string, prefix: string) {
+    return this.send<Record<string, string>>(storageHost, 'getLogLevels', [storageHost, prefix]);
+  }
+  setLogLevels(storageHost: string, prefix: string, level: string) {
+    return this.send<void>(storageHost, 'setLogLevels', [storageHost, prefix, level]);
+  }
 
   /** A call about a volume goes to the storage host serving it. */
   private async call<T>(method: VolumeRpcCall, args: [volumeId: string, ...rest: unknown[]]): Promise<T> {

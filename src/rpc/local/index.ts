@@ -81,4 +81,10 @@ export class LocalVolumeRpc implements VolumeRpc {
   unmanageVolume(volumeId: string) {
     return this.manager.unmanageVolume(volumeId);
   }
+  getLogLevels(storageHost: string, prefix: string) {
+    return this.manager.getLogLevels(storageHost, prefix);
+  }
+  setLogLevels(storageHost: string, prefix: string, level: string) {
+    return this.manager.setLogLevels(storageHost, prefix, level);
+  }
 }

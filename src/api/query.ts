@@ -223,7 +223,7 @@ export function planSnapshotList(params: QueryParams, ctx: RequestContext, versi
       if (!parseBoolParam(key, raw)) matchesNothing = true;
       continue;
     }
-    query.filters[SNAPSHOT_FILTER_COLUMNS[key] ?? key] = raw;
+    query.filters[Object.hasOwn(SNAPSHOT_FILTER_COLUMNS, key) ? SNAPSHOT_FILTER_COLUMNS[key]! : key] = raw;
   }
   return { matchesNothing, query, withCount };
 }

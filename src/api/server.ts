@@ -8,6 +8,7 @@ import type { Policy } from '../policy/index.js';
 import type { BlockStorage } from '../volumes/service.js';
 import { handshakeHeaders, type Authentication } from './auth.js';
 import { ApiFault, faultBody, GENERIC_500_MESSAGE, MALFORMED_REQUEST_MESSAGE, NOT_FOUND_MESSAGE } from './faults.js';
+import { MAX_JSON_DEPTH, nestedDeeperThan } from './json-depth.js';
 import { HEADER, negotiate } from './microversion.js';
 import { registerAttachmentRoutes } from './routes/attachments.js';
 import { registerBackupRoutes } from './routes/backups.js';
@@ -181,6 +182,7 @@ export async function buildApiServer(
   app.addContentTypeParser(JSON_TYPES, { parseAs: 'string' }, (req, body, done) => {
     // An empty body is no body, as in Cinder.
     if (body === '') return done(null, undefined);
+    if (nestedDeeperThan(body as string, MAX_JSON_DEPTH)) return done(new SyntaxError(`JSON nested deeper than ${MAX_JSON_DEPTH} levels`), undefined);
     jsonParser(req, body as string, done);
   });
   // Reached only without a Content-Type (others were refused earlier): Cinder ignores such a body.

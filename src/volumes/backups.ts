@@ -12,7 +12,7 @@ import { inTransaction } from '../db/prepared.js';
 import { errors } from '../errors.js';
 import type { BackupExport, BackupRecord, CreateBackupRequest, RestoreRecord, UpdateBackupRequest } from './backup-types.js';
 import { targetOf, WorkflowPart, type WorkflowCore } from './core.js';
-import { paginate, sortColumns } from './listing.js';
+import { columnNamed, paginate, sortColumns } from './listing.js';
 import { visibleTo } from './loading.js';
 import { backupUsage } from './quota-resources.js';
 import { loadLimits, returnUsage, takeUsage, type Limits } from './quota-usage.js';
@@ -312,7 +312,7 @@ export class Backups extends WorkflowPart {
     if (!(ctx.isAdmin && query.allTenants)) q = q.where('project_id', '=', ctx.projectId);
     for (const [key, value] of Object.entries(query.filters)) {
       if (!ctx.isAdmin && !USER_BACKUP_FILTERS.includes(key)) continue;
-      const column = BACKUP_COLUMNS[key];
+      const column = columnNamed(BACKUP_COLUMNS, key);
       // An administrator's filter on something backups do not have matches none, as in Cinder.
       if (!column) return { backups: [], count: 0 };
       q = q.where(column, '=', String(value));

@@ -3,7 +3,7 @@
 // still takes volumes; a member leaves only with its group or by the group's update.
 
 import type { Kysely } from 'kysely';
-import { paginate, sortColumns } from './listing.js';
+import { columnNamed, paginate, sortColumns } from './listing.js';
 import type { Database, GroupRow, GroupSnapshotRow } from '../db/schema.js';
 import { nowTimestamp } from '../db/schema.js';
 import { CinderError, errors } from '../errors.js';
@@ -110,7 +110,7 @@ export async function listRows<R extends { id: string }>(
   let select = db.selectFrom(table as 'groups').selectAll();
   if (!(ctx.isAdmin && query.allTenants)) select = select.where('project_id', '=', ctx.projectId);
   for (const [key, value] of Object.entries(query.filters)) {
-    const column = columns[key];
+    const column = columnNamed(columns, key);
     if (!column) return [];
     select = select.where(column as 'id', '=', String(value));
   }

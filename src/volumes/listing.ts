@@ -174,7 +174,7 @@ function compile<C extends string>(
       for (const [k, v] of Object.entries(meta ?? {})) out.metadata[k] = String(v);
       continue;
     }
-    const column = columns[key];
+    const column = columnNamed(columns, key);
     if (!column) {
       out.impossible = true;
       continue;
@@ -230,11 +230,16 @@ export function conditionsExpression<DB, TB extends keyof DB>(
   );
 }
 
+/** The column a wire name stands for; only the map's own names count, never `__proto__` or `constructor`. */
+export function columnNamed<C extends string>(columns: Record<string, C>, name: string): C | undefined {
+  return Object.hasOwn(columns, name) ? columns[name] : undefined;
+}
+
 /** Sort keys to columns of a table; an unknown key is Cinder's 400. */
 export function sortColumns<C extends string>(sort: SortKey[], columns: Record<string, C>): Array<{ column: C; dir: 'asc' | 'desc' }> {
   const keys = sort.length > 0 ? sort : [{ key: 'created_at', dir: 'desc' as const }];
   const out = keys.map((s) => {
-    const column = columns[s.key];
+    const column = columnNamed(columns, s.key);
     if (!column) throw errors.invalidInput('Invalid sort key');
     return { column, dir: s.dir };
   });

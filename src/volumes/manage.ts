@@ -17,7 +17,7 @@ import { extendUsage, snapshotUsage, volumeUsage } from './quota-resources.js';
 import { DELETABLE_SNAPSHOT, deleteSnapshotRow, insertSnapshotRow, snapshotRecord } from './snapshots.js';
 import { loadLimits, returnUsage, takeUsage, typeNameOf } from './quota-usage.js';
 import type { RequestContext, SnapshotRecord, SortKey, VolumeRecord } from './types.js';
-import type { VolumeTypes } from './volume-types.js';
+import { insertNewVolumeMetadata, isMultiattachType, type VolumeTypes } from './volume-types.js';
 
 export type { BackendKind };
 
@@ -167,14 +167,13 @@ export class ManageExisting extends WorkflowPart {
           attach_status: 'detached',
           availability_zone: req.availabilityZone ?? this.options.availabilityZone,
           volume_type_id: type.id,
-          multiattach: type.extraSpecs['multiattach'] === '<is> True' ? 1 : 0,
+          multiattach: isMultiattachType(type) ? 1 : 0,
           bootable: req.bootable ? 1 : 0,
           host,
           created_at: nowTimestamp(),
         })
         .execute();
-      const meta = Object.entries(req.metadata ?? {});
-      if (meta.length > 0) await trx.insertInto('volume_metadata').values(meta.map(([key, value]) => ({ volume_id: id, key, value }))).execute();
+      await insertNewVolumeMetadata(trx, id, req.metadata);
     });
     this.machine.track('manage_volume', id, this.adoptVolume(ctx.projectId, id, type.name, req.ref));
     return this.load.record(await this.load.volumeRow(ctx, id));

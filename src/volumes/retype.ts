@@ -13,8 +13,8 @@ import { loadLimits, returnUsage, takeUsage, typeNameOf } from './quota-usage.js
 import type { UsageDelta } from './quota-resources.js';
 import type { TypeEncryption } from './type-encryption.js';
 import type { EncryptionRecord, RetypeRequest } from './type-management.js';
-import type { RequestContext, VolumeTypeRecord } from './types.js';
-import type { VolumeTypes } from './volume-types.js';
+import type { RequestContext } from './types.js';
+import { isMultiattachType, type VolumeTypes } from './volume-types.js';
 
 /** Cinder's AVAILABLE_MIGRATION_STATUS: a volume in none of these is being migrated. */
 const NOT_MIGRATING = ['deleting', 'error', 'success'];
@@ -27,7 +27,6 @@ function sameEncryption(a: EncryptionRecord | null, b: EncryptionRecord | null):
   return a.provider === b.provider && a.cipher === b.cipher && a.keySize === b.keySize && a.controlLocation === b.controlLocation;
 }
 
-const isMultiattach = (type: VolumeTypeRecord) => type.extraSpecs['multiattach'] === '<is> True';
 
 export class Retype extends WorkflowPart {
   constructor(
@@ -43,7 +42,7 @@ export class Retype extends WorkflowPart {
     this.authorize(ctx, 'volume:retype', targetOf(volume));
     // Any type, private ones too, as Cinder looks it up with an elevated context.
     const newType = await this.types.resolveType(req.newType);
-    const multiattach = isMultiattach(newType);
+    const multiattach = isMultiattachType(newType);
     if ((volume.multiattach === 1) !== multiattach) {
       if (volume.status !== 'available') {
         throw errors.invalidInput(

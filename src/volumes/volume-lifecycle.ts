@@ -13,7 +13,7 @@ import { Q } from './queries.js';
 import { DELETABLE_SNAPSHOT } from './snapshots.js';
 import { deleteRejected, transition, type VolumeEvent } from './states.js';
 import type { CreateVolumeRequest, RequestContext, VolumeRecord } from './types.js';
-import type { VolumeTypes } from './volume-types.js';
+import { insertNewVolumeMetadata, isMultiattachType, type VolumeTypes } from './volume-types.js';
 import { extendUsage, volumeUsage } from './quota-resources.js';
 import { checkVolumeSize, loadLimits, takeUsage, typeNameOf } from './quota-usage.js';
 import type { PoolCapacity } from './capacity.js';
@@ -55,7 +55,7 @@ export class VolumeLifecycle extends WorkflowPart {
       const of = snapshot ? 'snapshot' : 'source volume';
       throw errors.invalidInput(`Invalid volume_type provided: ${req.volumeType} (requested type is not compatible; either match ${of}, or omit type argument).`);
     }
-    const multiattach = type.extraSpecs['multiattach'] === '<is> True';
+    const multiattach = isMultiattachType(type);
     if (multiattach) this.authorize(ctx, 'volume:multiattach');
     const group = req.groupId ? await visibleGroup(this.db, ctx, req.groupId) : null;
     if (group) {
@@ -101,13 +101,7 @@ export class VolumeLifecycle extends WorkflowPart {
           created_at: now,
         })
         .execute();
-      const meta = Object.entries(req.metadata ?? {});
-      if (meta.length > 0) {
-        await trx
-          .insertInto('volume_metadata')
-          .values(meta.map(([key, value]) => ({ volume_id: id, key, value: String(value) })))
-          .execute();
-      }
+      await insertNewVolumeMetadata(trx, id, req.metadata);
     });
     const record = await this.load.record(await this.load.volumeRow(ctx, id));
     if (placement && placement.host === null) {

@@ -16,6 +16,21 @@ import type { RequestContext, VolumeTypeRecord } from './types.js';
 /** Cinder's USER_VISIBLE_EXTRA_SPECS: what a caller without read_sensitive may see. */
 const USER_VISIBLE_EXTRA_SPECS = ['RESKEY:availability_zones', 'multiattach', 'replication_enabled'];
 
+/** Cinder's test for a type whose volumes may be attached to several servers. */
+export function isMultiattachType(type: VolumeTypeRecord): boolean {
+  return type.extraSpecs['multiattach'] === '<is> True';
+}
+
+/** A new volume's user metadata, in the transaction that inserts its row. */
+export async function insertNewVolumeMetadata(trx: Kysely<Database>, volumeId: string, metadata: Record<string, unknown> | null | undefined): Promise<void> {
+  const entries = Object.entries(metadata ?? {});
+  if (entries.length === 0) return;
+  await trx
+    .insertInto('volume_metadata')
+    .values(entries.map(([key, value]) => ({ volume_id: volumeId, key, value: String(value) })))
+    .execute();
+}
+
 /** A type's row is public, or one the project was given access to. */
 function publicOrGivenTo(projectId: string) {
   return (eb: ExpressionBuilder<Database, 'volume_types'>) =>

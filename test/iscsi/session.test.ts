@@ -5,6 +5,7 @@ import { open } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { IscsiServer, parsePortal, type IscsiServerOptions } from '../../src/iscsi/server.js';
 import { openFileLogicalUnit } from '../../src/iscsi/scsi/file-lu.js';
+import { ThrottledLogicalUnit } from '../../src/iscsi/scsi/throttle.js';
 import type { ItNexus, LogicalUnit, ResetKind, ScsiCommand } from '../../src/iscsi/scsi/types.js';
 import { Opcode, LoginStatus } from '../../src/iscsi/pdu/constants.js';
 import { encodePdu, newBhs, NO_DIGESTS, opcodeOf, type Pdu } from '../../src/iscsi/pdu/pdu.js';
@@ -40,14 +41,15 @@ class SpyUnit implements LogicalUnit {
   }
 }
 
-async function setup(t: TestContext, options: IscsiServerOptions = {}) {
+async function setup(t: TestContext, options: IscsiServerOptions = {}, wrap: (lu: LogicalUnit) => LogicalUnit = (lu) => lu) {
   const dir = await tempDir(t);
   const path = join(dir, 'vol.img');
   const fh = await open(path, 'w');
   await fh.truncate(64 << 20);
   await fh.close();
   const lu = await openFileLogicalUnit({ path, serial: 'session-test', deviceId: '00112233445566778899aabbccddeeff' });
-  const spy = new SpyUnit(lu);
+  const wrapped = wrap(lu);
+  const spy = new SpyUnit(wrapped);
   const server = new IscsiServer(options);
   const { port } = await server.listen('127.0.0.1:0');
   server.addTarget({ iqn: IQN, luns: new Map([[0, spy]]) });
@@ -56,6 +58,7 @@ async function setup(t: TestContext, options: IscsiServerOptions = {}) {
   t.after(async () => {
     for (const c of clients) c.close();
     await server.close();
+    if (wrapped !== lu) await wrapped.close();
     await lu.close();
   });
   const client = async (): Promise<RawInitiator> => {
@@ -341,6 +344,29 @@ test('ABORT TASK of a write still waiting for data ends it silently', async (t) 
   c.sendDataOut(itt, r2t.bhs.readUInt32BE(20), Buffer.alloc(65536), 0, 65536);
   assert.equal(await c.next(300), null);
   assert.equal((await c.scsi(TEST_UNIT_READY)).status, 0);
+});
+
+test('a write held back by a QoS limit and then aborted never reaches the medium', async (t) => {
+  const { client } = await setup(t, {}, (lu) => new ThrottledLogicalUnit(lu, { write_iops_sec: 2 }));
+  const c = await client();
+  await ready(c);
+  // The first write takes the allowance, so the second waits about 0.4 s for its turn.
+  assert.equal((await c.scsi(write10(0, 1), { write: Buffer.alloc(512, 1) })).status, 0);
+  const { bhs, itt } = c.header(Opcode.ScsiCommand);
+  bhs[1] = 0x80 | 0x20 | 0x01;
+  bhs.writeUInt32BE(512, 20);
+  write10(8, 1).copy(bhs, 32);
+  c.send(bhs, Buffer.alloc(512, 0xab));
+  const tmf = c.header(Opcode.TaskMgmtRequest, { immediate: true });
+  tmf.bhs[1] = 0x81;
+  tmf.bhs.writeUInt32BE(itt, 20);
+  c.send(tmf.bhs);
+  assert.equal((await c.expect(Opcode.TaskMgmtResponse)).bhs[2], 0);
+  // Past its turn: nothing answers the aborted write, and its data is not on the medium.
+  assert.equal(await c.next(800), null);
+  const read = await c.scsi(read10(8, 1), { read: 512 });
+  assert.equal(read.status, 0);
+  assert.deepEqual(read.data, Buffer.alloc(512));
 });
 
 test('a Data-Out with a wrong DataSN fails its command with ABORTED COMMAND, not the session', async (t) => {

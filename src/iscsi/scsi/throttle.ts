@@ -6,8 +6,12 @@
 // tenth of a second of its rate, then adds the command's cost. A command larger than
 // that allowance still passes (once the level is down to it), so no size of command
 // can wait forever, and over any longer span the rate is what the limit says.
+//
+// A waiting command that task management aborts never runs: an aborted write must not
+// reach the medium after the initiator was told it is gone.
 
 import { Op } from './opcodes.js';
+import { ASC, checkCondition, SenseKey } from './sense.js';
 import type { ItNexus, LogicalUnit, ResetKind, ScsiCommand, ScsiResponse } from './types.js';
 
 /** Per-second limits, as QoS specs name them; a missing or non-positive one does not limit. */
@@ -72,6 +76,9 @@ class Bucket {
 
 type Kind = 'read' | 'write';
 
+// What an aborted command answers; the transport sends nothing for it.
+const ABORTED = checkCondition(SenseKey.ABORTED_COMMAND, ASC.NO_ADDITIONAL_SENSE);
+
 interface Waiting {
   cmd: ScsiCommand;
   kind: Kind;
@@ -114,12 +121,15 @@ export class ThrottledLogicalUnit implements LogicalUnit {
     });
   }
 
+  // The transport marks the tasks a reset or a lost nexus ends before it calls these.
   reset(kind: ResetKind, nexus: ItNexus): void {
     this.inner.reset(kind, nexus);
+    this.reschedule();
   }
 
   nexusLost(nexus: ItNexus): void {
     this.inner.nexusLost(nexus);
+    this.reschedule();
   }
 
   resized(): Promise<void> {
@@ -130,7 +140,21 @@ export class ThrottledLogicalUnit implements LogicalUnit {
   async close(): Promise<void> {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
-    for (const waiting of this.queue.splice(0)) waiting.resolve(this.inner.execute(waiting.cmd));
+    for (const waiting of this.queue.splice(0)) waiting.resolve(this.run(waiting.cmd));
+  }
+
+  private run(cmd: ScsiCommand): ScsiResponse | Promise<ScsiResponse> {
+    return cmd.task?.aborted ? ABORTED : this.inner.execute(cmd);
+  }
+
+  private dropAborted(): void {
+    if (!this.queue.some((waiting) => waiting.cmd.task?.aborted)) return;
+    const live = this.queue.filter((waiting) => {
+      if (!waiting.cmd.task?.aborted) return true;
+      waiting.resolve(ABORTED);
+      return false;
+    });
+    this.queue.splice(0, this.queue.length, ...live);
   }
 
   private bucketsFor(kind: Kind, bytes: number): [Bucket, number][] {
@@ -157,6 +181,7 @@ export class ThrottledLogicalUnit implements LogicalUnit {
   private reschedule(): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
+    this.dropAborted();
     while (this.queue.length > 0) {
       const head = this.queue[0]!;
       // Looked up each time: setLimits may have replaced the buckets since the command came.
@@ -168,7 +193,7 @@ export class ThrottledLogicalUnit implements LogicalUnit {
       }
       this.queue.shift();
       for (const [bucket, cost] of drawn) bucket.take(cost);
-      head.resolve(this.inner.execute(head.cmd));
+      head.resolve(this.run(head.cmd));
     }
   }
 }

@@ -33,6 +33,11 @@ export interface ScsiCommand {
   dataOut?: DataOut;
   /** The nexus may only read: write-type commands answer DATA PROTECT and MODE SENSE shows WP. */
   readOnly: boolean;
+  /**
+   * The transport's task: `aborted` turns true when task management or a lost connection
+   * ends it. A unit that holds commands back must not start one that is aborted by then.
+   */
+  task?: { readonly aborted: boolean };
 }
 
 export interface ScsiResponse {

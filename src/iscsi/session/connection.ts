@@ -692,6 +692,7 @@ export class Connection {
       expectedLength: task.edtl,
       direction: task.write ? DataDirection.Write : task.read ? DataDirection.Read : DataDirection.None,
       readOnly: this.readOnly,
+      task,
     };
     if (task.parts) cmd.dataOut = task.buf ? DataOut.of(task.buf) : DataOut.fromParts(task.parts);
     let result: ScsiResponse | Promise<ScsiResponse>;

@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { hasLimits, ThrottledLogicalUnit, type IoLimits } from '../../../src/iscsi/scsi/throttle.js';
-import { assertGood, command, fixture, pattern, read10, tur, write10 } from './helpers.js';
+import { ASC, SenseKey } from '../../../src/iscsi/scsi/sense.js';
+import { A, assertGood, assertSense, command, fixture, pattern, read10, tur, write10 } from './helpers.js';
 
 const BLOCK = 512;
 
@@ -58,4 +59,28 @@ test('new limits apply to the commands already waiting; close lets the rest thro
   const stuck = Promise.all(Array.from({ length: 10 }, (_, i) => throttled.execute(readCmd(i))));
   await throttled.close();
   for (const res of await stuck) assertGood(res);
+});
+
+test('waiting commands whose task is aborted never run, at their turn or at a reset', async (t) => {
+  const { lu } = await fixture(t, 4096);
+  const throttled = new ThrottledLogicalUnit(lu, { write_iops_sec: 1 });
+  t.after(() => throttled.close());
+  const task = (): { aborted: boolean } => ({ aborted: false });
+  const writeAt = (lba: number, state: { aborted: boolean }) => throttled.execute({ ...command(write10(lba, 1), { data: pattern(1, lba + 1) }), task: state });
+  assertGood(await writeAt(0, task()));
+  const [single, bySet, kept] = [task(), task(), task()];
+  const singleDone = writeAt(1, single);
+  const bySetDone = writeAt(2, bySet);
+  const keptDone = writeAt(3, kept);
+  // A task-set abort marks the tasks, then resets the unit: they go at once, ahead of their turn.
+  bySet.aborted = true;
+  throttled.reset('abort-task-set', A);
+  assertSense(await bySetDone, SenseKey.ABORTED_COMMAND, ASC.NO_ADDITIONAL_SENSE);
+  // An ABORT TASK tells the unit nothing: the command is dropped when its turn comes.
+  single.aborted = true;
+  assertSense(await singleDone, SenseKey.ABORTED_COMMAND, ASC.NO_ADDITIONAL_SENSE);
+  assertGood(await keptDone);
+  const data = assertGood(await lu.execute(command(read10(0, 4), { expectedLength: 4 * BLOCK })));
+  assert.deepEqual(data.subarray(BLOCK, 3 * BLOCK), Buffer.alloc(2 * BLOCK), 'aborted writes left no data');
+  assert.deepEqual(data.subarray(3 * BLOCK), pattern(1, 4));
 });

@@ -33,7 +33,7 @@ import { createTargetHelper } from './targets/registry.js';
 import type { TargetHelper } from './targets/target.js';
 import type { BlockStorage } from './volumes/service.js';
 import { liveHostScheduler, poolHostOf, thisHost, volumeHostLookup, type VolumeScheduler } from './volumes/scheduler.js';
-import { Workflow } from './volumes/workflow.js';
+import { createWorkflow, type Workflow } from './volumes/workflow.js';
 import { Policy } from './policy/index.js';
 
 export interface App {
@@ -116,7 +116,7 @@ function workflowFor(
   policy: Policy,
   logger: Logger,
 ): Workflow {
-  return new Workflow(
+  return createWorkflow(
     database.db,
     rpc,
     locks,

@@ -1,4 +1,4 @@
-// What the parts of the workflow share, made once by Workflow: the database, the storage
+// What the parts of the workflow share, made once by createWorkflow: the database, the storage
 // host's RPC, the per-volume locks, the options, the state machine and the loaders. Each
 // part holds the same references under the same names, so its methods read as the
 // service's own and cost no more than they did in one class.
